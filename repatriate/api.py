@@ -1,0 +1,75 @@
+"""The library surface: load the rule base once, plan one asset or many.
+
+Everything the CLI does goes through these functions, so a notebook or a
+distributed job gets the same answers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from .loader import load
+from .models import RuleBase
+from .profile import make_profile, parse_date
+from .search import Plan, plan
+
+_DEFAULT: dict[tuple, RuleBase] = {}
+
+
+def load_rulebase(data_dir: str | Path | None = None, overlay: str | Path | None = None) -> RuleBase:
+    """The validated rule base (the packaged one by default), memoised per process."""
+    key = (str(data_dir or ""), str(overlay or ""))
+    if key not in _DEFAULT:
+        _DEFAULT[key] = load(Path(data_dir) if data_dir else None, Path(overlay) if overlay else None)
+    return _DEFAULT[key]
+
+
+def plan_route(
+    rb: RuleBase | None = None,
+    *,
+    as_of: str | dt.date | None = None,
+    optimize: str = "balanced",
+    top: int | None = None,
+    **profile: Any,
+) -> Plan:
+    """Plan one asset.
+
+    Parameters
+    ----------
+    rb : RuleBase, optional
+        Default: the packaged rule base.
+    as_of : date or ISO string, optional
+        Rules in force on that date; default today.
+    optimize : {'balanced', 'speed', 'cost', 'certainty'}
+    top : int, optional
+    **profile
+        ``asset_class, sector, province, city, amount, currency, holder_type,
+        net_assets, term_months, spv_owner`` — raw values, as a user would type them.
+
+    Raises
+    ------
+    RepatriateError
+        For any bad value, naming it and what is accepted.
+
+    Examples
+    --------
+    >>> p = plan_route(asset_class="equity", sector="renewable_energy", province="广东",
+    ...                amount=50_000_000, currency="USD")
+    >>> p.routes[0].channels
+    """
+    rb = rb or load_rulebase()
+    prof = make_profile(rb, **profile)
+    return plan(prof, rb, as_of=parse_date(as_of), optimize=optimize, top=top)
+
+
+def plan_many(rows: Iterable[dict[str, Any]], rb: RuleBase | None = None, **options: Any) -> Iterator[dict[str, Any]]:
+    """Plan each row of a portfolio; yields one flat result row per input row, errors included.
+
+    See ``repatriate.batch.plan_rows`` for the row format; this is the call to map over
+    partitions in Dask or Spark.
+    """
+    from .batch import plan_rows
+
+    yield from plan_rows(rows, rb or load_rulebase(), **options)

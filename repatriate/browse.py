@@ -1,0 +1,194 @@
+"""Browsing views of the rule base: channels, provinces, documents, sources, coverage, graph.
+
+Each function returns the text to print (a plain table or JSON), so the CLI stays thin.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from .errors import RepatriateError
+from .models import RuleBase, value_at
+from .render import source_line, source_to_dict, to_json
+
+
+def _table(rows: list[list[Any]], headers: list[str]) -> str:
+    from tabulate import tabulate
+
+    return tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
+
+
+def document_uses(rb: RuleBase) -> dict[str, list[str]]:
+    """Document id -> the 'channel:step' places that name it."""
+    uses: dict[str, list[str]] = {d: [] for d in rb.documents}
+    for cid, ch in rb.channels.items():
+        for st in ch.steps:
+            for d in st.documents:
+                uses[d].append(f"{cid}:{st.id}")
+    for pre in rb.prerequisites:
+        for st in pre.steps:
+            for d in st.documents:
+                uses[d].append(f"{pre.id}:{st.id}")
+    return uses
+
+
+def show_channels(rb: RuleBase, channel_id: str | None, lang: str, fmt: str) -> str:
+    if channel_id is None:
+        if fmt == "json":
+            return to_json({cid: {"name": ch.name.model_dump(), "path": ch.path, "location": ch.location, "steps": len(ch.steps)} for cid, ch in rb.channels.items()})
+        rows = [[cid, ch.name.get(lang), " → ".join(ch.path), ch.location, len(ch.steps)] for cid, ch in rb.channels.items()]
+        return _table(rows, ["id", "name", "path", "location", "steps"])
+    ch = rb.channels.get(channel_id)
+    if ch is None:
+        raise RepatriateError(f"unknown channel {channel_id!r} (accepted: {', '.join(rb.channels)})")
+    if fmt == "json":
+        return to_json(ch.model_dump(mode="json", by_alias=True))
+    lines = [f"{ch.id}: {ch.name.get(lang)}", ch.summary.get(lang), "", "Steps:" if lang == "en" else "步骤："]
+    rows = []
+    for st in ch.steps:
+        w = "?" if st.weeks is None else f"{st.weeks.min:g}–{st.weeks.max:g} ({st.weeks.basis})"
+        rows.append([st.id, st.phase, st.action.get(lang), st.authority.get(lang), w, ", ".join(st.sources)])
+    lines.append(_table(rows, ["id", "phase", "action", "authority", "weeks", "sources"]))
+    if ch.rules:
+        lines += ["", "Rules:" if lang == "en" else "规则："]
+        lines.append(_table([[r.id, r.effect, r.message.get(lang), ", ".join(r.sources)] for r in ch.rules], ["id", "effect", "message", "sources"]))
+    return "\n".join(lines)
+
+
+def show_provinces(rb: RuleBase, code: str | None, lang: str, fmt: str, day: dt.date) -> str:
+    from .profile import Places
+
+    if code is None:
+        rows = []
+        for c, pv in sorted(rb.provinces.items()):
+            cities = [cid for cid, city in pv.cities.items() if value_at(city.qflp, day)]
+            rows.append([c, pv.name.en, pv.name.zh, "yes" if pv.local_pilots else "no", ", ".join(cities)])
+        if fmt == "json":
+            return to_json([dict(zip(["code", "en", "zh", "local_pilots", "qflp_cities"], r)) for r in rows])
+        return _table(rows, ["code", "name", "名称", "local pilots", f"QFLP cities ({day})"])
+    pv = rb.provinces[Places(rb).province(code)]
+    if fmt == "json":
+        return to_json(pv.model_dump(mode="json", by_alias=True))
+    lines = [f"{pv.code} {pv.name.en} {pv.name.zh}" + (f" / {pv.name.zh_hant}" if pv.name.zh_hant else ""), pv.summary.get(lang)]
+    for cid, city in pv.cities.items():
+        lines += ["", f"{cid}: {city.name.get(lang)}"]
+        for v in city.qflp:
+            t = v.value
+            size = f"{t.fund_min_size.amount:,.0f} {t.fund_min_size.currency}" if t.fund_min_size else "unknown"
+            lp = f"{t.lp_min_subscription.amount:,.0f} {t.lp_min_subscription.currency}" if t.lp_min_subscription else "unknown"
+            status = "in force" if (v.from_ <= day and (v.to is None or day < v.to)) else "history"
+            mark = "" if v.verified else " [unverified]"
+            lines.append(f"  QFLP {v.from_} → {v.to or '…'} ({status}){mark}: fund min {size}; LP min {lp}; quota {t.quota_regime}; sources {', '.join(v.sources)}")
+            if t.prohibitions:
+                lines.append("    bars: " + "; ".join(p.get(lang) for p in t.prohibitions))
+    for fx in pv.fx_pilots:
+        lines.append(f"FX pilot {fx.id}: {fx.area.get(lang)} since {fx.joined}: {', '.join(fx.eases) or '—'} ({', '.join(fx.sources)})")
+    for n in pv.notes:
+        lines.append(f"Note: {n.text.get(lang)} ({', '.join(n.sources)})")
+    return "\n".join(lines)
+
+
+def show_documents(rb: RuleBase, doc_id: str | None, lang: str, fmt: str) -> str:
+    uses = document_uses(rb)
+    if doc_id is not None:
+        doc = rb.documents.get(doc_id)
+        if doc is None:
+            raise RepatriateError(f"unknown document {doc_id!r} (see `repatriate documents` for the ids)")
+        data = {**doc.model_dump(mode="json"), "used_in": uses[doc_id]}
+        if fmt == "json":
+            return to_json(data)
+        return "\n".join([f"{doc_id}: {doc.name.en} / {doc.name.zh}", f"issuer: {doc.issuer.get(lang)}", f"proves: {doc.proves.get(lang)}", f"used in: {', '.join(uses[doc_id])}", f"sources: {', '.join(doc.sources)}"])
+    if fmt == "json":
+        return to_json({d: {**doc.model_dump(mode="json"), "used_in": uses[d]} for d, doc in rb.documents.items()})
+    rows = [[d, doc.name.get(lang), doc.issuer.get(lang), ", ".join(uses[d])] for d, doc in rb.documents.items()]
+    return _table(rows, ["id", "name", "issuer", "used in"])
+
+
+def show_sources(rb: RuleBase, lang: str, fmt: str, only_unverified: bool) -> str:
+    ids = [s for s, src in sorted(rb.sources.items()) if src.verified or not only_unverified]
+    ids = [s for s in ids if not only_unverified or not rb.sources[s].verified]
+    if fmt == "json":
+        return to_json({s: source_to_dict(rb, s) for s in ids})
+    return "\n".join(f"{s}: {source_line(rb, s, lang)}" for s in ids)
+
+
+def coverage(rb: RuleBase, day: dt.date) -> list[dict[str, Any]]:
+    """Per province: channels with local rules, QFLP cities, sourced / unsourced / unverified facts."""
+    out = []
+    for code, pv in sorted(rb.provinces.items()):
+        facts: list[tuple[list[str], bool]] = []
+        local: set[str] = set()
+        qflp_now = 0
+        for city in pv.cities.values():
+            if value_at(city.qflp, day):
+                qflp_now += 1
+            for v in city.qflp:
+                local.add("qflp")
+                facts.append((v.sources, v.verified))
+            facts += [(n.sources, n.verified) for n in city.notes]
+        for fx in pv.fx_pilots:
+            facts.append((fx.sources, fx.verified))
+            for e in fx.eases:
+                local.update({"qflp_balance_management": ["qflp"], "ft_account": ["fdi", "foreign_debt"]}.get(e, ["foreign_debt"] if "foreign_debt" in e else ["fdi", "foreign_debt"]))
+        for n in pv.notes:
+            facts.append((n.sources, n.verified))
+            local.update(n.channels)
+        for r in pv.rules:
+            facts.append((r.sources, r.verified))
+            local.add(r.channel)
+        unverified = sum(1 for srcs, ok in facts if not ok or any(not rb.sources[s].verified for s in srcs if s in rb.sources))
+        out.append(
+            {
+                "province": code,
+                "name": pv.name.en,
+                "name_zh": pv.name.zh,
+                "local_pilots": pv.local_pilots,
+                "channels_with_local_rules": sorted(local),
+                "qflp_cities": qflp_now,
+                "qflp_cities_all_time": sum(1 for c in pv.cities.values() if c.qflp),
+                "facts": len(facts),
+                "facts_sourced": sum(1 for srcs, _ in facts if srcs),
+                "facts_unsourced": sum(1 for srcs, _ in facts if not srcs),
+                "facts_unverified": unverified,
+            }
+        )
+    return out
+
+
+def show_coverage(rb: RuleBase, fmt: str, day: dt.date) -> str:
+    rows = coverage(rb, day)
+    if fmt == "json":
+        return to_json({"as_of": day.isoformat(), "digest": rb.digest, "provinces": rows})
+    table = [
+        [r["province"], r["name"], ", ".join(r["channels_with_local_rules"]) or "— (national rules)", r["qflp_cities"], r["facts_sourced"], r["facts_unsourced"], r["facts_unverified"]]
+        for r in rows
+    ]
+    total = [sum(r[k] for r in rows) for k in ("qflp_cities", "facts_sourced", "facts_unsourced", "facts_unverified")]
+    table.append(["all", "", "", *total])
+    return _table(table, ["code", "province", "local rules", f"QFLP cities ({day})", "sourced", "unsourced", "unverified"])
+
+
+def export_graph(rb: RuleBase, fmt: str, day: dt.date) -> str:
+    import networkx as nx
+
+    from .graph import build_graph
+
+    g = build_graph(rb, day)
+    if fmt == "json":
+        return to_json(nx.node_link_data(g, edges="edges"))
+    if fmt == "graphml":
+        h = nx.MultiDiGraph()
+        h.add_nodes_from(g.nodes(data=True))
+        for u, v, k, d in g.edges(keys=True, data=True):
+            h.add_edge(u, v, key=k, channel=d["channel"], hops=" > ".join(d["hops"]), location=d["location"])
+        h.graph.update(g.graph)
+        return "\n".join(nx.generate_graphml(h))
+    lines = ["digraph repatriate {", "  rankdir=LR;"]
+    for n, d in g.nodes(data=True):
+        lines.append(f'  "{n}" [label="{d["name"]}"];')
+    for u, v, k, d in g.edges(keys=True, data=True):
+        via = " via " + ", ".join(d["hops"][1:-1]) if len(d["hops"]) > 2 else ""
+        lines.append(f'  "{u}" -> "{v}" [label="{k}{via}"];')
+    lines.append("}")
+    return "\n".join(lines)

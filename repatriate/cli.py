@@ -1,0 +1,299 @@
+"""The command line: parse options, call one library function, hand the result to a renderer.
+
+Usage errors and ``RepatriateError`` become one line on stderr and exit 2.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+import typer.core
+
+from . import __version__
+
+class _Group(typer.core.TyperGroup):
+    """The root group: one-line errors, exit 2 for usage and input problems, also under CliRunner."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # noqa: D102
+        if not standalone_mode:
+            return super().main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False, **extra)
+        code = _run(super().main, args, {"prog_name": prog_name or "repatriate", "complete_var": complete_var, **extra})
+        sys.exit(code)
+
+
+app = typer.Typer(
+    cls=_Group,
+    help="Plan the legal routes that bring offshore (HK SPV / RWA token) proceeds back to mainland China.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+data_app = typer.Typer(help="Check and describe the rule base.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+_STATE = {"debug": False}
+
+LANGS = ("en", "zh")
+ROUTE_FORMATS = ("table", "json", "md", "csv")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"repatriate {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks of unexpected errors."),
+) -> None:
+    _STATE["debug"] = debug
+
+
+def _choice(name: str, value: str, accepted: tuple[str, ...]) -> str:
+    from .errors import RepatriateError
+
+    if value not in accepted:
+        raise RepatriateError(f"unknown {name} {value!r} (accepted: {', '.join(accepted)})")
+    return value
+
+
+def _rulebase(data_dir: Optional[Path]):
+    from .api import load_rulebase
+
+    return load_rulebase(overlay=data_dir)
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(no_color=bool(os.environ.get("NO_COLOR")) or None, highlight=False)
+
+
+def _emit(text: str, output: Optional[str] = None) -> None:
+    if output and output != "-":
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+# --- route ------------------------------------------------------------------------
+
+AS_OF = typer.Option(None, "--as-of", help="Rules in force on this date (YYYY-MM-DD); default today.")
+DATA_DIR = typer.Option(None, "--data-dir", help="A folder of YAML files overlaid on the packaged rule base.")
+LANG = typer.Option("en", "--lang", help="en or zh.")
+
+
+@app.command()
+def route(
+    asset_class: str = typer.Option(..., "--asset-class", help="equity, abs or debt."),
+    province: str = typer.Option(..., "--province", help="CN-GD, Guangdong, 广东 or 廣東."),
+    amount: str = typer.Option(..., "--amount", help="Amount raised, in units of --currency."),
+    sector: Optional[str] = typer.Option(None, "--sector", help="e.g. renewable_energy; `repatriate data coverage` lists them."),
+    city: Optional[str] = typer.Option(None, "--city", help="Pinyin city id, e.g. shenzhen."),
+    currency: str = typer.Option("USD", "--currency", help="ISO 4217 code; CNH allowed."),
+    holder_type: str = typer.Option("private", "--holder-type", help="private, soe, lgfv, listed, fie or financial."),
+    net_assets: Optional[str] = typer.Option(None, "--net-assets", help="Asset holder's net assets, same currency as --amount."),
+    term_months: Optional[str] = typer.Option(None, "--term-months", help="Term of the tokens (debt class), in months."),
+    spv_owner: str = typer.Option("group", "--spv-owner", help="group (the mainland group owns the SPV: ODI filings) or third_party."),
+    as_of: Optional[str] = AS_OF,
+    optimize: str = typer.Option("balanced", "--optimize", help="balanced, speed, cost or certainty."),
+    top: int = typer.Option(10, "--top", help="How many routes to show."),
+    lang: str = LANG,
+    fmt: str = typer.Option("table", "--format", help="table, json, md or csv."),
+    explain: bool = typer.Option(False, "--explain", help="Show excluded routes and why."),
+    data_dir: Optional[Path] = DATA_DIR,
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="Write to a file instead of stdout."),
+) -> None:
+    """Rank the routes for one asset.
+
+    Example: repatriate route --asset-class equity --sector renewable_energy
+    --province 广东 --city shenzhen --amount 50000000 --currency USD --explain
+    """
+    from .api import plan_route
+    from .render import plan_to_dict, render_csv, render_markdown, render_table, to_json
+
+    _choice("format", fmt, ROUTE_FORMATS)
+    _choice("language", lang, LANGS)
+    rb = _rulebase(data_dir)
+    plan = plan_route(
+        rb,
+        as_of=as_of,
+        optimize=optimize,
+        top=top,
+        asset_class=asset_class,
+        sector=sector,
+        province=province,
+        city=city,
+        amount=amount,
+        currency=currency,
+        holder_type=holder_type,
+        net_assets=net_assets,
+        term_months=term_months,
+        spv_owner=spv_owner,
+    )
+    if fmt == "json":
+        _emit(to_json(plan_to_dict(plan, rb, lang)), output)
+    elif fmt == "md":
+        _emit(render_markdown(plan, rb, lang, explain), output)
+    elif fmt == "csv":
+        _emit(render_csv(plan, rb, lang), output)
+    else:
+        render_table(plan, rb, lang, explain, console=_console())
+
+
+# --- browsing ---------------------------------------------------------------------
+
+
+@app.command()
+def channels(
+    channel_id: Optional[str] = typer.Argument(None, help="A channel id, e.g. qflp."),
+    lang: str = LANG,
+    fmt: str = typer.Option("table", "--format", help="table or json."),
+    data_dir: Optional[Path] = DATA_DIR,
+) -> None:
+    """List the channels, or show one with its steps. Example: repatriate channels qflp"""
+    from .browse import show_channels
+
+    _emit(show_channels(_rulebase(data_dir), channel_id, _choice("language", lang, LANGS), _choice("format", fmt, ("table", "json"))))
+
+
+@app.command()
+def provinces(
+    code: Optional[str] = typer.Argument(None, help="A province: CN-GD, Guangdong or 广东."),
+    lang: str = LANG,
+    fmt: str = typer.Option("table", "--format", help="table or json."),
+    as_of: Optional[str] = AS_OF,
+    data_dir: Optional[Path] = DATA_DIR,
+) -> None:
+    """List the provinces, or show one with its cities and pilots. Example: repatriate provinces 广东"""
+    from .browse import show_provinces
+    from .profile import parse_date
+
+    _emit(show_provinces(_rulebase(data_dir), code, _choice("language", lang, LANGS), _choice("format", fmt, ("table", "json")), parse_date(as_of)))
+
+
+@app.command()
+def documents(
+    doc_id: Optional[str] = typer.Argument(None, help="A document id."),
+    lang: str = LANG,
+    fmt: str = typer.Option("table", "--format", help="table or json."),
+    data_dir: Optional[Path] = DATA_DIR,
+) -> None:
+    """List the documents steps need, or show one. Example: repatriate documents ndrc_registration_certificate"""
+    from .browse import show_documents
+
+    _emit(show_documents(_rulebase(data_dir), doc_id, _choice("language", lang, LANGS), _choice("format", fmt, ("table", "json"))))
+
+
+@app.command()
+def sources(
+    lang: str = LANG,
+    fmt: str = typer.Option("table", "--format", help="table or json."),
+    unverified: bool = typer.Option(False, "--unverified", help="Only sources marked unverified."),
+    data_dir: Optional[Path] = DATA_DIR,
+) -> None:
+    """List every text the rule base cites. Example: repatriate sources --format json"""
+    from .browse import show_sources
+
+    _emit(show_sources(_rulebase(data_dir), _choice("language", lang, LANGS), _choice("format", fmt, ("table", "json")), unverified))
+
+
+@app.command()
+def graph(
+    fmt: str = typer.Option("json", "--format", help="dot, graphml or json."),
+    as_of: Optional[str] = AS_OF,
+    data_dir: Optional[Path] = DATA_DIR,
+) -> None:
+    """Print the graph of structures and channels. Example: repatriate graph --format dot"""
+    from .browse import export_graph
+    from .profile import parse_date
+
+    _emit(export_graph(_rulebase(data_dir), _choice("format", fmt, ("dot", "graphml", "json")), parse_date(as_of)))
+
+
+# --- data -------------------------------------------------------------------------
+
+
+@data_app.command("validate")
+def data_validate(data_dir: Optional[Path] = DATA_DIR) -> None:
+    """Validate every data file; list each error with its file and field. Example: repatriate data validate"""
+    from .loader import validate
+
+    problems = validate(overlay=data_dir)
+    if problems:
+        for p in problems:
+            typer.echo(p, err=True)
+        typer.echo(f"{len(problems)} problem(s)", err=True)
+        raise typer.Exit(2)
+    typer.echo("rule base is valid")
+
+
+@data_app.command("schema")
+def data_schema() -> None:
+    """Print the JSON Schema of the data files. Example: repatriate data schema > schema.json"""
+    from .loader import json_schema
+    from .render import to_json
+
+    _emit(to_json(json_schema()))
+
+
+@data_app.command("coverage")
+def data_coverage(
+    fmt: str = typer.Option("table", "--format", help="table or json."),
+    as_of: Optional[str] = AS_OF,
+    data_dir: Optional[Path] = DATA_DIR,
+) -> None:
+    """Per province: channels with local rules, QFLP cities, sourced and unverified facts. Example: repatriate data coverage"""
+    from .browse import show_coverage
+    from .profile import parse_date
+
+    _emit(show_coverage(_rulebase(data_dir), _choice("format", fmt, ("table", "json")), parse_date(as_of)))
+
+
+# --- entry point ----------------------------------------------------------------------
+
+
+def _run(group_main, args, kwargs) -> int:
+    """Run the command group; map every failure to its exit code and one line on stderr."""
+    try:  # typer >= 0.26 vendors click; older releases use click itself
+        from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+    except ImportError:  # pragma: no cover
+        from click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+
+    from .errors import RepatriateError
+
+    try:
+        result = group_main(args=args, standalone_mode=False, **kwargs)
+        return result if isinstance(result, int) else 0
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        return 130
+    except NoArgsIsHelpError as exc:
+        typer.echo(exc.format_message())
+        return 0
+    except ClickException as exc:
+        typer.echo(f"error: {exc.format_message()}", err=True)
+        return 2 if isinstance(exc, UsageError) else exc.exit_code
+    except RepatriateError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        return 2
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # unexpected: one line unless --debug
+        if _STATE["debug"] or "--debug" in (args or sys.argv):
+            raise
+        typer.echo(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
+        return 1
+
+
+def main() -> None:
+    """Console entry point."""
+    sys.exit(_run(typer.main.get_command(app).main, None, {"prog_name": "repatriate"}))

@@ -1,0 +1,225 @@
+"""The asset profile a user asks about, and its normalisation against the rule base.
+
+Validation lives here: every bad value becomes a ``RepatriateError`` naming the value
+and what is accepted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from .errors import RepatriateError
+from .models import ASSET_CLASSES, HOLDER_TYPES, SPV_OWNERS, RuleBase
+
+# ISO 4217 active codes plus CNH (offshore renminbi), which the spec allows.
+CURRENCIES = frozenset(
+    """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP
+    BYN BZD CAD CDF CHF CLP CNY CNH COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP
+    GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF
+    KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR
+    MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG
+    SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU
+    UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWL""".split()
+)
+DOMESTIC_CURRENCIES = frozenset({"CNY"})
+MAX_AMOUNT = 1e13  # above any single asset; catches unit slips (amounts are in units, not thousands)
+
+
+class Profile(BaseModel):
+    """One asset, as ``route`` takes it. Province and city are normalised ids."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    asset_class: str
+    sector: str | None = None
+    province: str
+    city: str | None = None
+    amount: float
+    currency: str = "USD"
+    holder_type: str = "private"
+    net_assets: float | None = None
+    term_months: int | None = None
+    spv_owner: str = "group"
+
+    @field_validator("asset_class")
+    @classmethod
+    def _class(cls, v: str) -> str:
+        return _choice("asset class", v, ASSET_CLASSES)
+
+    @field_validator("holder_type")
+    @classmethod
+    def _holder(cls, v: str) -> str:
+        return _choice("holder type", v, HOLDER_TYPES)
+
+    @field_validator("spv_owner")
+    @classmethod
+    def _owner(cls, v: str) -> str:
+        return _choice("spv owner", v, SPV_OWNERS)
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, v: str) -> str:
+        code = str(v).strip().upper()
+        if code not in CURRENCIES:
+            raise ValueError(f"unknown currency {v!r} (accepted: ISO 4217 codes such as USD, HKD, CNY, CNH)")
+        return code
+
+    @field_validator("amount")
+    @classmethod
+    def _amount(cls, v: float) -> float:
+        return _positive("amount", v, allow_zero=False)
+
+    @field_validator("net_assets")
+    @classmethod
+    def _net_assets(cls, v: float | None) -> float | None:
+        return None if v is None else _positive("net assets", v, allow_zero=True)
+
+    @field_validator("term_months")
+    @classmethod
+    def _term(cls, v: int | None) -> int | None:
+        if v is not None and not 1 <= v <= 1200:
+            raise ValueError(f"term months {v} is out of range (accepted: 1 to 1200)")
+        return v
+
+    @property
+    def foreign_currency(self) -> bool:
+        return self.currency not in DOMESTIC_CURRENCIES
+
+    def key(self) -> tuple:
+        return tuple(self.model_dump().values())
+
+
+def _choice(what: str, value: Any, accepted: tuple[str, ...]) -> str:
+    v = str(value).strip().lower()
+    if v not in accepted:
+        raise ValueError(f"unknown {what} {value!r} (accepted: {', '.join(accepted)})")
+    return v
+
+
+def _positive(what: str, v: float, *, allow_zero: bool) -> float:
+    if math.isnan(v) or math.isinf(v):
+        raise ValueError(f"{what} {v} is not a number")
+    if v < 0 or (v == 0 and not allow_zero):
+        raise ValueError(f"{what} {v:g} must be {'zero or more' if allow_zero else 'positive'}")
+    if v > MAX_AMOUNT:
+        raise ValueError(f"{what} {v:g} is absurdly large (accepted: up to {MAX_AMOUNT:g})")
+    return float(v)
+
+
+_SUFFIXES = ("province", "municipality", "autonomous region", "shi", "sheng", "省", "市", "自治区", "自治區")
+
+
+def _norm(name: str) -> str:
+    s = re.sub(r"[\s\-_'’.]+", " ", str(name)).strip().casefold()
+    for suffix in _SUFFIXES:
+        if s.endswith(suffix) and len(s) > len(suffix):
+            s = s[: -len(suffix)].strip()
+    return s
+
+
+class Places:
+    """Resolves province and city names (code, English, simplified or traditional Chinese)."""
+
+    def __init__(self, rb: RuleBase):
+        self.rb = rb
+        self.provinces: dict[str, str] = {}
+        for code, pv in rb.provinces.items():
+            names = [code, code.removeprefix("CN-"), pv.name.en, pv.name.zh, pv.name.zh_hant or "", *pv.aliases]
+            for n in names:
+                if n:
+                    self.provinces.setdefault(_norm(n), code)
+
+    def province(self, value: str) -> str:
+        code = self.provinces.get(_norm(value))
+        if code is None:
+            raise RepatriateError(
+                f"unknown province {value!r} (accepted: an ISO code such as CN-GD, "
+                f"or a name such as Guangdong / 广东 / 廣東; codes: {', '.join(sorted(self.rb.provinces))})"
+            )
+        return code
+
+    def city(self, province: str, value: str) -> str:
+        pv = self.rb.provinces[province]
+        wanted = _norm(value)
+        for cid, city in pv.cities.items():
+            names = [cid, city.name.en, city.name.zh, city.name.zh_hant or "", *city.aliases]
+            if wanted in {_norm(n) for n in names if n}:
+                return cid
+        if re.fullmatch(r"[a-z][a-z0-9_]*", str(value).strip()):
+            return str(value).strip()  # a real city without local rules: provincial rules apply
+        known = ", ".join(sorted(pv.cities)) or "none with local rules"
+        raise RepatriateError(f"unknown city {value!r} in {province} (accepted: lower-case pinyin ids; with local rules: {known})")
+
+
+def make_profile(rb: RuleBase, **fields: Any) -> Profile:
+    """Build a normalised ``Profile`` from raw values (CLI options, a batch row, a dict).
+
+    Raises
+    ------
+    RepatriateError
+        Naming the first bad value and what is accepted.
+    """
+    raw = {k: v for k, v in fields.items() if v is not None and not (isinstance(v, str) and v.strip() == "")}
+    for k in ("amount", "net_assets"):
+        if k in raw and isinstance(raw[k], str):
+            raw[k] = _number(k, raw[k])
+    if "term_months" in raw:
+        raw["term_months"] = _integer("term_months", raw["term_months"])
+    for required in ("asset_class", "province", "amount"):
+        if required not in raw:
+            raise RepatriateError(f"missing {required.replace('_', ' ')} (required)")
+    places = Places(rb)
+    raw["province"] = places.province(raw["province"])
+    if "city" in raw:
+        raw["city"] = places.city(raw["province"], raw["city"])
+    if "sector" in raw:
+        s = str(raw["sector"]).strip().lower()
+        if s not in rb.sectors:
+            raise RepatriateError(f"unknown sector {raw['sector']!r} (accepted: {', '.join(sorted(rb.sectors))})")
+        raw["sector"] = s
+    try:
+        return Profile(**raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        msg = err["msg"].removeprefix("Value error, ")
+        field = ".".join(str(x) for x in err["loc"])
+        if err["type"] == "extra_forbidden":
+            msg = f"unknown field {field!r}"
+        elif not msg.startswith(("unknown", field.replace("_", " "))):
+            msg = f"{field.replace('_', ' ')} {err.get('input')!r}: {msg}"
+        raise RepatriateError(msg) from None
+
+
+def _number(field: str, text: str) -> float:
+    cleaned = text.strip().replace(",", "").replace("_", "")
+    try:
+        return float(cleaned)
+    except ValueError:
+        raise RepatriateError(f"{field.replace('_', ' ')} {text!r} is not a number (accepted: digits, e.g. 50000000)") from None
+
+
+def _integer(field: str, value: Any) -> int:
+    try:
+        f = float(str(value).strip())
+    except ValueError:
+        raise RepatriateError(f"{field.replace('_', ' ')} {value!r} is not a whole number (accepted: e.g. 36)") from None
+    if not f.is_integer():
+        raise RepatriateError(f"{field.replace('_', ' ')} {value!r} is not a whole number (accepted: e.g. 36)")
+    return int(f)
+
+
+def parse_date(value: str | dt.date | None) -> dt.date:
+    """``--as-of``: an ISO date; today when omitted."""
+    if value is None or value == "":
+        return dt.date.today()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise RepatriateError(f"invalid date {value!r} (accepted: YYYY-MM-DD)") from None

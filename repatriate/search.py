@@ -1,0 +1,593 @@
+"""Route search: enumerate channel paths and locations, check each against the rules, rank.
+
+The search never prints; it returns a ``Plan`` that the renderers turn into text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from .conditions import Facts, evaluate, matches
+from .errors import RepatriateError
+from .graph import channel_paths, full_path
+from .models import City, Province, QflpTerms, RuleBase, Step, Text, value_at
+from .profile import Profile
+
+OBJECTIVES = ("balanced", "speed", "cost", "certainty")
+AUTHORITY_KINDS = ("approval", "licence", "filing", "registration", "recommendation")
+
+
+@dataclass(frozen=True)
+class Location:
+    province: str | None = None
+    city: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"province": self.province, "city": self.city}
+
+
+@dataclass
+class Finding:
+    """A warning on a route or a reason for an exclusion."""
+
+    rule: str
+    text: Text
+    sources: list[str]
+    verified: bool = True
+    kind: str = "warning"  # warning | note | unknown
+
+
+@dataclass
+class RouteStep:
+    channel: str
+    step: Step
+    authority: Text
+    weeks: Any  # Weeks | None
+    sources: list[str]
+    verified: bool
+
+
+@dataclass
+class Route:
+    channels: tuple[str, ...]
+    path: list[str]
+    location: Location
+    steps: list[RouteStep]
+    documents: list[tuple[str, int]]  # (document id, 1-based step number)
+    warnings: list[Finding]
+    notes: list[Finding]
+    timeline: tuple[float, float]
+    unknown_steps: int
+    approvals: int
+    cost_index: float
+    certainty: float
+    capacity: float | None
+    capacity_text: Text | None
+    unverified: int
+    score: float = 0.0
+    rank: int = 0
+    pareto: bool = False
+
+
+@dataclass
+class Exclusion:
+    channels: tuple[str, ...]
+    path: list[str]
+    location: Location
+    reasons: list[Finding]
+
+
+@dataclass
+class Plan:
+    profile: Profile
+    as_of: dt.date
+    optimize: str
+    digest: str
+    routes: list[Route]
+    excluded: list[Exclusion]
+    total_routes: int = 0
+    sources: list[str] = field(default_factory=list)
+
+
+def plan(profile: Profile, rb: RuleBase, *, as_of: dt.date | None = None, optimize: str = "balanced", top: int | None = None) -> Plan:
+    """Find, check and rank every route for one asset.
+
+    Parameters
+    ----------
+    profile : Profile
+        A normalised profile (see ``make_profile``).
+    rb : RuleBase
+    as_of : date, optional
+        The rules in force on this date; today when omitted.
+    optimize : {'balanced', 'speed', 'cost', 'certainty'}
+    top : int, optional
+        Keep only the best ``top`` feasible routes (exclusions are always all kept).
+
+    Raises
+    ------
+    RepatriateError
+        For an unknown objective or a non-positive ``top``.
+    """
+    if optimize not in OBJECTIVES:
+        raise RepatriateError(f"unknown objective {optimize!r} (accepted: {', '.join(OBJECTIVES)})")
+    if top is not None and top < 1:
+        raise RepatriateError(f"top {top} must be 1 or more")
+    day = as_of or dt.date.today()
+    routes: list[Route] = []
+    excluded: list[Exclusion] = []
+    for channels in channel_paths(rb, day):
+        for location in _locations(rb, profile, channels, day):
+            result = _evaluate(rb, profile, channels, location, day)
+            (routes if isinstance(result, Route) else excluded).append(result)
+    _rank(routes, rb, optimize, profile)
+    total = len(routes)
+    if top is not None:
+        routes = routes[:top]
+    excluded.sort(key=lambda e: (e.channels, _loc_key(e.location)))
+    cited: dict[str, None] = {}
+    for r in routes:
+        for s in r.steps:
+            cited.update(dict.fromkeys(s.sources))
+        for f in r.warnings + r.notes:
+            cited.update(dict.fromkeys(f.sources))
+        for d, _ in r.documents:
+            cited.update(dict.fromkeys(rb.documents[d].sources))
+    for e in excluded:
+        for f in e.reasons:
+            cited.update(dict.fromkeys(f.sources))
+    return Plan(profile, day, optimize, rb.digest, routes, excluded, total, sorted(cited))
+
+
+# --- locations -----------------------------------------------------------------
+
+
+def qflp_cities(rb: RuleBase, day: dt.date) -> list[tuple[str, str, Any]]:
+    """(province, city, dated terms) of every QFLP pilot city in force on ``day``."""
+    out = []
+    for code in sorted(rb.provinces):
+        for cid, city in sorted(rb.provinces[code].cities.items()):
+            terms = value_at(city.qflp, day)
+            if terms is not None:
+                out.append((code, cid, terms))
+    return out
+
+
+def _locations(rb: RuleBase, profile: Profile, channels: tuple[str, ...], day: dt.date) -> list[Location]:
+    kinds = {rb.channels[c].location for c in channels}
+    if "qflp_city" in kinds:
+        return [Location(p, c) for p, c, _ in qflp_cities(rb, day)]
+    if "asset" in kinds:
+        return [Location(profile.province, profile.city)]
+    return [Location()]
+
+
+def _loc_key(loc: Location) -> tuple[str, str]:
+    return (loc.province or "", loc.city or "")
+
+
+# --- evaluation ----------------------------------------------------------------
+
+
+def facts_for(rb: RuleBase, profile: Profile, location: Location, day: dt.date) -> Facts:
+    """What the matchers see: the profile, the sector's negative-list status, the location."""
+    f = Facts(profile.model_dump())
+    f["as_of"] = day
+    f["location_province"] = location.province
+    f["location_city"] = location.city
+    sector = rb.sectors.get(profile.sector or "")
+    entry = value_at(sector.negative_list, day) if sector else None
+    f["sector_status"] = entry.value.status if entry else None
+    f["sector_tags"] = tuple(sector.tags) if sector else ()
+    f["location_easings"] = tuple(e for pilot in _fx_pilots(rb, location, day) for e in pilot.eases)
+    return f
+
+
+def _fx_pilots(rb: RuleBase, location: Location, day: dt.date) -> list:
+    pv = rb.provinces.get(location.province or "")
+    if pv is None:
+        return []
+    return [
+        p
+        for p in pv.fx_pilots
+        if p.joined <= day and (p.ended is None or day < p.ended) and (p.city is None or p.city == location.city)
+    ]
+
+
+def _evaluate(rb: RuleBase, profile: Profile, channels: tuple[str, ...], location: Location, day: dt.date) -> Route | Exclusion:
+    facts = facts_for(rb, profile, location, day)
+    reasons: list[Finding] = []
+    warnings: list[Finding] = []
+    notes: list[Finding] = []
+    steps: list[RouteStep] = []
+    seen_steps: set[str] = set()
+
+    def add_steps(channel: str, items: list[Step], city_terms: Any = None) -> None:
+        for st in items:
+            if st.id in seen_steps or not st.valid.covers(day) or not matches(st.when, facts):
+                continue
+            seen_steps.add(st.id)
+            authority, weeks, sources, verified = st.authority, st.weeks, list(st.sources), st.verified
+            if city_terms is not None and st.id == "qflp_pilot_qualification":
+                terms: QflpTerms = city_terms.value
+                authority = terms.approval_body or Text(en="The pilot city's approval body (not stated in the sources)", zh="试点地区审批机构（资料未载明）")
+                weeks = terms.processing_weeks
+                sources = list(dict.fromkeys(terms.documents + city_terms.sources))
+                verified = city_terms.verified
+            steps.append(RouteStep(channel, st, authority, weeks, sources, verified))
+
+    def apply_rules(rules: list, into_reasons: bool = True) -> None:
+        for r in rules:
+            if not r.valid.covers(day) or not matches(r.when, facts):
+                continue
+            finding = Finding(r.id, r.message, list(r.sources), r.verified)
+            if "sector_status" in r.when:
+                _cite_sector(rb, profile, day, finding)
+            (reasons if r.effect == "exclude" else warnings).append(finding)
+
+    for pre in rb.prerequisites:
+        if matches(pre.when, facts):
+            add_steps("prerequisite", pre.steps)
+            apply_rules(pre.rules)
+
+    capacity: float | None = None
+    capacity_text: Text | None = None
+    province = rb.provinces.get(location.province or "")
+    for cid in channels:
+        ch = rb.channels[cid]
+        city_terms = None
+        if ch.location == "qflp_city":
+            city_terms = value_at(province.cities[location.city].qflp, day)
+            _check_qflp(rb, profile, location, province, city_terms, reasons, warnings)
+        add_steps(cid, ch.steps, city_terms)
+        apply_rules(ch.rules)
+        if province is not None:
+            apply_rules([r for r in province.rules if r.channel == cid])
+            for n in province.notes + (_city(province, location).notes if _city(province, location) else []):
+                if (not n.channels or cid in n.channels) and n.valid.covers(day):
+                    notes.append(Finding("local_note", n.text, list(n.sources), n.verified, "note"))
+        for pilot in _fx_pilots(rb, location, day):
+            relevant = _easings_for(cid, pilot.eases)
+            if relevant:
+                label = ", ".join(e.replace("_", " ") for e in relevant)
+                notes.append(
+                    Finding(
+                        f"fx_pilot_{pilot.id}",
+                        Text(
+                            en=f"{pilot.area.en} is in a pilot that eases this channel ({label}) since {pilot.joined}.",
+                            zh=f"{pilot.area.zh}自{pilot.joined}起为试点地区，本渠道可享便利（{label}）。",
+                        ),
+                        list(pilot.sources),
+                        pilot.verified,
+                        "note",
+                    )
+                )
+        if ch.capacity is not None:
+            capacity, capacity_text = _capacity(rb, profile, ch, day, reasons, warnings)
+
+    if reasons:
+        return Exclusion(channels, full_path(rb, channels), location, reasons)
+
+    steps.sort(key=lambda s: ("pre_issuance", "setup", "funds").index(s.step.phase))
+    documents: dict[str, int] = {}
+    for i, s in enumerate(steps, 1):
+        for d in s.step.documents:
+            documents.setdefault(d, i)
+    tmin, tmax, unknown = _timeline(steps)
+    approvals = sum(1 for s in steps if s.step.kind in AUTHORITY_KINDS)
+    unverified = sum(1 for s in steps if not s.verified) + sum(1 for w in warnings if not w.verified)
+    certainty = _certainty(rb, channels, steps, warnings, unverified, day)
+    cost_index = approvals + 0.5 * len(documents)
+    if unknown:
+        warnings.append(
+            Finding(
+                "timeline_incomplete",
+                Text(
+                    en=f"{unknown} step(s) have no stated or statutory duration; the timeline counts only the others.",
+                    zh=f"{unknown}个步骤无法定或公开的办理时限，时间线仅计入其余步骤。",
+                ),
+                [],
+                True,
+                "unknown",
+            )
+        )
+    return Route(
+        channels=channels,
+        path=full_path(rb, channels),
+        location=location,
+        steps=steps,
+        documents=list(documents.items()),
+        warnings=warnings,
+        notes=notes,
+        timeline=(tmin, tmax),
+        unknown_steps=unknown,
+        approvals=approvals,
+        cost_index=cost_index,
+        certainty=certainty,
+        capacity=capacity,
+        capacity_text=capacity_text,
+        unverified=unverified,
+    )
+
+
+def _city(province: Province | None, location: Location) -> City | None:
+    if province is None or location.city is None:
+        return None
+    return province.cities.get(location.city)
+
+
+_CHANNEL_EASINGS = {
+    "foreign_debt": ("one_time_foreign_debt_registration", "hightech_foreign_debt_quota", "bank_level_registration", "ft_account"),
+    "qflp": ("qflp_balance_management", "bank_level_registration", "ft_account"),
+    "fdi": ("bank_level_registration", "capital_income_facilitation", "ft_account"),
+}
+
+
+def _easings_for(channel: str, eases: list[str]) -> list[str]:
+    return [e for e in eases if e in _CHANNEL_EASINGS.get(channel, ())]
+
+
+def _cite_sector(rb: RuleBase, profile: Profile, day: dt.date, finding: Finding) -> None:
+    sector = rb.sectors[profile.sector]
+    entry = value_at(sector.negative_list, day)
+    finding.sources = list(dict.fromkeys(entry.sources + finding.sources))
+    finding.verified = finding.verified and entry.verified
+    item = entry.value.item
+    extra_en = f" Negative list ({entry.from_}): {item.en}" if item else ""
+    extra_zh = f"负面清单（{entry.from_}）：{item.zh}" if item else ""
+    conds = entry.value.conditions
+    if conds:
+        extra_en += " Conditions: " + "; ".join(c.en for c in conds) + "."
+        extra_zh += " 条件：" + "；".join(c.zh for c in conds) + "。"
+    finding.text = Text(en=finding.text.en + extra_en, zh=finding.text.zh + extra_zh)
+
+
+def _check_qflp(rb, profile, location, province, dated, reasons, warnings) -> None:
+    terms: QflpTerms = dated.value
+    city = province.cities[location.city]
+    where = Text(en=f"{city.name.en} ({province.name.en})", zh=f"{province.name.zh}{city.name.zh}")
+    src = list(dict.fromkeys(terms.documents + dated.sources))
+    if profile.sector in terms.excluded_sectors:
+        bars = "; ".join(p.en for p in terms.prohibitions) or profile.sector
+        reasons.append(
+            Finding(
+                "qflp_city_excluded_sector",
+                Text(
+                    en=f"{where.en} QFLP measures bar this sector ({profile.sector}): {bars}.",
+                    zh=f"{where.zh}QFLP办法禁止投资该行业（{rb.sectors[profile.sector].name.zh}）：{'；'.join(p.zh for p in terms.prohibitions)}。",
+                ),
+                src,
+                dated.verified,
+            )
+        )
+    if profile.holder_type in terms.excluded_holder_types:
+        reasons.append(
+            Finding(
+                "qflp_city_excluded_holder",
+                Text(
+                    en=f"{where.en} QFLP measures bar investment in or financing of this kind of holder ({profile.holder_type}).",
+                    zh=f"{where.zh}QFLP办法禁止投资或融资于此类主体（{profile.holder_type}）。",
+                ),
+                src,
+                dated.verified,
+            )
+        )
+    lp_min = terms.lp_min_subscription
+    if lp_min is not None:
+        if lp_min.currency == profile.currency and profile.amount < lp_min.amount:
+            reasons.append(
+                Finding(
+                    "qflp_lp_minimum",
+                    Text(
+                        en=f"The SPV's subscription {profile.amount:,.0f} {profile.currency} is below {where.en}'s minimum LP subscription of {lp_min.amount:,.0f} {lp_min.currency}.",
+                        zh=f"SPV认缴额{profile.amount:,.0f} {profile.currency}低于{where.zh}单个LP最低认缴额{lp_min.amount:,.0f} {lp_min.currency}。",
+                    ),
+                    src,
+                    dated.verified,
+                )
+            )
+        elif lp_min.currency != profile.currency:
+            warnings.append(_currency_warning("minimum LP subscription", "单个LP最低认缴额", lp_min, profile, src, dated.verified))
+    size = terms.fund_min_size
+    if size is not None:
+        if size.currency == profile.currency and profile.amount < size.amount:
+            warnings.append(
+                Finding(
+                    "qflp_fund_minimum",
+                    Text(
+                        en=f"The fund must reach {size.amount:,.0f} {size.currency} in {where.en}; the SPV's {profile.amount:,.0f} alone falls short, so other LPs are needed.",
+                        zh=f"{where.zh}试点基金规模不得低于{size.amount:,.0f} {size.currency}，仅凭SPV出资{profile.amount:,.0f}不足，需要其他LP。",
+                    ),
+                    src,
+                    dated.verified,
+                )
+            )
+        elif size.currency != profile.currency:
+            warnings.append(_currency_warning("minimum fund size", "基金最低规模", size, profile, src, dated.verified))
+    unknown = [
+        (en, zh)
+        for value, en, zh in (
+            (terms.fund_min_size, "minimum fund size", "基金最低规模"),
+            (terms.lp_min_subscription, "minimum LP subscription", "单个LP最低认缴额"),
+            (terms.approval_body, "approval body", "审批机构"),
+            (terms.processing_weeks, "processing time", "办理时限"),
+        )
+        if value is None
+    ]
+    if terms.quota_regime == "unknown":
+        unknown.append(("quota regime", "额度管理方式"))
+    if unknown:
+        warnings.append(
+            Finding(
+                "qflp_terms_unknown",
+                Text(
+                    en=f"{where.en}: not found in the sources: " + ", ".join(e for e, _ in unknown) + ".",
+                    zh=f"{where.zh}：资料中未查到：" + "、".join(z for _, z in unknown) + "。",
+                ),
+                src,
+                True,
+                "unknown",
+            )
+        )
+    if not dated.verified:
+        warnings.append(
+            Finding(
+                "qflp_terms_unverified",
+                Text(
+                    en=f"{where.en}: the QFLP terms are marked unverified in the rule base{': ' + dated.note if dated.note else ''}.",
+                    zh=f"{where.zh}：规则库中的QFLP条款尚未核实。",
+                ),
+                src,
+                False,
+                "unknown",
+            )
+        )
+    if terms.quota_regime in ("total", "balance"):
+        warnings.append(
+            Finding(
+                "qflp_quota_regime",
+                Text(
+                    en=f"{where.en} manages QFLP quota as a {'total' if terms.quota_regime == 'total' else 'balance (net)'} amount per manager, so one manager can run several funds.",
+                    zh=f"{where.zh}实行{'总量' if terms.quota_regime == 'total' else '余额'}管理，同一管理人可在额度内设立多支基金。",
+                ),
+                src,
+                dated.verified,
+                "note",
+            )
+        )
+
+
+def _currency_warning(en: str, zh: str, money, profile: Profile, src: list[str], verified: bool) -> Finding:
+    return Finding(
+        "qflp_threshold_currency",
+        Text(
+            en=f"The {en} is {money.amount:,.0f} {money.currency}; the amount is in {profile.currency}, so check it at the day's rate (no conversion is made).",
+            zh=f"{zh}为{money.amount:,.0f} {money.currency}，金额币种为{profile.currency}，请按当日汇率核对（本工具不做换算）。",
+        ),
+        src,
+        verified,
+    )
+
+
+def _capacity(rb: RuleBase, profile: Profile, ch, day: dt.date, reasons: list, warnings: list) -> tuple[float | None, Text | None]:
+    cap = ch.capacity
+    names: dict[str, Any] = {"amount": profile.amount, "net_assets": profile.net_assets, "term_months": profile.term_months}
+    used: list[str] = []
+    sources = list(cap.sources)
+    for pid, par in rb.parameters.items():
+        if pid in cap.formula:
+            v = value_at(par.values, day)
+            names[pid] = None if v is None else v.value
+            if v is not None:
+                used.append(f"{pid}={v.value} (from {v.from_})")
+                sources += v.sources
+    missing = [n for n in ("net_assets",) if n in cap.formula and profile.net_assets is None]
+    if missing or any(names.get(p) is None for p in rb.parameters if p in cap.formula):
+        warnings.append(
+            Finding(
+                f"{ch.id}_capacity_unknown",
+                Text(
+                    en=f"Capacity unknown: {cap.description.en}; give --net-assets to check the amount against it.",
+                    zh=f"可承载额度未知：{cap.description.zh}；请提供 --net-assets 以核对金额。",
+                ),
+                list(dict.fromkeys(sources)),
+                cap.verified,
+                "unknown",
+            )
+        )
+        return None, None
+    value = float(evaluate(cap.formula, names))
+    text = Text(
+        en=f"{value:,.0f} {profile.currency} = {cap.formula} with {', '.join(used)}",
+        zh=f"{value:,.0f} {profile.currency} = {cap.formula}，其中 {', '.join(used)}",
+    )
+    if profile.amount > value:
+        reasons.append(
+            Finding(
+                f"{ch.id}_over_capacity",
+                Text(
+                    en=f"The amount {profile.amount:,.0f} {profile.currency} exceeds the cap of {text.en}. {cap.description.en}.",
+                    zh=f"金额{profile.amount:,.0f} {profile.currency}超过上限 {text.zh}。{cap.description.zh}。",
+                ),
+                list(dict.fromkeys(sources)),
+                cap.verified,
+            )
+        )
+    return value, text
+
+
+def _timeline(steps: list[RouteStep]) -> tuple[float, float, int]:
+    """Critical path: pre-issuance and vehicle set-up run in parallel, fund movement after both."""
+    unknown = sum(1 for s in steps if s.weeks is None)
+
+    def phase_length(phase: str, attr: str) -> float:
+        items = {s.step.id: s for s in steps if s.step.phase == phase}
+        done: dict[str, float] = {}
+
+        def finish(sid: str) -> float:
+            if sid not in done:
+                s = items[sid]
+                start = max((finish(a) for a in s.step.after if a in items), default=0.0)
+                done[sid] = start + (getattr(s.weeks, attr) if s.weeks else 0.0)
+            return done[sid]
+
+        return max((finish(sid) for sid in items), default=0.0)
+
+    out = []
+    for attr in ("min", "max"):
+        before = max(phase_length("pre_issuance", attr), phase_length("setup", attr))
+        out.append(round(before + phase_length("funds", attr), 1))
+    return out[0], out[1], unknown
+
+
+def _certainty(rb: RuleBase, channels, steps, warnings, unverified: int, day: dt.date) -> float:
+    sc = rb.scoring
+    value = 1.0
+    for cid in channels:
+        c = rb.channels[cid].certainty
+        if c is not None and (c.to is None or day < c.to):
+            value *= float(c.value)
+    for s in steps:
+        value *= sc.certainty_by_kind.get(s.step.kind, 1.0)
+    value *= sc.unverified_penalty**unverified
+    value *= sc.warning_penalty ** sum(1 for w in warnings if w.kind == "warning")
+    return round(value, 3)
+
+
+# --- ranking -------------------------------------------------------------------
+
+
+def _rank(routes: list[Route], rb: RuleBase, optimize: str, profile: Profile) -> None:
+    if not routes:
+        return
+    sc = rb.scoring
+    w = sc.objectives[optimize]
+    times = [r.timeline[1] + sc.unknown_duration_penalty * r.unknown_steps for r in routes]
+    best_time = min(times)
+    best_cost = min(r.cost_index for r in routes)
+    best_appr = min(r.approvals for r in routes)
+    best_cert = max(r.certainty for r in routes) or 1.0
+    for r, t in zip(routes, times):
+        r.score = round(
+            w["time"] * (best_time / t if t else 1.0)
+            + w["cost"] * (best_cost / r.cost_index if r.cost_index else 1.0)
+            + w["approvals"] * (best_appr / r.approvals if r.approvals else 1.0)
+            + w["certainty"] * (r.certainty / best_cert),
+            4,
+        )
+    crit = [(t, r.cost_index, r.approvals, -r.certainty) for r, t in zip(routes, times)]
+    for i, r in enumerate(routes):
+        r.pareto = not any(
+            all(o <= m for o, m in zip(other, crit[i])) and other != crit[i] for j, other in enumerate(crit) if j != i
+        )
+
+    def proximity(r: Route) -> int:
+        if r.location.province == profile.province:
+            return 0 if (r.location.city == profile.city or r.location.city is None) else 1
+        return 2
+
+    routes.sort(key=lambda r: (-r.score, proximity(r), r.channels, _loc_key(r.location)))
+    for i, r in enumerate(routes, 1):
+        r.rank = i
