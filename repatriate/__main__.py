@@ -1,0 +1,5 @@
+"""Run the CLI as ``python -m repatriate``."""
+
+from .cli import main
+
+main()

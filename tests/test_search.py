@@ -1,0 +1,151 @@
+"""Route search on reasoned real cases; each docstring names the rule it checks."""
+
+import pytest
+
+from conftest import exclusions_by_channel, routes_by_channel, step_ids
+
+
+def _reasons(exclusions):
+    return [f for e in exclusions for f in e.reasons]
+
+
+def test_prohibited_sector_loses_fdi_and_qflp(run):
+    """Negative list (2024), news organisations prohibited: no FIE and no QFLP fund may invest."""
+    p = run(asset_class="equity", sector="news_media", province="CN-BJ", amount=10_000_000)
+    assert not routes_by_channel(p, "fdi") and not routes_by_channel(p, "qflp")
+    for channel, rule in (("fdi", "fdi_negative_list_prohibited"), ("qflp", "qflp_negative_list_prohibited")):
+        reasons = [f for f in _reasons(exclusions_by_channel(p, channel)) if f.rule == rule]
+        assert reasons, channel
+        assert all("neglist_2024" in f.sources for f in reasons)
+        assert all("Negative list" in f.text.en for f in reasons)
+
+
+def test_restricted_sector_warns_with_its_conditions(run):
+    """Negative list (2024): value-added telecom restricted, foreign share capped at 50% (with exceptions)."""
+    p = run(asset_class="equity", sector="value_added_telecom", province="CN-SH", amount=10_000_000)
+    fdi = routes_by_channel(p, "fdi")
+    assert fdi
+    warning = next(w for w in fdi[0].warnings if w.rule == "fdi_negative_list_restricted")
+    assert "50%" in warning.text.en and "neglist_2024" in warning.sources
+
+
+def test_three_year_debt_needs_the_ndrc_certificate(run):
+    """NDRC Order No. 56 (in force 10 Feb 2023): debt of a year or more needs the review-and-registration certificate."""
+    p = run(asset_class="debt", sector="infrastructure", province="CN-JS", amount=300_000_000, currency="CNY", term_months=36, net_assets=1_000_000_000)
+    assert p.routes
+    for r in p.routes:
+        assert "ndrc_foreign_debt_certificate" in step_ids(r)
+        step = next(s for s in r.steps if s.step.id == "ndrc_foreign_debt_certificate")
+        assert "ndrc_order_56" in step.sources and step.step.phase == "pre_issuance"
+    assert "ndrc_order_56" in p.sources
+
+
+def test_before_order_56_the_2015_filing_applies(run):
+    """Fa Gai Wai Zi [2015] No. 2044 governed until Order No. 56 replaced it on 10 Feb 2023."""
+    p = run(as_of="2022-06-01", asset_class="debt", sector="infrastructure", province="CN-JS", amount=300_000_000, currency="CNY", term_months=36, net_assets=1_000_000_000)
+    for r in p.routes:
+        ids = step_ids(r)
+        assert "ndrc_2044_filing" in ids and "ndrc_foreign_debt_certificate" not in ids
+
+
+def test_short_debt_skips_ndrc_review(run):
+    """Order No. 56 covers debt of one year or more; a 6-month term gets a warning instead of the step."""
+    p = run(asset_class="debt", sector="logistics", province="CN-JS", amount=10_000_000, currency="CNY", term_months=6, net_assets=100_000_000)
+    for r in p.routes:
+        assert "ndrc_foreign_debt_certificate" not in step_ids(r)
+        assert any(w.rule == "debt_short_term" for w in r.warnings)
+
+
+def test_foreign_debt_above_the_macro_prudential_cap_is_excluded(run, rb):
+    """Yin Fa [2017] No. 9: cap = net assets x 2 x parameter (1.5 since 20 Jul 2023) -> 300m on 100m net assets."""
+    p = run(asset_class="equity", sector="manufacturing", province="CN-ZJ", amount=400_000_000, currency="CNY", net_assets=100_000_000)
+    assert not routes_by_channel(p, "foreign_debt")
+    reason = next(f for f in _reasons(exclusions_by_channel(p, "foreign_debt")) if f.rule == "foreign_debt_over_capacity")
+    assert "300,000,000" in reason.text.en
+    assert "pboc_2017_9" in reason.sources
+
+
+def test_cap_follows_the_dated_parameter(run):
+    """Macro-prudential parameter 1.25 before 20 Jul 2023: the same profile had a 250m cap."""
+    within = run(as_of="2024-01-01", asset_class="equity", sector="manufacturing", province="CN-ZJ", amount=280_000_000, currency="CNY", net_assets=100_000_000)
+    before = run(as_of="2023-01-01", asset_class="equity", sector="manufacturing", province="CN-ZJ", amount=280_000_000, currency="CNY", net_assets=100_000_000)
+    fd = routes_by_channel(within, "foreign_debt")
+    assert fd and fd[0].capacity == pytest.approx(300_000_000)
+    assert not routes_by_channel(before, "foreign_debt")
+    assert "250,000,000" in _reasons(exclusions_by_channel(before, "foreign_debt"))[0].text.en
+
+
+def test_capacity_unknown_without_net_assets(run):
+    """The cap needs net assets; without them the route stays, its capacity marked unknown."""
+    p = run(asset_class="equity", sector="manufacturing", province="CN-ZJ", amount=10_000_000, currency="CNY")
+    fd = routes_by_channel(p, "foreign_debt")[0]
+    assert fd.capacity is None
+    assert any(w.rule == "foreign_debt_capacity_unknown" for w in fd.warnings)
+
+
+def test_qfii_quota_step_returns_before_abolition(run):
+    """SAFE cancelled QFII/RQFII quotas on 10 Sep 2019: a 2018 date brings the quota approval back."""
+    old = run(as_of="2018-06-01", asset_class="abs", sector="supply_chain_receivables", province="CN-SH", amount=50_000_000)
+    new = run(asset_class="abs", sector="supply_chain_receivables", province="CN-SH", amount=50_000_000)
+    old_q, new_q = routes_by_channel(old, "qfii"), routes_by_channel(new, "qfii")
+    assert old_q and new_q
+    assert "qfii_quota_approval" in step_ids(old_q[0]) and "qfii_licence_2006" in step_ids(old_q[0])
+    assert "qfii_quota_approval" not in step_ids(new_q[0]) and "qfi_licence" in step_ids(new_q[0])
+
+
+def test_qfii_cannot_take_private_equity(run):
+    """QFI scope (Order No. 176; SSE scope page): listed shares, bonds, exchange ABS, not a private company's equity."""
+    p = run(asset_class="equity", sector="healthcare", province="CN-SH", amount=50_000_000, holder_type="private")
+    assert not routes_by_channel(p, "qfii")
+    assert any(f.rule == "qfii_no_private_equity" for f in _reasons(exclusions_by_channel(p, "qfii")))
+    listed = run(asset_class="equity", sector="healthcare", province="CN-SH", amount=50_000_000, holder_type="listed")
+    q = routes_by_channel(listed, "qfii")
+    assert q and any(w.rule == "qfii_ownership_limits" and "10%" in w.text.en for w in q[0].warnings)
+
+
+def test_real_estate_and_lgfv_lose_foreign_debt(run):
+    """NDRC notices 2019 No. 666 (real estate) and 2018 No. 706 (LGFVs): foreign debt only refinances."""
+    re_ = run(asset_class="debt", sector="real_estate", province="CN-GD", amount=10_000_000, term_months=36, net_assets=1e9)
+    lg = run(asset_class="debt", sector="infrastructure", holder_type="lgfv", province="CN-GD", amount=10_000_000, term_months=36, net_assets=1e9)
+    assert not routes_by_channel(re_, "foreign_debt") and not routes_by_channel(lg, "foreign_debt")
+    assert any(f.rule == "fd_real_estate_refinancing_only" for f in _reasons(exclusions_by_channel(re_, "foreign_debt")))
+    assert any(f.rule == "fd_lgfv_restrictions" for f in _reasons(exclusions_by_channel(lg, "foreign_debt")))
+
+
+def test_equity_class_needs_the_csrc_filing(run):
+    """CSRC Announcement [2026] No. 1: the controlling mainland entity files before issuance."""
+    p = run(asset_class="equity", sector="renewable_energy", province="CN-GD", amount=50_000_000)
+    for r in p.routes:
+        assert step_ids(r)[0] in ("csrc_rwa_filing", "odi_ndrc_filing", "odi_mofcom_filing")
+        assert "csrc_rwa_filing" in step_ids(r)
+
+
+def test_odi_only_when_the_group_owns_the_spv(run):
+    """ODI filings (NDRC Order No. 11, MOFCOM Order 2014 No. 3) apply to a mainland group's own SPV."""
+    own = run(asset_class="abs", sector="logistics", province="CN-GD", amount=5_000_000)
+    third = run(asset_class="abs", sector="logistics", province="CN-GD", amount=5_000_000, spv_owner="third_party")
+    assert "odi_ndrc_filing" in step_ids(own.routes[0])
+    assert "odi_ndrc_filing" not in step_ids(third.routes[0])
+
+
+def test_qflp_offers_pilot_cities_elsewhere(run, rb):
+    """QFLP runs only through a pilot city: a province without a pilot gets other provinces' cities."""
+    p = run(asset_class="equity", sector="agriculture", province="CN-GS", amount=20_000_000)
+    cities = {(r.location.province, r.location.city) for r in routes_by_channel(p, "qflp")}
+    cities |= {(e.location.province, e.location.city) for e in exclusions_by_channel(p, "qflp")}
+    assert cities and all(prov != "CN-GS" for prov, _ in cities)
+    assert len(cities) >= 5
+
+
+def test_ranking_is_ordered_and_marks_pareto(run):
+    p = run(asset_class="equity", sector="renewable_energy", province="CN-GD", amount=50_000_000)
+    assert [r.rank for r in p.routes] == list(range(1, len(p.routes) + 1))
+    assert all(a.score >= b.score for a, b in zip(p.routes, p.routes[1:]))
+    assert any(r.pareto for r in p.routes)
+
+
+def test_objectives_change_the_order_not_the_set(run):
+    kw = dict(asset_class="abs", sector="supply_chain_receivables", province="CN-SH", amount=50_000_000, currency="CNY", net_assets=1e9)
+    plans = {o: run(optimize=o, **kw) for o in ("balanced", "speed", "cost", "certainty")}
+    sets = {o: sorted((r.channels, r.location.province or "", r.location.city or "") for r in p.routes) for o, p in plans.items()}
+    assert len({tuple(s) for s in sets.values()}) == 1
