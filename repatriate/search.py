@@ -391,7 +391,7 @@ def _check_qflp(rb, profile, location, province, dated, reasons, warnings) -> No
         elif lp_min.currency != profile.currency:
             warnings.append(_currency_warning("minimum LP subscription", "单个LP最低认缴额", lp_min, profile, src, dated.verified))
     size = terms.fund_min_size
-    if size is not None:
+    if size is not None and size.amount > 0:  # zero: the measures set no minimum
         if size.currency == profile.currency and profile.amount < size.amount:
             warnings.append(
                 Finding(
