@@ -64,6 +64,15 @@ def _choice(name: str, value: str, accepted: tuple[str, ...]) -> str:
     return value
 
 
+def _count(name: str, value: str) -> int:
+    from .errors import RepatriateError
+
+    try:
+        return int(value)
+    except ValueError:
+        raise RepatriateError(f"{name} {value!r} is not a whole number (accepted: 1 or more)") from None
+
+
 def _rulebase(data_dir: Optional[Path]):
     from .api import load_rulebase
 
@@ -104,7 +113,7 @@ def route(
     spv_owner: str = typer.Option("group", "--spv-owner", help="group (the mainland group owns the SPV: ODI filings) or third_party."),
     as_of: Optional[str] = AS_OF,
     optimize: str = typer.Option("balanced", "--optimize", help="balanced, speed, cost or certainty."),
-    top: int = typer.Option(10, "--top", help="How many routes to show."),
+    top: str = typer.Option("10", "--top", help="How many routes to show."),
     lang: str = LANG,
     fmt: str = typer.Option("table", "--format", help="table, json, md or csv."),
     explain: bool = typer.Option(False, "--explain", help="Show excluded routes and why."),
@@ -126,7 +135,7 @@ def route(
         rb,
         as_of=as_of,
         optimize=optimize,
-        top=top,
+        top=_count("top", top),
         asset_class=asset_class,
         sector=sector,
         province=province,
@@ -146,6 +155,77 @@ def route(
         _emit(render_csv(plan, rb, lang), output)
     else:
         render_table(plan, rb, lang, explain, console=_console())
+
+
+# --- batch ------------------------------------------------------------------------
+
+
+@app.command()
+def batch(
+    portfolio: str = typer.Argument(..., help="CSV (UTF-8, UTF-8 with BOM or GB18030), XLSX or JSONL file; - for stdin."),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="Result file (.csv, .xlsx, .jsonl); default stdout."),
+    fmt: Optional[str] = typer.Option(None, "--format", help="csv, xlsx or jsonl; default from the -o extension, else csv."),
+    encoding: Optional[str] = typer.Option(None, "--encoding", help="Encoding of a CSV/JSONL portfolio; detected when omitted."),
+    input_format: Optional[str] = typer.Option(None, "--input-format", help="csv, xlsx or jsonl; detected when omitted."),
+    top: int = typer.Option(1, "--top", help="Routes per asset; above 1 adds a `routes` list (JSONL only)."),
+    as_of: Optional[str] = AS_OF,
+    optimize: str = typer.Option("balanced", "--optimize", help="balanced, speed, cost or certainty."),
+    summary_json: Optional[Path] = typer.Option(None, "--summary-json", help="Also write the summary to this JSON file."),
+    data_dir: Optional[Path] = DATA_DIR,
+) -> None:
+    """Plan every asset of a portfolio: one result row per input row, errors included.
+
+    Columns: asset_class, sector, province, city, amount, currency, holder_type,
+    net_assets, term_months (snake_case); asset_id, label and any other column pass
+    through. A summary goes to stderr.
+
+    Example: repatriate batch portfolio.csv -o results.xlsx --as-of 2026-03-01
+    """
+    from .batch import run_batch
+    from .errors import RepatriateError
+    from .render import to_json
+
+    rb = _rulebase(data_dir)
+    bar = _batch_progress(portfolio)
+    try:
+        summary = run_batch(
+            portfolio, rb, output, fmt=fmt, encoding=encoding, input_format=input_format,
+            as_of=as_of, optimize=optimize, top=top, progress=bar.update if bar else None,
+        )
+    finally:
+        if bar:
+            bar.close()
+    for line in summary.lines():
+        typer.echo(line, err=True)
+    if summary_json is not None:
+        try:
+            summary_json.write_text(to_json(summary.as_dict()) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise RepatriateError(f"cannot write {str(summary_json)!r}: {exc.strerror or exc}") from None
+
+
+class _BatchBar:
+    """A rich progress bar on stderr, counting rows (the total is unknown while streaming)."""
+
+    def __init__(self, name: str):
+        from rich.console import Console
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        console = Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")) or None)
+        self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} rows"), TimeElapsedColumn(), console=console, transient=True)
+        self._task = self._progress.add_task(name, total=None)
+        self._progress.start()
+
+    def update(self, rows: int) -> None:
+        self._progress.update(self._task, completed=rows)
+
+    def close(self) -> None:
+        self._progress.stop()
+
+
+def _batch_progress(name: str) -> Optional[_BatchBar]:
+    # Only for a person watching: a pipe or a log file gets nothing but the summary.
+    return _BatchBar(name) if sys.stderr.isatty() else None
 
 
 # --- browsing ---------------------------------------------------------------------

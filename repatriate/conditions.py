@@ -106,7 +106,7 @@ def check_matcher(when: dict[str, Any], *, sectors: set[str]) -> list[str]:
     return problems
 
 
-_FORMULA_NAMES = ("amount", "net_assets", "term_months")
+_FORMULA_NAMES = ("amount", "net_assets", "term_months", "short_term", "foreign_currency")
 
 
 def evaluate(formula: str, names: dict[str, Any]) -> Any:

@@ -473,7 +473,14 @@ def _currency_warning(en: str, zh: str, money, profile: Profile, src: list[str],
 
 def _capacity(rb: RuleBase, profile: Profile, ch, day: dt.date, reasons: list, warnings: list) -> tuple[float | None, Text | None]:
     cap = ch.capacity
-    names: dict[str, Any] = {"amount": profile.amount, "net_assets": profile.net_assets, "term_months": profile.term_months}
+    names: dict[str, Any] = {
+        "amount": profile.amount,
+        "net_assets": profile.net_assets,
+        "term_months": profile.term_months,
+        # an unknown term is weighed as medium/long term; the route says so
+        "short_term": int(profile.term_months is not None and profile.term_months <= 12),
+        "foreign_currency": int(profile.foreign_currency),
+    }
     used: list[str] = []
     sources = list(cap.sources)
     for pid, par in rb.parameters.items():
@@ -481,7 +488,7 @@ def _capacity(rb: RuleBase, profile: Profile, ch, day: dt.date, reasons: list, w
             v = value_at(par.values, day)
             names[pid] = None if v is None else v.value
             if v is not None:
-                used.append(f"{pid}={v.value} (from {v.from_})")
+                used.append(f"{pid}={v.value:g} (from {v.from_})")
                 sources += v.sources
     missing = [n for n in ("net_assets",) if n in cap.formula and profile.net_assets is None]
     if missing or any(names.get(p) is None for p in rb.parameters if p in cap.formula):
@@ -499,9 +506,10 @@ def _capacity(rb: RuleBase, profile: Profile, ch, day: dt.date, reasons: list, w
         )
         return None, None
     value = float(evaluate(cap.formula, names))
+    weight = f"short_term={names['short_term']}, foreign_currency={names['foreign_currency']}"
     text = Text(
-        en=f"{value:,.0f} {profile.currency} = {cap.formula} with {', '.join(used)}",
-        zh=f"{value:,.0f} {profile.currency} = {cap.formula}，其中 {', '.join(used)}",
+        en=f"{value:,.0f} {profile.currency} (net assets {profile.net_assets:,.0f}; {', '.join(used)}; {weight})",
+        zh=f"{value:,.0f} {profile.currency}（净资产 {profile.net_assets:,.0f}；{', '.join(used)}；{weight}）",
     )
     if profile.amount > value:
         reasons.append(

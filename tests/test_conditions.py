@@ -28,7 +28,7 @@ FACTS = Facts(
         ({"as_of_before": "2023-02-10"}, False),
         ({"as_of_from": "2023-02-10"}, True),
         ({"location_in_pilot": "bank_level_registration"}, True),
-        ({"expr": "amount > net_assets * 2 * 1.5"}, True),
+        ({"expr": "amount > net_assets * 1.5"}, True),
         ({"expr": "amount > net_assets * 2"}, False),
     ],
 )

@@ -83,10 +83,10 @@ def test_every_qflp_city_has_a_golden_case(rb):
     assert cities <= covered, cities - covered
 
 
-@pytest.mark.parametrize("case", GOLDEN, ids=lambda g: f"{g['city']}@{g['on']}")
+@pytest.mark.parametrize("case", GOLDEN, ids=lambda g: f"{g['city']}@{g['as_of']}")
 def test_qflp_city_golden(rb, case):
     city = rb.provinces[case["province"]].cities[case["city"]]
-    dated = value_at(city.qflp, case["on"])
+    dated = value_at(city.qflp, case["as_of"])
     assert dated is not None
     terms = dated.value
     source = rb.sources[case["source"]]

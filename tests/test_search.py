@@ -57,12 +57,18 @@ def test_short_debt_skips_ndrc_review(run):
 
 
 def test_foreign_debt_above_the_macro_prudential_cap_is_excluded(run, rb):
-    """Yin Fa [2017] No. 9: cap = net assets x 2 x parameter (1.5 since 20 Jul 2023) -> 300m on 100m net assets."""
+    """Yin Fa [2017] No. 9: cap = net assets x 2 x parameter (1.75 since 13 Jan 2025) -> 350m on 100m net assets in CNY."""
     p = run(asset_class="equity", sector="manufacturing", province="CN-ZJ", amount=400_000_000, currency="CNY", net_assets=100_000_000)
     assert not routes_by_channel(p, "foreign_debt")
     reason = next(f for f in _reasons(exclusions_by_channel(p, "foreign_debt")) if f.rule == "foreign_debt_over_capacity")
-    assert "300,000,000" in reason.text.en
-    assert "pboc_2017_9" in reason.sources
+    assert "350,000,000" in reason.text.en
+    assert "pboc_2017_9" in reason.sources and "mpa_param_2025" in reason.sources
+
+
+def test_foreign_currency_debt_weighs_more(run):
+    """SAFE Q&A on Yin Fa [2017] No. 9: foreign-currency debt adds a 0.5 exchange-rate factor -> 350m / 1.5."""
+    p = run(asset_class="equity", sector="manufacturing", province="CN-ZJ", amount=1_000_000, currency="USD", net_assets=100_000_000)
+    assert routes_by_channel(p, "foreign_debt")[0].capacity == pytest.approx(350_000_000 / 1.5)
 
 
 def test_cap_follows_the_dated_parameter(run):
