@@ -54,7 +54,8 @@ RESULT_FIELDS = (
 INPUT_FORMATS = ("csv", "xlsx", "jsonl")
 OUTPUT_FORMATS = ("csv", "xlsx", "jsonl")
 _EXTENSIONS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = frozenset("=+-@\t\r")  # OWASP: what a spreadsheet may read as a formula
+_PLAIN = frozenset({int, float, type(None)})
 _SNIFF_BYTES = 1 << 20  # enough text to meet the first Chinese cell in any real export
 _RAW_CACHE = 16384  # distinct raw spellings kept; bounds memory whatever the portfolio size
 _PLAN_CACHE = 4096  # distinct normalised profiles kept
@@ -563,7 +564,13 @@ class CsvWriter:
         self._writer.writerow([_safe(c) for c in columns])
 
     def write(self, cells: list, routes: list | None = None) -> None:
-        self._writer.writerow([_safe(v) for v in cells])
+        # inline rather than _safe() per cell: this line runs for every cell of every row
+        self._writer.writerow(
+            [
+                ("'" + v if v[:1] in _FORMULA_START else v) if v.__class__ is str else v if v.__class__ in _PLAIN else _safe(v)
+                for v in cells
+            ]
+        )
 
     def close(self) -> None:
         self._stream.flush()

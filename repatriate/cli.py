@@ -228,6 +228,71 @@ def _batch_progress(name: str) -> Optional[_BatchBar]:
     return _BatchBar(name) if sys.stderr.isatty() else None
 
 
+# --- compare ----------------------------------------------------------------------
+
+
+@app.command()
+def compare(
+    asset_class: str = typer.Option(..., "--asset-class", help="equity, abs or debt."),
+    amount: str = typer.Option(..., "--amount", help="Amount raised, in units of --currency."),
+    province: Optional[list[str]] = typer.Option(None, "--province", help="Repeat to compare places: CN-GD, Guangdong, 广东 or 廣東."),
+    city: Optional[list[str]] = typer.Option(None, "--city", help="Repeat to compare cities, e.g. --city shenzhen --city hengqin."),
+    sector: Optional[str] = typer.Option(None, "--sector", help="e.g. renewable_energy; `repatriate data coverage` lists them."),
+    currency: str = typer.Option("USD", "--currency", help="ISO 4217 code; CNH allowed."),
+    holder_type: str = typer.Option("private", "--holder-type", help="private, soe, lgfv, listed, fie or financial."),
+    net_assets: Optional[str] = typer.Option(None, "--net-assets", help="Asset holder's net assets, same currency as --amount."),
+    term_months: Optional[str] = typer.Option(None, "--term-months", help="Term of the tokens (debt class), in months."),
+    spv_owner: str = typer.Option("group", "--spv-owner", help="group (the mainland group owns the SPV: ODI filings) or third_party."),
+    as_of: Optional[str] = AS_OF,
+    optimize: str = typer.Option("balanced", "--optimize", help="balanced, speed, cost or certainty."),
+    top: int = typer.Option(4, "--top", help="How many routes to compare per place."),
+    label: Optional[str] = typer.Option(None, "--label", help="Title of the report: the client's or the asset's name."),
+    lang: str = LANG,
+    fmt: str = typer.Option("table", "--format", help="table, md, html or json."),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="Write the report to FILE (atomically); - for stdout."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing -o FILE."),
+    data_dir: Optional[Path] = DATA_DIR,
+) -> None:
+    """Compare the top routes side by side, with a checklist per route, in one place or several.
+
+    Example: repatriate compare --asset-class equity --sector renewable_energy
+    --amount 50000000 --province CN-GD --province CN-HI --province CN-SH
+    --label "Acme Solar" --format html -o acme.html
+    """
+    from .report import compare as compare_report
+    from .report_render import FORMATS, render, render_table, write_output
+
+    _choice("format", fmt, FORMATS)
+    _choice("language", lang, LANGS)
+    rb = _rulebase(data_dir)
+    report = compare_report(
+        rb,
+        profile_fields={
+            "asset_class": asset_class,
+            "sector": sector,
+            "amount": amount,
+            "currency": currency,
+            "holder_type": holder_type,
+            "net_assets": net_assets,
+            "term_months": term_months,
+            "spv_owner": spv_owner,
+        },
+        provinces=province or [],
+        cities=city or [],
+        as_of=as_of,
+        optimize=optimize,
+        top=top,
+        label=label,
+        lang=lang,
+    )
+    if output and output != "-":
+        write_output(render(report, rb, fmt), output, force=force)
+    elif fmt == "table":
+        render_table(report, rb, console=_console())
+    else:
+        _emit(render(report, rb, fmt))
+
+
 # --- browsing ---------------------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ SPV_OWNERS = ("group", "third_party")
 class Strict(BaseModel):
     """Base for every data model: unknown keys are errors, not silently dropped."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Text(Strict):
@@ -61,7 +61,7 @@ class Validity(Strict):
     from_: Date | None = Field(default=None, alias="from")
     to: Date | None = None
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     @model_validator(mode="after")
     def _ordered(self) -> "Validity":
@@ -88,7 +88,7 @@ class DatedValue(Sourced):
     to: Date | None = None
     value: Any = None
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     @model_validator(mode="after")
     def _ordered(self) -> "DatedValue":

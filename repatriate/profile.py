@@ -33,7 +33,7 @@ MAX_AMOUNT = 1e13  # above any single asset; catches unit slips (amounts are in 
 class Profile(BaseModel):
     """One asset, as ``route`` takes it. Province and city are normalised ids."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     asset_class: str
     sector: str | None = None

@@ -171,9 +171,13 @@ HEAD = {
 }
 
 
+def weeks_span(lo: float, hi: float) -> str:
+    """'≤3' when only a time limit is known (statutory 'within N days'), else 'lo–hi'."""
+    return f"≤{hi:g}" if lo == 0 else f"{lo:g}–{hi:g}"
+
+
 def _weeks_text(r: Route) -> str:
-    lo, hi = r.timeline
-    text = f"{lo:g}–{hi:g}"
+    text = weeks_span(*r.timeline)
     return text + "+?" if r.unknown_steps else text
 
 
@@ -269,9 +273,9 @@ def render_table(plan: Plan, rb: RuleBase, lang: str = "en", explain: bool = Fal
             table.add_row(*row)
         con.print(table)
         con.print(
-            "* Pareto-optimal · weeks +? = steps of unknown duration not counted"
+            "* Pareto-optimal · ≤N = within a stated time limit · +? = steps of unknown duration not counted · † unverified"
             if lang == "en"
-            else "* 帕累托最优 · 周数 +? 表示有未计入的未知时限步骤",
+            else "* 帕累托最优 · ≤N 为法定/公开时限内 · +? 表示有未计入的未知时限步骤 · † 未核实",
             style="dim",
             highlight=False,
         )
@@ -283,10 +287,12 @@ def render_table(plan: Plan, rb: RuleBase, lang: str = "en", explain: bool = Fal
         for h in ("#", "Step", "Who / authority", "Weeks") if lang == "en" else ("#", "步骤", "办理方 / 机关", "周数"):
             steps.add_column(h, overflow="fold")
         for i, s in enumerate(best.steps, 1):
-            w = "?" if s.weeks is None else f"{s.weeks.min:g}–{s.weeks.max:g}"
+            w = "?" if s.weeks is None else weeks_span(s.weeks.min, s.weeks.max)
             mark = "" if s.verified else " †"
             steps.add_row(str(i), s.step.action.get(lang) + mark, f"{s.step.responsible.get(lang)} / {s.authority.get(lang)}", w)
         con.print(steps)
+        docs = "; ".join(rb.documents[d].name.get(lang) for d, _ in best.documents)
+        con.print(("Documents: " if lang == "en" else "所需文件：") + docs, highlight=False)
         for f in best.warnings + best.notes:
             con.print(f"  ! {f.text.get(lang)} [dim]{', '.join(f.sources)}[/]", highlight=False)
     if explain:

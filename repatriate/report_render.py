@@ -13,7 +13,7 @@ from typing import Any
 
 from .errors import RepatriateError
 from .models import RuleBase, Text
-from .render import NOTICE, SCHEMA_VERSION, channel_label, location_label, plan_to_dict, source_line, source_to_dict, to_json
+from .render import NOTICE, SCHEMA_VERSION, channel_label, location_label, plan_to_dict, source_line, source_to_dict, to_json, weeks_span
 from .report import PlaceResult, Report, StepTiming
 from .search import Finding, Route
 
@@ -35,6 +35,7 @@ LABELS: dict[str, dict[str, str]] = {
         "places": "Places compared",
         "ranking": "Ranked for",
         "across": "Best route in each place",
+        "best": "Best route",
         "place": "Place",
         "feasible": "Feasible",
         "side_by_side": "Routes side by side",
@@ -42,6 +43,7 @@ LABELS: dict[str, dict[str, str]] = {
         "channels": "Channels",
         "location": "Location",
         "weeks": "Weeks (min–max)",
+        "weeks_short": "Weeks",
         "approvals": "Approvals",
         "cost": "Cost index",
         "certainty": "Certainty",
@@ -63,7 +65,7 @@ LABELS: dict[str, dict[str, str]] = {
         "no_exclusion": "No channel was excluded.",
         "unknown": "unknown",
         "no_cap": "no stated cap",
-        "cap_unknown": "unknown (give --net-assets)",
+        "cap_unknown": "unknown",
         "none": "none",
         "open": "open question(s)",
         "unverified": "unverified",
@@ -72,7 +74,7 @@ LABELS: dict[str, dict[str, str]] = {
         "pre_issuance": "pre-issuance",
         "setup": "set-up (in parallel)",
         "funds": "funds",
-        "legend": "Solid: shortest time; pale: longest; dashed “?”: duration not stated (not counted). Pre-issuance and set-up run in parallel; funds move after both.",
+        "legend": "Solid: shortest time; pale: longest; dashed “?”: duration not stated (not counted); ≤N: within a stated time limit. Pre-issuance and set-up run in parallel; funds move after both.",
         "funds_start": "funds move",
         "weeks_axis": "weeks",
         "pareto": "Pareto-optimal: no other route is better on every criterion",
@@ -96,6 +98,7 @@ LABELS: dict[str, dict[str, str]] = {
         "places": "比较地点",
         "ranking": "排序目标",
         "across": "各地最佳路线",
+        "best": "最佳路线",
         "place": "地点",
         "feasible": "可行路线",
         "side_by_side": "路线对比",
@@ -103,6 +106,7 @@ LABELS: dict[str, dict[str, str]] = {
         "channels": "渠道",
         "location": "地点",
         "weeks": "周数（最短–最长）",
+        "weeks_short": "周数",
         "approvals": "审批",
         "cost": "成本指数",
         "certainty": "确定性",
@@ -124,7 +128,7 @@ LABELS: dict[str, dict[str, str]] = {
         "no_exclusion": "没有渠道被排除。",
         "unknown": "未知",
         "no_cap": "无明文上限",
-        "cap_unknown": "未知（请提供 --net-assets）",
+        "cap_unknown": "未知",
         "none": "无",
         "open": "项待确认",
         "unverified": "未核实",
@@ -133,7 +137,7 @@ LABELS: dict[str, dict[str, str]] = {
         "pre_issuance": "发行前",
         "setup": "设立（并行）",
         "funds": "资金",
-        "legend": "实色：最短时间；浅色：最长时间；虚线“?”：时限未载明（不计入）。发行前与设立并行，资金在两者完成后划转。",
+        "legend": "实色：最短时间；浅色：最长时间；虚线“?”：时限未载明（不计入）；≤N：法定或公开时限内。发行前与设立并行，资金在两者完成后划转。",
         "funds_start": "资金划转",
         "weeks_axis": "周",
         "pareto": "帕累托最优：没有其他路线在所有指标上都更好",
@@ -155,10 +159,6 @@ def _num(value: float | None, currency: str | None = None) -> str:
     return f"{text} {currency}" if currency else text
 
 
-def _span(lo: float, hi: float) -> str:
-    return f"{lo:g}–{hi:g}"
-
-
 def _other(lang: str) -> str:
     return "zh" if lang == "en" else "en"
 
@@ -175,7 +175,7 @@ def place_label(rb: RuleBase, place: PlaceResult, lang: str) -> str:
 
 
 def _route_weeks(r: Route, lab: dict[str, str]) -> str:
-    text = _span(*r.timeline)
+    text = weeks_span(*r.timeline)
     return f"{text} (+{r.unknown_steps} {lab['unknown']})" if r.unknown_steps else text
 
 
@@ -189,6 +189,11 @@ def _capacity(r: Route, currency: str, lab: dict[str, str]) -> str:
 
 def _finding_view(f: Finding, lang: str) -> dict[str, Any]:
     return {"kind": f.kind, "text": f.text.get(lang), "sources": list(f.sources), "verified": f.verified}
+
+
+def _href(url: str | None) -> str | None:
+    """A link target only for web addresses: a ``javascript:`` URL in the data stays text."""
+    return url if url and url.strip().lower().startswith(("https://", "http://")) else None
 
 
 def _scale(report: Report) -> float:
@@ -226,7 +231,7 @@ def _timeline_view(r: Route, sched: list[StepTiming], scale: float, lang: str) -
                 "min_w": pct(t.end_min - t.start_min),
                 "max_x": pct(t.start_max),
                 "max_w": pct(t.end_max - t.start_max),
-                "weeks": "?" if s.weeks is None else _span(s.weeks.min, s.weeks.max),
+                "weeks": "?" if s.weeks is None else weeks_span(s.weeks.min, s.weeks.max),
             }
         )
     funds = [t for t in sched if t.phase == "funds"]
@@ -253,7 +258,7 @@ def _route_view(rb: RuleBase, place: PlaceResult, r: Route, sched: list[StepTimi
                 "action_other": s.step.action.get(_other(lang)),
                 "responsible": s.step.responsible.get(lang),
                 "authority": s.authority.get(lang),
-                "weeks": lab["unknown"] if s.weeks is None else _span(s.weeks.min, s.weeks.max),
+                "weeks": lab["unknown"] if s.weeks is None else weeks_span(s.weeks.min, s.weeks.max),
                 "weeks_basis": None if s.weeks is None else s.weeks.basis,
                 "documents": [{"id": d, "name": _bilingual(rb.documents[d].name, lang)} for d in s.step.documents],
                 "sources": list(s.sources),
@@ -335,7 +340,7 @@ def report_view(report: Report, rb: RuleBase) -> dict[str, Any]:
         "across_places": report.across_places,
         "across": across,
         "places": places,
-        "sources": [{"id": sid, "line": source_line(rb, sid, lang), "url": rb.sources[sid].url} for sid in report.sources],
+        "sources": [{"id": sid, "line": source_line(rb, sid, lang), "href": _href(rb.sources[sid].url)} for sid in report.sources],
         "notice": NOTICE.get(lang),
     }
 
@@ -435,8 +440,24 @@ def _side_by_side_rows(routes: list[dict[str, Any]], lab: dict[str, str]) -> tup
     return headers, rows
 
 
-def _warning_cell(r: dict[str, Any], lab: dict[str, str]) -> list[str]:
-    items = list(r["key_warnings"])
+def gist(text: str, limit: int = 70) -> str:
+    """The first sentence of a finding, cut at a word near ``limit``: the side-by-side view's cell.
+
+    The full text is always printed under the route it belongs to.
+    """
+    for stop in (". ", "。"):
+        head, sep, _ = text.partition(stop)
+        if sep and len(head) < len(text):
+            text = head + sep.strip()
+            break
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
+    return cut.rstrip(",;:") + "…"
+
+
+def _warning_cell(r: dict[str, Any], lab: dict[str, str], short: bool = False) -> list[str]:
+    items = [gist(w) if short else w for w in r["key_warnings"]]
     if r["open_questions"]:
         items.append(f"{r['open_questions']} {lab['open']}")
     return items or [lab["none"]]
@@ -498,8 +519,8 @@ def render_markdown(report: Report, rb: RuleBase) -> str:
                 if r["findings"]:
                     out += [f"**{lab['findings']}**", ""]
                     for f in r["findings"]:
-                        srcs = f" ({', '.join(f['sources'])})" if f["sources"] else ""
-                        out.append(f"- {_md_text(f['text'])}{_md_text(srcs)}")
+                        srcs = f" ({md_cell(', '.join(f['sources']))})" if f["sources"] else ""
+                        out.append(f"- {_md_text(f['text'])}{srcs}")
                     out.append("")
         out += [f"{h} {lab['excluded']}", ""]
         if place["exclusions"]:
@@ -568,12 +589,17 @@ def render_table(report: Report, rb: RuleBase, console=None) -> None:
         con.print()
         con.print(plain(lab["across"], "bold"))
         t = Table(box=box.SIMPLE_HEAVY, show_edge=False, pad_edge=False)
-        for i, h in enumerate((lab["place"], lab["channels"], lab["location"], lab["weeks"], lab["approvals"], lab["certainty"], lab["capacity"], lab["feasible"])):
-            t.add_column(h, overflow="fold", justify="right" if i in (4, 5, 7) else "left")
+        for i, h in enumerate((lab["place"], lab["best"], lab["weeks_short"], lab["approvals"], lab["certainty"], lab["capacity"], lab["feasible"])):
+            # Places get room for a long zone name without breaking its words.
+            t.add_column(h, overflow="fold", justify="right" if i in (3, 4, 6) else "left", min_width=16 if i in (0, 1) else None)
         for a in v["across"]:
             b = a["best"]
-            cells = [a["place"]] + (["—"] * 6 if b is None else [b["channels"], b["location"], b["weeks"], b["approvals"], b["certainty"], b["capacity"]]) + [str(a["feasible"])]
-            t.add_row(*[plain(c) for c in cells])
+            if b is None:
+                t.add_row(plain(a["place"]), plain(lab["no_route"], "red"), *[plain("—")] * 4, plain(str(a["feasible"])))
+                continue
+            route = RText(b["channels"], style="bold")
+            route.append("\n" + b["location"], style="dim")
+            t.add_row(plain(a["place"]), route, *[plain(c) for c in (b["weeks"], b["approvals"], b["certainty"], b["capacity"], str(a["feasible"]))])
         con.print(t)
 
     for place in v["places"]:
@@ -592,7 +618,7 @@ def render_table(report: Report, rb: RuleBase, console=None) -> None:
                 t.add_column(h, overflow="fold", ratio=1)
             for k, cells in rows:
                 t.add_row(plain(k), *[plain(c) for c in cells])
-            t.add_row(plain(lab["warnings"]), *[plain("\n".join("• " + w for w in _warning_cell(r, lab))) for r in routes])
+            t.add_row(plain(lab["warnings"]), *[plain("\n".join("• " + w for w in _warning_cell(r, lab, short=True))) for r in routes])
             con.print(t)
             con.print(plain(f"* {lab['pareto']}. {lab['cost_note']}", "dim"))
             for r in routes:
@@ -601,10 +627,10 @@ def render_table(report: Report, rb: RuleBase, console=None) -> None:
                 con.print(plain(f"{lab['weeks']}: {r['weeks']} · {lab['approvals']}: {r['approvals']} · {lab['certainty']}: {r['certainty']} · {lab['capacity']}: {r['capacity']}"))
                 if r["capacity_basis"]:
                     con.print(plain(f"{lab['capacity']}: {r['capacity_basis']}", "dim"))
-                st = Table(box=box.SIMPLE, show_edge=False, pad_edge=False, show_lines=False)
+                st = Table(box=box.SIMPLE, show_edge=False, pad_edge=False, show_lines=True)
                 st.add_column("#", justify="right", no_wrap=True)
-                st.add_column(f"{lab['action']} / {lab['responsible']} / {lab['authority']}", overflow="fold", ratio=5)
-                st.add_column(lab["weeks"].split(" ")[0], no_wrap=True)
+                st.add_column(lab["step"], overflow="fold", ratio=5)
+                st.add_column(lab["weeks_short"], no_wrap=True)
                 st.add_column(lab["documents"], overflow="fold", ratio=3)
                 st.add_column(lab["sources"], overflow="fold", ratio=2)
                 for s in r["steps"]:
@@ -616,31 +642,37 @@ def render_table(report: Report, rb: RuleBase, console=None) -> None:
                     docs = "\n".join("- " + d["name"] for d in s["documents"]) or "—"
                     st.add_row(plain(str(s["number"])), cell, plain(s["weeks"]), plain(docs), plain("\n".join(s["sources"]) or "—", "dim"))
                 con.print(st)
-                for f in r["findings"]:
-                    mark = {"warning": "!", "unknown": "?", "note": "i"}.get(f["kind"], "-")
-                    line = RText(f"  {mark} {f['text']}", style="yellow" if f["kind"] == "warning" else "")
-                    if f["sources"]:
-                        line.append(" " + ", ".join(f["sources"]), style="dim")
-                    con.print(line)
+                con.print(_hanging(
+                    [({"warning": "!", "unknown": "?", "note": "i"}.get(f["kind"], "-"), f["text"], f["sources"], "yellow" if f["kind"] == "warning" else "") for f in r["findings"]]
+                ))
         con.print()
         con.print(plain(lab["excluded"], "bold"))
         if not place["exclusions"]:
             con.print(plain(lab["no_exclusion"]))
-        for e in place["exclusions"]:
-            line = RText("  ✗ ")
-            line.append(e["channels"], style="bold")
-            line.append(f" · {e['where']}: {e['reason']}")
-            if e["sources"]:
-                line.append(" " + ", ".join(e["sources"]), style="dim")
-            con.print(line)
+        con.print(
+            _hanging([("✗", f"{e['channels']}{'' if e['where'] == '—' else ' · ' + e['where']}: {e['reason']}", e["sources"], "") for e in place["exclusions"]])
+        )
     con.print()
     con.print(plain(lab["sources"], "bold"))
-    for s in v["sources"]:
-        line = RText(f"  {s['id']}", style="bold")
-        line.append(f": {s['line']}")
-        con.print(line)
+    con.print(_hanging([("•", f"{s['id']}: {s['line']}", [], "") for s in v["sources"]]))
     con.print()
     con.print(plain(v["notice"], "italic"))
+
+
+def _hanging(items: list[tuple[str, str, list[str], str]]):
+    """Marked lines whose wrapped text stays indented under the text, not under the mark."""
+    from rich.table import Table
+    from rich.text import Text as RText
+
+    grid = Table.grid(padding=(0, 1), pad_edge=True)
+    grid.add_column(no_wrap=True, width=3, justify="right")
+    grid.add_column(overflow="fold")
+    for mark, text, sources, style in items:
+        cell = RText(text, style=style)
+        if sources:
+            cell.append(" " + ", ".join(sources), style="dim")
+        grid.add_row(RText(mark), cell)
+    return grid
 
 
 def table_text(report: Report, rb: RuleBase, width: int = 100) -> str:

@@ -501,7 +501,6 @@ def _capacity(rb: RuleBase, profile: Profile, ch, day: dt.date, reasons: list, w
                 ),
                 list(dict.fromkeys(sources)),
                 cap.verified,
-                "unknown",
             )
         )
         return None, None
