@@ -24,6 +24,7 @@ from typing import IO, Any, Callable, Iterable, Iterator
 from .errors import RepatriateError
 from .models import RuleBase
 from .profile import make_profile, parse_date
+from .render import safe_cell
 from .search import OBJECTIVES, Plan, plan
 
 PROFILE_FIELDS = (
@@ -64,13 +65,21 @@ _PLAN_CACHE = 4096  # distinct normalised profiles kept
 # --- planning ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class _Outcome:
-    """What a row's profile values resolve to: numbers for its numeric cells, and the result cells."""
+    """What a row's profile values resolve to: its result cells, and how its own cells are written.
 
-    numbers: tuple[tuple[str, Any], ...]
-    result: tuple[Any, ...]
-    routes: list[dict[str, Any]] | None = None
+    ``plain`` and ``inert`` list ``(field ordinal, value)`` for the profile cells whose output
+    differs from the raw value: numbers parsed (so they stay numbers), and in ``inert`` also
+    text escaped for spreadsheets. Identity-hashed: a batch tallies rows per outcome object.
+    """
+
+    __slots__ = ("plain", "inert", "result", "routes")
+
+    def __init__(self, plain: tuple, inert: tuple, result: tuple, routes: list | None):
+        self.plain = plain
+        self.inert = inert
+        self.result = result
+        self.routes = routes
 
 
 class Planner:
@@ -79,6 +88,7 @@ class Planner:
     The first cache maps raw spellings (``"广东"``, ``"50,000,000"``) to an outcome, so a
     repeated row costs a dictionary look-up; the second maps each normalised profile
     (``Profile.key()``) to its search result, so ``"广东"`` and ``"CN-GD"`` share one search.
+    Both are bounded LRU caches, so memory stays flat however many distinct assets stream by.
 
     Parameters
     ----------
@@ -100,7 +110,7 @@ class Planner:
     def __init__(self, rb: RuleBase, *, as_of: str | dt.date | None = None, optimize: str = "balanced", top: int = 1, cache: bool = True):
         if optimize not in OBJECTIVES:
             raise RepatriateError(f"unknown objective {optimize!r} (accepted: {', '.join(OBJECTIVES)})")
-        if not isinstance(top, int) or top < 1:
+        if isinstance(top, bool) or not isinstance(top, int) or top < 1:
             raise RepatriateError(f"top {top!r} must be a whole number, 1 or more")
         self.rb = rb
         self.as_of = parse_date(as_of)
@@ -109,17 +119,19 @@ class Planner:
         self.cache = cache
         self.searches = 0
         self._plans: OrderedDict[tuple, tuple[tuple, list | None]] = OrderedDict()
-        self.resolve = lru_cache(maxsize=_RAW_CACHE)(self._resolve) if cache else self._resolve
+        self.resolve: Callable[[tuple, tuple], _Outcome] = lru_cache(maxsize=_RAW_CACHE)(self.resolve_uncached) if cache else self.resolve_uncached
 
-    def outcome(self, fields: tuple[str, ...], values: tuple) -> _Outcome:
-        """The outcome of one row, given its profile columns and their raw values."""
-        try:
-            return self.resolve(fields, values)
-        except TypeError:  # an unhashable cell (a JSON list or object): plan it uncached
-            return self._resolve(fields, values)
-
-    def _resolve(self, fields: tuple[str, ...], values: tuple) -> _Outcome:
-        numbers = tuple((f, _as_number(v)) for f, v in zip(fields, values) if f in NUMERIC_FIELDS)
+    def resolve_uncached(self, fields: tuple[str, ...], values: tuple) -> _Outcome:
+        """The outcome of one row's profile columns ``fields`` holding raw ``values``."""
+        plain = []
+        inert = []
+        for j, (f, v) in enumerate(zip(fields, values)):
+            out = _as_number(v) if f in NUMERIC_FIELDS else v
+            if out is not v:
+                plain.append((j, out))
+            safe = _safe(out)
+            if safe is not v:
+                inert.append((j, safe))
         try:
             profile = make_profile(self.rb, **dict(zip(fields, values)))
             key = (profile.key(), self.as_of, self.optimize, self.top)
@@ -134,12 +146,14 @@ class Planner:
                         self._plans.popitem(last=False)
             else:
                 self._plans.move_to_end(key)
-            return _Outcome(numbers, hit[0], hit[1])
+            result, routes = hit
         except Exception as exc:  # a bad row becomes an error row; the batch goes on
-            return _Outcome(numbers, _error_result(exc), [] if self.top > 1 else None)
+            result, routes = _error_result(exc), ([] if self.top > 1 else None)
+        return _Outcome(tuple(plain), tuple(inert), result, routes)
 
 
 def _summarise(found: Plan) -> tuple:
+    # Every text cell here is an id or a code, so it is inert in a spreadsheet as it stands.
     if not found.routes:
         return ("ok", "", "", "", "", None, None, None, None, found.total_routes)
     best = found.routes[0]
@@ -174,17 +188,18 @@ def _routes(found: Plan) -> list[dict[str, Any]]:
     ]
 
 
-def _error_result(exc: Exception) -> tuple:
-    if isinstance(exc, RepatriateError):
+def _error_result(exc: Exception | str) -> tuple:
+    if isinstance(exc, (RepatriateError, str)):
         message = str(exc)
     else:
         message = f"unexpected {type(exc).__name__}: {exc}"
+    # one line; messages begin with a word, so they are inert in a spreadsheet too
     return ("error", " ".join(message.split()), "", "", "", None, None, None, None, 0)
 
 
 def _as_number(value: Any) -> Any:
     """A numeric cell as an int or float when it reads as one (so it stays a number), else unchanged."""
-    if isinstance(value, bool) or not isinstance(value, str):
+    if not isinstance(value, str):
         return value
     text = value.strip().replace(",", "").replace("_", "")
     if not text:
@@ -200,6 +215,15 @@ def _as_number(value: Any) -> Any:
     return number if math.isfinite(number) else value
 
 
+def _safe(value: Any) -> Any:
+    """``render.safe_cell`` for any cell: text made inert, numbers and dates kept, JSON values as text."""
+    if value.__class__ is str:
+        return safe_cell(value)
+    if value is None or isinstance(value, (int, float, dt.date, dt.datetime, dt.time)):
+        return value
+    return safe_cell(json.dumps(value, ensure_ascii=False, default=str))  # a JSON list or object cell
+
+
 # --- rows ------------------------------------------------------------------------------
 
 
@@ -208,46 +232,80 @@ def canonical_column(name: Any) -> str:
     return "_".join(str(name).replace("\ufeff", "").strip().lower().replace("-", " ").split())
 
 
-class _Table:
-    """Plans list-shaped rows under one header: the fast path for files."""
+class _Broken(list):
+    """An input row that could not be read (broken CSV, a line that is not JSON): empty, with the reason."""
 
-    def __init__(self, header: list[str], planner: Planner):
+    def __init__(self, problem: str):
+        super().__init__()
+        self.problem = problem
+
+
+class _Table:
+    """Plans list-shaped rows under one header: the fast path for files.
+
+    With ``escape`` every text cell it returns is inert in a spreadsheet (CSV and XLSX
+    output); without, cells keep their values (JSONL output and ``plan_rows``).
+    """
+
+    def __init__(self, header: list[str], planner: Planner, escape: bool = False):
         self.planner = planner
+        self.escape = escape
         self.width = len(header)
         canon = [canonical_column(h) for h in header]
-        positions = {c: i for i, c in reversed(list(enumerate(canon)))}  # first column wins on duplicates
-        present = [(f, positions[f]) for f in PROFILE_FIELDS if f in positions]
+        first = {c: i for i, c in reversed(list(enumerate(canon)))}  # the first of duplicate columns is the one read
+        present = [(f, first[f]) for f in PROFILE_FIELDS if f in first]
         self.fields = tuple(f for f, _ in present)
-        index = [i for _, i in present]
-        self.number_at = {f: i for f, i in present if f in NUMERIC_FIELDS}
-        if len(index) >= 2:
-            self.values = itemgetter(*index)
-        elif index:
-            self.values = lambda row, i=index[0]: (row[i],)
+        self.positions = [i for _, i in present]
+        used = set(self.positions)
+        self.passthrough = [i for i in range(self.width) if i not in used]
+        if len(self.positions) >= 2:
+            self.values = itemgetter(*self.positions)
+        elif self.positions:
+            self.values = lambda row, i=self.positions[0]: (row[i],)
         else:
             self.values = lambda row: ()
-        self.header = [("input_" + h) if canonical_column(h) in RESULT_FIELDS or h == "routes" else h for h in header]
-        self.columns = self.header + list(RESULT_FIELDS)
+        taken = set(RESULT_FIELDS) | {"routes"}
+        self.columns = [("input_" + h) if h in taken else h for h in map(str, header)] + list(RESULT_FIELDS)
 
-    def row(self, cells: list, problem: str | None = None) -> tuple[list, _Outcome]:
-        """The output cells for one input row, and its outcome (``routes`` for ``top`` above 1)."""
+    def row(self, cells: list) -> tuple[list, _Outcome]:
+        """The output cells of one input row (a fresh list the table may change), and its outcome."""
+        if cells.__class__ is _Broken:
+            return [None] * self.width + list(_error_result(cells.problem)), _Outcome((), (), _error_result(cells.problem), self._no_routes())
+        problem = None
         n = len(cells)
         if n != self.width:
             if n > self.width:
-                extra = ", ".join(repr(c) for c in cells[self.width:])
-                problem = problem or f"the row has {n} fields but the header has {self.width} (extra: {extra[:80]})"
-                cells = cells[: self.width]
+                extra = ", ".join(repr(c) for c in cells[self.width :])
+                problem = f"the row has {n} fields but the header has {self.width} (extra: {_clip(extra)})"
+                del cells[self.width :]
             else:  # short rows are common in hand-edited CSV: the missing cells are empty
-                cells = cells + [None] * (self.width - n)
-        out = self.planner.outcome(self.fields, self.values(cells))
-        cells = list(cells)
-        for f, v in out.numbers:
-            cells[self.number_at[f]] = v
+                cells.extend([None] * (self.width - n))
+        values = self.values(cells)
+        try:
+            out = self.planner.resolve(self.fields, values)
+        except TypeError:  # an unhashable cell (a JSON list or object): resolve it uncached
+            out = self.planner.resolve_uncached(self.fields, values)
+        positions = self.positions
+        if self.escape:
+            for j, v in out.inert:
+                cells[positions[j]] = v
+            for i in self.passthrough:
+                v = cells[i]
+                if v.__class__ is str:
+                    if v[:1] in _FORMULA_START:
+                        cells[i] = "'" + v
+                elif v.__class__ not in _PLAIN:
+                    cells[i] = _safe(v)
+        else:
+            for j, v in out.plain:
+                cells[positions[j]] = v
         if problem is not None:
-            cells.extend(_error_result(RepatriateError(problem)))
-            return cells, _Outcome(out.numbers, _error_result(RepatriateError(problem)), [] if out.routes is not None else None)
+            out = _Outcome(out.plain, out.inert, _error_result(problem), self._no_routes())
         cells.extend(out.result)
         return cells, out
+
+    def _no_routes(self) -> list | None:
+        return [] if self.planner.top > 1 else None
 
 
 def plan_rows(

@@ -156,6 +156,19 @@ class Places:
         raise RepatriateError(f"unknown city {value!r} in {province} (accepted: lower-case pinyin ids; with local rules: {known})")
 
 
+_PLACES: dict[int, tuple[RuleBase, Places]] = {}
+
+
+def places_for(rb: RuleBase) -> Places:
+    """The name index of ``rb``, built once per rule base: a batch resolves thousands of rows against it."""
+    hit = _PLACES.get(id(rb))
+    if hit is None or hit[0] is not rb:
+        if len(_PLACES) >= 8:
+            _PLACES.clear()
+        hit = _PLACES[id(rb)] = (rb, Places(rb))  # holding rb keeps its id from being reused
+    return hit[1]
+
+
 def make_profile(rb: RuleBase, **fields: Any) -> Profile:
     """Build a normalised ``Profile`` from raw values (CLI options, a batch row, a dict).
 
@@ -173,7 +186,7 @@ def make_profile(rb: RuleBase, **fields: Any) -> Profile:
     for required in ("asset_class", "province", "amount"):
         if required not in raw:
             raise RepatriateError(f"missing {required.replace('_', ' ')} (required)")
-    places = Places(rb)
+    places = places_for(rb)
     raw["province"] = places.province(raw["province"])
     if "city" in raw:
         raw["city"] = places.city(raw["province"], raw["city"])

@@ -298,6 +298,8 @@ def render_table(plan: Plan, rb: RuleBase, lang: str = "en", explain: bool = Fal
     if explain:
         con.print()
         con.print("[bold]" + ("Excluded and why" if lang == "en" else "排除的路线及原因") + "[/]")
+        if not plan.excluded:
+            con.print("  " + ("none: every channel is open for this profile" if lang == "en" else "无：所有渠道对该资产均可用"))
         for ch, reason, locs, srcs in grouped_exclusions(plan, rb, lang):
             where = ", ".join(locs[:6]) + (f" (+{len(locs) - 6})" if len(locs) > 6 else "")
             con.print(f"  ✗ [bold]{ch}[/] · {where}: {reason} [dim]{', '.join(srcs)}[/]", highlight=False)

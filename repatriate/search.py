@@ -339,8 +339,8 @@ def _cite_sector(rb: RuleBase, profile: Profile, day: dt.date, finding: Finding)
     extra_zh = f"负面清单（{entry.from_}）：{item.zh}" if item else ""
     conds = entry.value.conditions
     if conds:
-        extra_en += " Conditions: " + "; ".join(c.en for c in conds) + "."
-        extra_zh += " 条件：" + "；".join(c.zh for c in conds) + "。"
+        extra_en += " Conditions: " + "; ".join(c.en.rstrip(".") for c in conds) + "."
+        extra_zh += " 条件：" + "；".join(c.zh.rstrip("。") for c in conds) + "。"
     finding.text = Text(en=finding.text.en + extra_en, zh=finding.text.zh + extra_zh)
 
 
