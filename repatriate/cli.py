@@ -235,8 +235,8 @@ def _batch_progress(name: str) -> Optional[_BatchBar]:
 def compare(
     asset_class: str = typer.Option(..., "--asset-class", help="equity, abs or debt."),
     amount: str = typer.Option(..., "--amount", help="Amount raised, in units of --currency."),
-    province: Optional[list[str]] = typer.Option(None, "--province", help="Repeat to compare places: CN-GD, Guangdong, 广东 or 廣東."),
-    city: Optional[list[str]] = typer.Option(None, "--city", help="Repeat to compare cities, e.g. --city shenzhen --city hengqin."),
+    province: Optional[list[str]] = typer.Option(None, "--province", metavar="PROVINCE", help="Repeat to compare places: CN-GD, Guangdong, 广东 or 廣東."),
+    city: Optional[list[str]] = typer.Option(None, "--city", metavar="CITY", help="Repeat to compare cities, e.g. --city shenzhen --city hengqin."),
     sector: Optional[str] = typer.Option(None, "--sector", help="e.g. renewable_energy; `repatriate data coverage` lists them."),
     currency: str = typer.Option("USD", "--currency", help="ISO 4217 code; CNH allowed."),
     holder_type: str = typer.Option("private", "--holder-type", help="private, soe, lgfv, listed, fie or financial."),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ FORMATS = ("table", "md", "html", "json")
 LABELS: dict[str, dict[str, str]] = {
     "en": {
         "title": "Route comparison",
+        "stop": ". ",
         "query": "Query",
         "digest": "Rule base digest",
         "as_of": "Rules as of",
@@ -85,6 +87,7 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "zh": {
         "title": "路线比较",
+        "stop": "。",
         "query": "查询",
         "digest": "规则库摘要",
         "as_of": "规则截至",
@@ -174,8 +177,13 @@ def place_label(rb: RuleBase, place: PlaceResult, lang: str) -> str:
     return location_label(rb, place.location, lang)
 
 
+def _weeks(lo: float, hi: float) -> str:
+    # "≤0" reads as a typo to a client: a step with no waiting time is simply 0 weeks.
+    return "0" if hi == 0 else weeks_span(lo, hi)
+
+
 def _route_weeks(r: Route, lab: dict[str, str]) -> str:
-    text = weeks_span(*r.timeline)
+    text = _weeks(*r.timeline)
     return f"{text} (+{r.unknown_steps} {lab['unknown']})" if r.unknown_steps else text
 
 
@@ -213,6 +221,16 @@ def _ticks(scale: float) -> list[float]:
     return out
 
 
+def _clip(text: str, budget: int) -> str:
+    """Cut a chart label to about ``budget`` Latin-letter widths; a Chinese character counts two."""
+    used = 0
+    for i, ch in enumerate(text):
+        used += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+        if used > budget:
+            return text[:i].rstrip() + "…"
+    return text
+
+
 def _timeline_view(r: Route, sched: list[StepTiming], scale: float, lang: str) -> dict[str, Any]:
     def pct(x: float) -> float:
         return round(100.0 * x / scale, 2)
@@ -224,14 +242,14 @@ def _timeline_view(r: Route, sched: list[StepTiming], scale: float, lang: str) -
             {
                 "number": t.number,
                 "phase": t.phase,
-                "label": action if len(action) <= 60 else action[:57].rstrip() + "…",
+                "label": _clip(action, 52),
                 "title": action,
                 "known": t.known,
                 "min_x": pct(t.start_min),
                 "min_w": pct(t.end_min - t.start_min),
                 "max_x": pct(t.start_max),
                 "max_w": pct(t.end_max - t.start_max),
-                "weeks": "?" if s.weeks is None else weeks_span(s.weeks.min, s.weeks.max),
+                "weeks": "?" if s.weeks is None else _weeks(s.weeks.min, s.weeks.max),
             }
         )
     funds = [t for t in sched if t.phase == "funds"]
@@ -258,7 +276,7 @@ def _route_view(rb: RuleBase, place: PlaceResult, r: Route, sched: list[StepTimi
                 "action_other": s.step.action.get(_other(lang)),
                 "responsible": s.step.responsible.get(lang),
                 "authority": s.authority.get(lang),
-                "weeks": lab["unknown"] if s.weeks is None else weeks_span(s.weeks.min, s.weeks.max),
+                "weeks": lab["unknown"] if s.weeks is None else _weeks(s.weeks.min, s.weeks.max),
                 "weeks_basis": None if s.weeks is None else s.weeks.basis,
                 "documents": [{"id": d, "name": _bilingual(rb.documents[d].name, lang)} for d in s.step.documents],
                 "sources": list(s.sources),
@@ -493,9 +511,9 @@ def render_markdown(report: Report, rb: RuleBase) -> str:
         else:
             headers, rows = _side_by_side_rows(routes, lab)
             body = [[md_cell(k)] + [md_cell(c) for c in cells] for k, cells in rows]
-            body.append([md_cell(lab["warnings"])] + [_md_join(_warning_cell(r, lab)) for r in routes])
+            body.append([md_cell(lab["warnings"])] + [_md_join(_warning_cell(r, lab, short=True)) for r in routes])
             out += [_md_table_raw([""] + headers, body), ""]
-            out += [f"\\* {lab['pareto']}. {lab['cost_note']}", ""]
+            out += [f"\\* {lab['pareto']}{lab['stop']}{lab['cost_note']}", ""]
             for r in routes:
                 out += [f"{h}# {lab['route']} {r['rank']}: {_md_text(r['channels'])} · {_md_text(r['location'])}", ""]
                 out += [f"{lab['weeks']}: **{_md_text(r['weeks'])}** · {lab['approvals']}: {r['approvals']} · {lab['certainty']}: {r['certainty']} · {lab['capacity']}: {_md_text(r['capacity'])}", ""]
@@ -613,14 +631,16 @@ def render_table(report: Report, rb: RuleBase, console=None) -> None:
         else:
             headers, rows = _side_by_side_rows(routes, lab)
             t = Table(box=box.SIMPLE_HEAVY, show_edge=False, pad_edge=False)
-            t.add_column("", style="bold", no_wrap=True, max_width=16)
+            t.add_column("", style="bold", min_width=15, max_width=18, overflow="fold")
             for h in headers:
                 t.add_column(h, overflow="fold", ratio=1)
             for k, cells in rows:
                 t.add_row(plain(k), *[plain(c) for c in cells])
-            t.add_row(plain(lab["warnings"]), *[plain("\n".join("• " + w for w in _warning_cell(r, lab, short=True))) for r in routes])
+            # No space after the bullet in Chinese: rich would wrap the unspaced text onto its own line.
+            bullet = "• " if v["lang"] == "en" else "•"
+            t.add_row(plain(lab["warnings"]), *[plain("\n".join(bullet + w for w in _warning_cell(r, lab, short=True))) for r in routes])
             con.print(t)
-            con.print(plain(f"* {lab['pareto']}. {lab['cost_note']}", "dim"))
+            con.print(plain(f"* {lab['pareto']}{lab['stop']}{lab['cost_note']}", "dim"))
             for r in routes:
                 con.print()
                 con.print(plain(f"{lab['route']} {r['rank']}: {r['channels']} · {r['location']} — {lab['checklist']}", "bold"))
@@ -635,12 +655,12 @@ def render_table(report: Report, rb: RuleBase, console=None) -> None:
                 st.add_column(lab["sources"], overflow="fold", ratio=2)
                 for s in r["steps"]:
                     cell = RText()
-                    cell.append("☐ " + s["action"], style="bold")
+                    cell.append(s["action"], style="bold")
                     if not s["verified"]:
                         cell.append(f" ({lab['unverified']})", style="yellow")
                     cell.append(f"\n{lab['responsible']}: {s['responsible']}\n{lab['authority']}: {s['authority']}", style="")
-                    docs = "\n".join("- " + d["name"] for d in s["documents"]) or "—"
-                    st.add_row(plain(str(s["number"])), cell, plain(s["weeks"]), plain(docs), plain("\n".join(s["sources"]) or "—", "dim"))
+                    docs = "\n".join(bullet + d["name"] for d in s["documents"]) or "—"
+                    st.add_row(plain(f"☐ {s['number']}"), cell, plain(s["weeks"]), plain(docs), plain("\n".join(s["sources"]) or "—", "dim"))
                 con.print(st)
                 con.print(_hanging(
                     [({"warning": "!", "unknown": "?", "note": "i"}.get(f["kind"], "-"), f["text"], f["sources"], "yellow" if f["kind"] == "warning" else "") for f in r["findings"]]
