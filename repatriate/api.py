@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from .loader import load
-from .models import RuleBase
+from .records import Record as RuleBase  # the validated rule base, as runtime records
 from .profile import make_profile, parse_date
 from .search import Plan, plan
 

@@ -14,7 +14,7 @@ import math
 import os
 import sys
 import tempfile
-from collections import Counter, OrderedDict
+from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator
 
 from .errors import RepatriateError
-from .models import RuleBase
+from .records import Record as RuleBase  # the validated rule base, as runtime records
 from .profile import make_profile, parse_date
 from .render import safe_cell
 from .search import OBJECTIVES, Plan, plan
@@ -66,29 +66,31 @@ _PLAN_CACHE = 4096  # distinct normalised profiles kept
 
 
 class _Outcome:
-    """What a row's profile values resolve to: its result cells, and how its own cells are written.
+    """What one row's profile values come to, ready to apply to that row's cells.
 
-    ``plain`` and ``inert`` list ``(field ordinal, value)`` for the profile cells whose output
-    differs from the raw value: numbers parsed (so they stay numbers), and in ``inert`` also
-    text escaped for spreadsheets. Identity-hashed: a batch tallies rows per outcome object.
+    ``fix`` lists ``(cell index, value)`` for the profile cells whose output differs from
+    the raw text: numbers parsed (so they stay numbers) and, for spreadsheets, text made
+    inert. ``tail`` is ``result`` as the writer wants it (text for CSV). Identity-hashed:
+    a batch tallies its rows per outcome object.
     """
 
-    __slots__ = ("plain", "inert", "result", "routes")
+    __slots__ = ("fix", "result", "tail", "routes")
 
-    def __init__(self, plain: tuple, inert: tuple, result: tuple, routes: list | None):
-        self.plain = plain
-        self.inert = inert
+    def __init__(self, fix: tuple, result: tuple, tail: tuple, routes: list | None):
+        self.fix = fix
         self.result = result
+        self.tail = tail
         self.routes = routes
 
 
 class Planner:
     """Plans raw profile values for one rule base, date, objective and ``top``, with two caches.
 
-    The first cache maps raw spellings (``"广东"``, ``"50,000,000"``) to an outcome, so a
-    repeated row costs a dictionary look-up; the second maps each normalised profile
-    (``Profile.key()``) to its search result, so ``"广东"`` and ``"CN-GD"`` share one search.
-    Both are bounded LRU caches, so memory stays flat however many distinct assets stream by.
+    Each table of rows keeps an LRU cache from raw spellings (``"广东"``, ``"50,000,000"``)
+    to an outcome, so a repeated row costs one look-up; the planner keeps an LRU cache
+    from each normalised profile, ``(Profile.key(), as_of, optimize, top)``, to its
+    search result, so ``"广东"`` and ``"CN-GD"`` share one search. Both are bounded, so
+    memory stays flat however many distinct assets stream by.
 
     Parameters
     ----------
@@ -119,19 +121,9 @@ class Planner:
         self.cache = cache
         self.searches = 0
         self._plans: OrderedDict[tuple, tuple[tuple, list | None]] = OrderedDict()
-        self.resolve: Callable[[tuple, tuple], _Outcome] = lru_cache(maxsize=_RAW_CACHE)(self.resolve_uncached) if cache else self.resolve_uncached
 
-    def resolve_uncached(self, fields: tuple[str, ...], values: tuple) -> _Outcome:
-        """The outcome of one row's profile columns ``fields`` holding raw ``values``."""
-        plain = []
-        inert = []
-        for j, (f, v) in enumerate(zip(fields, values)):
-            out = _as_number(v) if f in NUMERIC_FIELDS else v
-            if out is not v:
-                plain.append((j, out))
-            safe = _safe(out)
-            if safe is not v:
-                inert.append((j, safe))
+    def search(self, fields: tuple[str, ...], values: tuple) -> tuple[tuple, list | None]:
+        """The result cells (and, for ``top`` above 1, the routes) of one profile given as raw values."""
         try:
             profile = make_profile(self.rb, **dict(zip(fields, values)))
             key = (profile.key(), self.as_of, self.optimize, self.top)
@@ -146,10 +138,34 @@ class Planner:
                         self._plans.popitem(last=False)
             else:
                 self._plans.move_to_end(key)
-            result, routes = hit
+            return hit
         except Exception as exc:  # a bad row becomes an error row; the batch goes on
-            result, routes = _error_result(exc), ([] if self.top > 1 else None)
-        return _Outcome(tuple(plain), tuple(inert), result, routes)
+            return _error_result(exc), self.no_routes()
+
+    def no_routes(self) -> list | None:
+        return [] if self.top > 1 else None
+
+    def outcome(self, fields: tuple[str, ...], positions: list[int], mode: str, values: tuple, found: tuple[tuple, list | None] | None = None) -> _Outcome:
+        """The outcome of one row whose ``fields`` (at cell ``positions``) hold raw ``values``.
+
+        ``mode`` is ``'plain'`` (values as they are), ``'inert'`` (text escaped, for XLSX)
+        or ``'csv'`` (escaped, and the result cells as text); ``found`` is the search
+        result when a worker process already has it.
+        """
+        fix = []
+        for f, i, v in zip(fields, positions, values):
+            out = _as_number(v) if f in NUMERIC_FIELDS else v
+            if mode != "plain":
+                out = _safe(out)
+            if out is not v:
+                fix.append((i, out))
+        result, routes = found if found is not None else self.search(fields, values)
+        return _Outcome(tuple(fix), result, _text_cells(result) if mode == "csv" else result, routes)
+
+
+def _text_cells(cells: tuple) -> tuple:
+    # what csv.writer would write, done once per outcome rather than once per row
+    return tuple("" if v is None else v if v.__class__ is str else str(v) for v in cells)
 
 
 def _summarise(found: Plan) -> tuple:
@@ -243,52 +259,71 @@ class _Broken(list):
 class _Table:
     """Plans list-shaped rows under one header: the fast path for files.
 
-    With ``escape`` every text cell it returns is inert in a spreadsheet (CSV and XLSX
-    output); without, cells keep their values (JSONL output and ``plan_rows``).
+    ``mode`` ``'csv'`` or ``'inert'`` makes every text cell it returns inert in a
+    spreadsheet (CSV and XLSX output); ``'plain'`` keeps values as they are (JSONL
+    output and ``plan_rows``).
     """
 
-    def __init__(self, header: list[str], planner: Planner, escape: bool = False):
+    def __init__(self, header: list[str], planner: Planner, mode: str = "plain"):
         self.planner = planner
-        self.escape = escape
+        self.escape = mode != "plain"
+        self.mode = mode
         self.width = len(header)
         canon = [canonical_column(h) for h in header]
         first = {c: i for i, c in reversed(list(enumerate(canon)))}  # the first of duplicate columns is the one read
         present = [(f, first[f]) for f in PROFILE_FIELDS if f in first]
         self.fields = tuple(f for f, _ in present)
-        self.positions = [i for _, i in present]
-        used = set(self.positions)
-        self.passthrough = [i for i in range(self.width) if i not in used]
-        if len(self.positions) >= 2:
-            self.values = itemgetter(*self.positions)
-        elif self.positions:
-            self.values = lambda row, i=self.positions[0]: (row[i],)
+        positions = [i for _, i in present]
+        self.passthrough = [i for i in range(self.width) if i not in set(positions)]
+        if len(positions) >= 2:
+            self.values = itemgetter(*positions)
+        elif positions:
+            self.values = lambda row, i=positions[0]: (row[i],)
         else:
             self.values = lambda row: ()
+        self.positions = positions
+        self.cache: dict[tuple, _Outcome] = {}  # raw values -> outcome; FIFO-bounded
         taken = set(RESULT_FIELDS) | {"routes"}
         self.columns = [("input_" + h) if h in taken else h for h in map(str, header)] + list(RESULT_FIELDS)
 
     def row(self, cells: list) -> tuple[list, _Outcome]:
         """The output cells of one input row (a fresh list the table may change), and its outcome."""
         if cells.__class__ is _Broken:
-            return [None] * self.width + list(_error_result(cells.problem)), _Outcome((), (), _error_result(cells.problem), self._no_routes())
-        problem = None
-        n = len(cells)
-        if n != self.width:
-            if n > self.width:
-                extra = ", ".join(repr(c) for c in cells[self.width :])
-                problem = f"the row has {n} fields but the header has {self.width} (extra: {_clip(extra)})"
-                del cells[self.width :]
-            else:  # short rows are common in hand-edited CSV: the missing cells are empty
-                cells.extend([None] * (self.width - n))
+            return self.broken(cells)
+        problem = None if len(cells) == self.width else self.fit(cells)
         values = self.values(cells)
         try:
-            out = self.planner.resolve(self.fields, values)
+            out = self.cache.get(values)
         except TypeError:  # an unhashable cell (a JSON list or object): resolve it uncached
-            out = self.planner.resolve_uncached(self.fields, values)
-        positions = self.positions
+            out = self.planner.outcome(self.fields, self.positions, self.mode, values)
+        if out is None:
+            out = self.remember(values, self.planner.outcome(self.fields, self.positions, self.mode, values))
+        return self.finish(cells, out, problem)
+
+    def fit(self, cells: list) -> str | None:
+        """Pad a short row, cut a long one; the problem with a long one."""
+        n = len(cells)
+        if n == self.width:
+            return None
+        if n < self.width:  # short rows are common in hand-edited CSV: the missing cells are empty
+            cells.extend([None] * (self.width - n))
+            return None
+        extra = ", ".join(repr(c) for c in cells[self.width :])
+        del cells[self.width :]
+        return f"the row has {n} fields but the header has {self.width} (extra: {_clip(extra)})"
+
+    def remember(self, values: tuple, out: _Outcome) -> _Outcome:
+        if self.planner.cache:
+            if len(self.cache) >= _RAW_CACHE:
+                del self.cache[next(iter(self.cache))]  # oldest first: cheap, and bounds memory
+            self.cache[values] = out
+        return out
+
+    def finish(self, cells: list, out: _Outcome, problem: str | None) -> tuple[list, _Outcome]:
+        """Apply an outcome to its row's cells."""
+        for i, v in out.fix:
+            cells[i] = v
         if self.escape:
-            for j, v in out.inert:
-                cells[positions[j]] = v
             for i in self.passthrough:
                 v = cells[i]
                 if v.__class__ is str:
@@ -296,16 +331,21 @@ class _Table:
                         cells[i] = "'" + v
                 elif v.__class__ not in _PLAIN:
                     cells[i] = _safe(v)
-        else:
-            for j, v in out.plain:
-                cells[positions[j]] = v
         if problem is not None:
-            out = _Outcome(out.plain, out.inert, _error_result(problem), self._no_routes())
-        cells.extend(out.result)
+            out = self._failed(out.fix, problem)
+        cells += out.tail
         return cells, out
 
-    def _no_routes(self) -> list | None:
-        return [] if self.planner.top > 1 else None
+    def broken(self, cells: _Broken) -> tuple[list, _Outcome]:
+        """The output of a row that could not be read at all."""
+        return [None] * self.width + list(self._tail(_error_result(cells.problem))), self._failed((), cells.problem)
+
+    def _tail(self, result: tuple) -> tuple:
+        return _text_cells(result) if self.mode == "csv" else result
+
+    def _failed(self, fix: tuple, problem: str) -> _Outcome:
+        result = _error_result(problem)
+        return _Outcome(fix, result, self._tail(result), self.planner.no_routes())
 
 
 def plan_rows(
@@ -355,33 +395,44 @@ def plan_rows(
     >>> next(plan_rows(rows, load_rulebase()))["status"]
     'ok'
     """
-    planner = Planner(rb, as_of=as_of, optimize=optimize, top=top, cache=cache)
-    yield from _plan_dicts(rows, planner)
+    planner = Planner(rb, as_of=as_of, optimize=optimize, top=top, cache=cache)  # bad options fail here, eagerly
+    return _plan_dicts(rows, planner)
 
 
 def _plan_dicts(rows: Iterable[Any], planner: Planner) -> Iterator[dict[str, Any]]:
-    tables: dict[tuple, _Table] = {}  # one per distinct set of keys; portfolios have one or a few
+    tables = _Tables(planner)
     for row in rows:
-        problem = None
         if not isinstance(row, dict):
-            problem = f"the row is not a record of columns but {type(row).__name__} {_short(row)}"
-            row = {}
-        keys = tuple(row)
-        table = tables.get(keys)
-        if table is None:
-            if len(tables) > 256:
-                tables.clear()
-            table = tables[keys] = _Table([str(k) for k in keys], planner)
-        cells, out = table.row(list(row.values()), problem)
+            table = tables.get(())
+            cells, out = table.row(_Broken(f"the row is not a record of columns but {type(row).__name__} {_clip(repr(row))}"))
+        else:
+            table = tables.get(tuple(row))
+            cells, out = table.row(list(row.values()))
         record = dict(zip(table.columns, cells))
         if out.routes is not None:
             record["routes"] = out.routes
         yield record
 
 
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+class _Tables:
+    """One ``_Table`` per distinct set of keys (records from JSON need not share them)."""
+
+    def __init__(self, planner: Planner, mode: str = "plain"):
+        self.planner = planner
+        self.mode = mode
+        self._tables: dict[tuple, _Table] = {}
+
+    def get(self, keys: tuple) -> _Table:
+        table = self._tables.get(keys)
+        if table is None:
+            if len(self._tables) >= 256:  # ragged records: keep memory bounded
+                self._tables.clear()
+            table = self._tables[keys] = _Table([str(k) for k in keys], self.planner, self.mode)
+        return table
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -393,7 +444,7 @@ def detect_encoding(head: bytes, complete: bool = False) -> str:
     Parameters
     ----------
     head : bytes
-        The first block of the file.
+        The first block of the file (up to 1 MiB).
     complete : bool
         True when ``head`` is the whole file (a cut multi-byte character is then an error).
 
@@ -416,7 +467,9 @@ def detect_encoding(head: bytes, complete: bool = False) -> str:
 
     best = from_bytes(head).best()
     if best is None:
-        raise RepatriateError("cannot tell the text encoding of the portfolio (tried UTF-8, UTF-8 with BOM, GB18030); pass --encoding, e.g. --encoding big5")
+        raise RepatriateError(
+            "cannot tell the text encoding of the portfolio (tried UTF-8, UTF-8 with BOM, GB18030); pass --encoding, e.g. --encoding big5"
+        )
     return best.encoding
 
 
@@ -428,11 +481,12 @@ def _check_encoding(encoding: str) -> str:
 
 
 class _Prefixed(io.RawIOBase):
-    """A binary stream that replays the sniffed first block before the rest of ``stream``."""
+    """A binary stream that replays an already-read first block, then reads on from ``stream``."""
 
-    def __init__(self, head: bytes, stream: IO[bytes]):
+    def __init__(self, head: bytes, stream: IO[bytes], close: bool = True):
         self._head = memoryview(head)
         self._stream = stream
+        self._close = close
 
     def readable(self) -> bool:
         return True
@@ -447,10 +501,15 @@ class _Prefixed(io.RawIOBase):
         buffer[: len(data)] = data
         return len(data)
 
+    def close(self) -> None:
+        if self._close and not self.closed:
+            self._stream.close()
+        super().close()
+
 
 @dataclass
 class Source:
-    """An opened portfolio: its format and a binary stream positioned at the start."""
+    """An opened portfolio: its name, format, first bytes and a binary stream at its start."""
 
     name: str
     format: str
@@ -463,7 +522,15 @@ class Source:
 
 
 def open_portfolio(path: str | os.PathLike, input_format: str | None = None, stdin: IO[bytes] | None = None) -> Source:
-    """Open a portfolio file (or ``-`` for stdin) and settle its format.
+    """Open a portfolio file (or ``'-'`` for stdin) and settle its format.
+
+    Parameters
+    ----------
+    path : path or ``'-'``
+    input_format : {'csv', 'xlsx', 'jsonl'}, optional
+        Default: from the extension, else from the first bytes.
+    stdin : binary stream, optional
+        What ``'-'`` reads; default ``sys.stdin.buffer``.
 
     Raises
     ------
@@ -472,8 +539,7 @@ def open_portfolio(path: str | os.PathLike, input_format: str | None = None, std
     """
     if input_format is not None and input_format not in INPUT_FORMATS:
         raise RepatriateError(f"unknown input format {input_format!r} (accepted: {', '.join(INPUT_FORMATS)})")
-    name = str(path)
-    size = None
+    name = os.fspath(path)
     if name == "-":
         stream = stdin if stdin is not None else sys.stdin.buffer
         head = stream.read(_SNIFF_BYTES)
@@ -484,33 +550,32 @@ def open_portfolio(path: str | os.PathLike, input_format: str | None = None, std
             while chunk := stream.read(1 << 20):
                 spool.write(chunk)
             spool.seek(0)
-            return Source("<stdin>", "xlsx", spool, head)
-        stream = io.BufferedReader(_Prefixed(head, stream), buffer_size=1 << 16)
-    else:
-        p = Path(name)
-        try:
-            stream = open(p, "rb")
-            size = os.fstat(stream.fileno()).st_size
-        except IsADirectoryError:
-            raise RepatriateError(f"portfolio {name!r} is a directory, not a file") from None
-        except FileNotFoundError:
-            raise RepatriateError(f"portfolio {name!r} does not exist") from None
-        except OSError as exc:
-            raise RepatriateError(f"cannot read portfolio {name!r}: {exc.strerror or exc}") from None
+            return Source("<stdin>", input_format or "xlsx", spool, head)
+        # do not close the caller's stdin when the batch is done
+        reader = io.BufferedReader(_Prefixed(head, stream, close=False), buffer_size=1 << 16)
+        return Source("<stdin>", input_format or _sniff_format("-", head), reader, head, len(head) if len(head) < _SNIFF_BYTES else None)
+    try:
+        stream = open(name, "rb")
+        size = os.fstat(stream.fileno()).st_size
         head = stream.read(_SNIFF_BYTES)
         stream.seek(0)
-    fmt = input_format or _sniff_format(name, head)
-    return Source(name if name != "-" else "<stdin>", fmt, stream, head, size)
+    except IsADirectoryError:
+        raise RepatriateError(f"portfolio {name!r} is a directory, not a file") from None
+    except FileNotFoundError:
+        raise RepatriateError(f"portfolio {name!r} does not exist") from None
+    except OSError as exc:
+        raise RepatriateError(f"cannot read portfolio {name!r}: {exc.strerror or exc}") from None
+    return Source(name, input_format or _sniff_format(name, head), stream, head, size)
 
 
 def _sniff_format(name: str, head: bytes) -> str:
     if head.startswith(b"PK\x03\x04"):
         return "xlsx"
     ext = Path(name).suffix.lower() if name != "-" else ""
-    if ext in _EXTENSIONS and _EXTENSIONS[ext] != "xlsx":
-        return _EXTENSIONS[ext]
-    if ext in _EXTENSIONS:
+    if _EXTENSIONS.get(ext) == "xlsx":
         raise RepatriateError(f"portfolio {name!r} is not an XLSX workbook (it is not a zip file)")
+    if ext in _EXTENSIONS:
+        return _EXTENSIONS[ext]
     first = head.lstrip(codecs.BOM_UTF8).lstrip()[:1]
     return "jsonl" if first == b"{" else "csv"
 
@@ -525,137 +590,127 @@ def _text(source: Source, encoding: str | None) -> io.TextIOWrapper:
 
 
 def _delimiter(first_line: str) -> str:
-    # Excel writes commas, or semicolons in locales with a decimal comma; "Unicode text" is tab-separated
+    # Excel writes commas, or semicolons where the decimal mark is a comma; "Unicode text" is tab-separated
     counts = {d: first_line.count(d) for d in (",", ";", "\t", "|")}
     best = max(counts, key=counts.get)
     return best if counts[best] else ","
 
 
-def read_csv(source: Source, encoding: str | None = None) -> Iterator[tuple[list[str] | None, list | None, str | None]]:
-    """Yield the header once as ``(header, None, None)``, then ``(None, cells, problem)`` per row."""
+def read_csv(source: Source, encoding: str | None = None) -> tuple[list[str], Iterator[list]]:
+    """The header and an iterator of rows (lists of text); an unreadable row comes as ``_Broken``."""
     text = _text(source, encoding)
     first = text.readline()
     if not first.strip():
-        return
+        return [], iter(())
     delimiter = _delimiter(first)
     header = next(csv.reader([first], delimiter=delimiter), [])
-    yield header, None, None
-    reader = csv.reader(text, delimiter=delimiter)
+    return header, _csv_rows(csv.reader(text, delimiter=delimiter))
+
+
+def _csv_rows(reader) -> Iterator[list]:
     while True:
         try:
-            cells = next(reader)
-        except StopIteration:
+            # the try sits outside the loop: free per row, and the reader resumes after an error
+            for cells in reader:
+                if cells:  # a blank line is not an asset
+                    yield cells
             return
-        except csv.Error as exc:  # e.g. a field over the size limit: keep the row as an error
-            yield None, [], f"broken CSV row {reader.line_num}: {exc}"
-            continue
-        if cells:
-            yield None, cells, None
+        except csv.Error as exc:  # e.g. a field over the size limit
+            yield _Broken(f"broken CSV row at line {reader.line_num}: {exc}")
 
 
-def read_xlsx(source: Source) -> Iterator[tuple[list[str] | None, list | None, str | None]]:
-    """The first sheet of a workbook, header in the first row (read-only, streamed)."""
+def read_xlsx(source: Source) -> tuple[list[str], Iterator[list]]:
+    """The header and rows of the first sheet, streamed (openpyxl read-only; cached formula values)."""
     import zipfile
 
     from openpyxl import load_workbook
 
     try:
         wb = load_workbook(source.stream, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise RepatriateError(f"cannot read {source.name} as an XLSX workbook: {exc}") from None
-    try:
         rows = wb.worksheets[0].iter_rows(values_only=True)
-        header = None
+        header: list[str] = []
         for values in rows:
-            if header is None:
-                if any(v is not None for v in values):
-                    header = ["" if v is None else str(v) for v in values]
-                    while header and header[-1] == "":
-                        header.pop()  # trailing empty cells of a formatted header row
-                    yield header, None, None
-                continue
             if any(v is not None and v != "" for v in values):
+                header = ["" if v is None else str(v) for v in values]
+                break
+    except (zipfile.BadZipFile, KeyError, IndexError, OSError, ValueError, TypeError) as exc:
+        raise RepatriateError(f"cannot read {source.name} as an XLSX workbook: {exc}") from None
+    while header and header[-1] == "":
+        header.pop()  # the empty, formatted cells right of a header row
+    return header, _xlsx_rows(wb, rows, len(header))
+
+
+def _xlsx_rows(wb, rows, width: int) -> Iterator[list]:
+    try:
+        for values in rows:
+            if any(v is not None and v != "" for v in values):  # skip formatted but empty rows
                 cells = list(values)
-                while len(cells) > len(header) and cells[-1] is None:
+                while len(cells) > width and cells[-1] is None:
                     cells.pop()
-                yield None, cells, None
+                yield cells
     finally:
         wb.close()
 
 
-def read_jsonl(source: Source, encoding: str | None = None) -> Iterator[tuple[dict | None, str | None]]:
-    """One record per line; a line that is not a JSON object comes back as a problem."""
+def read_jsonl(source: Source, encoding: str | None = None) -> Iterator[dict | _Broken]:
+    """One record per line; a line that is not a JSON object comes as ``_Broken``."""
     text = _text(source, encoding)
     for number, line in enumerate(text, 1):
         if not line.strip():
             continue
         try:
-            record = json.loads(line, parse_constant=str)  # NaN/Infinity stay text, never bad JSON out
+            record = json.loads(line, parse_constant=str)  # NaN/Infinity stay text: never invalid JSON out
         except ValueError as exc:
-            yield None, f"line {number} is not valid JSON: {exc}"
+            yield _Broken(f"line {number} is not valid JSON: {exc}")
             continue
         if not isinstance(record, dict):
-            yield None, f"line {number} is not a JSON object but {type(record).__name__} {_short(record)}"
+            yield _Broken(f"line {number} is not a JSON object but {type(record).__name__} {_clip(repr(record), 60)}")
             continue
-        yield record, None
+        yield record
 
 
 # --- writing ---------------------------------------------------------------------------
 
 
-def _safe(value: Any) -> Any:
-    if value.__class__ is str:
-        return "'" + value if value[:1] in _FORMULA_START else value
-    if value is None or isinstance(value, (int, float, dt.date, dt.datetime, dt.time)):
-        return value
-    return _safe(json.dumps(value, ensure_ascii=False, default=str))  # a JSON list or object cell
-
-
 class CsvWriter:
-    """UTF-8 CSV; every text cell made inert (OWASP CSV injection), numbers left as numbers."""
+    """UTF-8 CSV of cells a ``_Table`` in ``csv`` mode made inert."""
 
     def __init__(self, stream: IO[str]):
-        self._writer = csv.writer(stream, lineterminator="\n")
         self._stream = stream
+        # "\r\n" as RFC 4180 and Excel: the writer then also quotes a cell holding a bare "\r"
+        self._writerow = csv.writer(stream, lineterminator="\r\n").writerow
 
     def header(self, columns: list[str]) -> None:
-        self._writer.writerow([_safe(c) for c in columns])
+        self._writerow([_safe(c) for c in columns])
 
     def write(self, cells: list, routes: list | None = None) -> None:
-        # inline rather than _safe() per cell: this line runs for every cell of every row
-        self._writer.writerow(
-            [
-                ("'" + v if v[:1] in _FORMULA_START else v) if v.__class__ is str else v if v.__class__ in _PLAIN else _safe(v)
-                for v in cells
-            ]
-        )
+        self._writerow(cells)
 
     def close(self) -> None:
         self._stream.flush()
 
 
 class XlsxWriter:
-    """A streamed (write-only) workbook; text cells escaped as in CSV."""
+    """A streamed (write-only) workbook of inert cells, with the characters XLSX forbids replaced."""
 
     def __init__(self, path: str | os.PathLike):
         from openpyxl import Workbook
         from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-        self._illegal = ILLEGAL_CHARACTERS_RE
+        self._illegal = ILLEGAL_CHARACTERS_RE.sub
         self._path = path
         self._wb = Workbook(write_only=True)
         self._ws = self._wb.create_sheet("results")
 
     def _cell(self, value: Any) -> Any:
-        value = _safe(value)
         if value.__class__ is str:
-            return self._illegal.sub("\ufffd", value)  # control characters are not allowed in XLSX
-        if isinstance(value, (dt.datetime, dt.time)) and getattr(value, "tzinfo", None) is not None:
+            return self._illegal("\ufffd", value)
+        if isinstance(value, (dt.datetime, dt.time)) and value.tzinfo is not None:
             return value.isoformat()  # Excel has no time zones
         return value
 
     def header(self, columns: list[str]) -> None:
-        self._ws.append([self._cell(c) for c in columns])
+        self._ws.append([self._cell(_safe(c)) for c in columns])
 
     def write(self, cells: list, routes: list | None = None) -> None:
         self._ws.append([self._cell(v) for v in cells])
@@ -665,7 +720,7 @@ class XlsxWriter:
 
 
 class JsonlWriter:
-    """One JSON object per line; values keep their types (a machine format: no escaping)."""
+    """One JSON object per line; values keep their types (a machine format: nothing is escaped)."""
 
     def __init__(self, stream: IO[str]):
         self._stream = stream
@@ -686,7 +741,13 @@ class JsonlWriter:
 
 
 def output_format(output: str | None, fmt: str | None) -> str:
-    """The output format: ``--format`` if given, else the ``-o`` extension, else CSV."""
+    """The output format: ``fmt`` if given, else from the extension of ``output``, else CSV.
+
+    Raises
+    ------
+    RepatriateError
+        An unknown format or extension.
+    """
     if fmt is not None:
         if fmt not in OUTPUT_FORMATS:
             raise RepatriateError(f"unknown format {fmt!r} (accepted: {', '.join(OUTPUT_FORMATS)})")
@@ -695,7 +756,7 @@ def output_format(output: str | None, fmt: str | None) -> str:
         ext = Path(output).suffix.lower()
         if ext in _EXTENSIONS:
             return _EXTENSIONS[ext]
-        raise RepatriateError(f"cannot tell the output format from {output!r} (accepted: .csv, .xlsx, .jsonl, or --format)")
+        raise RepatriateError(f"cannot tell the output format of {output!r} (accepted: .csv, .xlsx, .jsonl, or --format csv|xlsx|jsonl)")
     return "csv"
 
 
@@ -704,7 +765,7 @@ def output_format(output: str | None, fmt: str | None) -> str:
 
 @dataclass
 class Summary:
-    """What a batch did: row counts, best channels and provinces, searches run."""
+    """What a batch did: rows, ok, errors, best channels and locations, searches run."""
 
     rows: int = 0
     ok: int = 0
@@ -715,19 +776,21 @@ class Summary:
     by_province: Counter = field(default_factory=Counter)
     seconds: float = 0.0
 
-    def add(self, result: tuple) -> None:
-        self.rows += 1
-        if result[0] == "ok":
-            self.ok += 1
-            if result[2]:
-                self.by_channel[result[2]] += 1
-                self.by_province[result[3] or "—"] += 1
-            else:
-                self.no_route += 1
+    def add(self, result: tuple, count: int = 1) -> None:
+        """Count ``count`` rows with this result tuple."""
+        self.rows += count
+        if result[0] != "ok":
+            self.errors += count
+            return
+        self.ok += count
+        if result[2]:
+            self.by_channel[result[2]] += count
+            self.by_province[result[3] or "national"] += count  # QFII: no onshore vehicle to place
         else:
-            self.errors += 1
+            self.no_route += count
 
     def as_dict(self) -> dict[str, Any]:
+        """The summary as ``--summary-json`` writes it."""
         return {
             "rows": self.rows,
             "ok": self.ok,
@@ -740,7 +803,7 @@ class Summary:
         }
 
     def lines(self) -> list[str]:
-        """A short plain-text summary (for stderr)."""
+        """A few lines of plain text (for stderr)."""
         out = [
             f"{self.rows} rows: {self.ok} ok, {self.errors} errors, {self.no_route} without a feasible route "
             f"({self.searches} distinct searches, {self.seconds:.2f} s)"
@@ -755,7 +818,7 @@ class Summary:
 def run_batch(
     portfolio: str | os.PathLike,
     rb: RuleBase,
-    output: str | None = None,
+    output: str | os.PathLike | None = None,
     *,
     fmt: str | None = None,
     encoding: str | None = None,
@@ -764,16 +827,17 @@ def run_batch(
     optimize: str = "balanced",
     top: int = 1,
     progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
     stdin: IO[bytes] | None = None,
     stdout: IO[str] | None = None,
 ) -> Summary:
-    """Plan a portfolio file and write one result row per asset; the engine of ``repatriate batch``.
+    """Plan a portfolio file and write one result row per asset: the engine of ``repatriate batch``.
 
     Parameters
     ----------
     portfolio : path or ``'-'``
-        CSV (UTF-8, UTF-8 with BOM, GB18030; detected unless ``encoding``), XLSX or
-        JSONL; ``'-'`` reads CSV or JSONL (or an XLSX) from stdin.
+        CSV (UTF-8, UTF-8 with BOM or GB18030, detected), XLSX or JSONL; ``'-'`` reads
+        stdin (CSV or JSONL, or an XLSX).
     rb : RuleBase
     output : path or ``'-'``, optional
         Default stdout.
@@ -784,7 +848,13 @@ def run_batch(
     as_of, optimize, top
         As for ``plan_rows``; ``top`` above 1 needs JSONL output.
     progress : callable, optional
-        Called with the number of rows done, every few thousand rows and at the end.
+        Called with the number of rows done, every 2,048 rows and at the end.
+    workers : int, optional
+        Worker processes that search new profiles while this one streams rows; 0 for
+        none. Default: one per core beyond the first (and none on a single core or
+        where processes cannot fork).
+    stdin, stdout : streams, optional
+        Default ``sys.stdin.buffer`` and ``sys.stdout``.
 
     Returns
     -------
@@ -793,11 +863,13 @@ def run_batch(
     Raises
     ------
     RepatriateError
-        For a missing or unreadable file, an unknown encoding or format, bad options.
+        A missing or unreadable file, an unknown encoding or format, bad options. Bad
+        rows never raise: they are error rows.
     """
     import time
 
     started = time.perf_counter()
+    output = None if output is None else os.fspath(output)
     kind = output_format(output, fmt)
     if top > 1 and kind != "jsonl":
         raise RepatriateError(f"--top {top} lists several routes per asset, which needs JSONL output (--format jsonl)")
@@ -809,35 +881,29 @@ def run_batch(
     planner = Planner(rb, as_of=as_of, optimize=optimize, top=top)
     source = open_portfolio(portfolio, input_format, stdin)
     summary = Summary()
-    out_stream: IO[str] | None = None
+    stream: IO[str] | None = None
     try:
         if to_stdout:
-            out_stream = stdout if stdout is not None else sys.stdout
+            stream = stdout if stdout is not None else sys.stdout
         elif kind != "xlsx":
             try:
-                out_stream = open(output, "w", encoding="utf-8", newline="")
+                stream = open(output, "w", encoding="utf-8", newline="")
             except OSError as exc:
                 raise RepatriateError(f"cannot write {output!r}: {exc.strerror or exc}") from None
-        writer = XlsxWriter(output) if kind == "xlsx" else CsvWriter(out_stream) if kind == "csv" else JsonlWriter(out_stream)
-        for cells, out in _results(source, planner, encoding, kind):
-            if cells is None:
-                writer.header(out)
-                continue
-            writer.write(cells, out.routes)
-            summary.add(out.result)
-            if progress is not None and not summary.rows % 2048:
-                progress(summary.rows)
-        if kind == "xlsx":
-            try:
-                writer.close()
-            except OSError as exc:
-                raise RepatriateError(f"cannot write {output!r}: {exc.strerror or exc}") from None
+        writer = XlsxWriter(output) if kind == "xlsx" else CsvWriter(stream) if kind == "csv" else JsonlWriter(stream)
+        if source.format == "jsonl" and kind == "jsonl":
+            _ragged(source, planner, encoding, writer, summary, progress)
         else:
+            header, rows = _rows(source, planner, encoding, kind)
+            _stream(_Table(header, planner, {"csv": "csv", "xlsx": "inert"}.get(kind, "plain")), rows, writer, summary, progress, _workers(workers))
+        try:
             writer.close()
+        except OSError as exc:
+            raise RepatriateError(f"cannot write {output!r}: {exc.strerror or exc}") from None
     finally:
         source.close()
-        if out_stream is not None and not to_stdout:
-            out_stream.close()
+        if stream is not None and not to_stdout:
+            stream.close()
     if progress is not None:
         progress(summary.rows)
     summary.searches = planner.searches
@@ -845,70 +911,196 @@ def run_batch(
     return summary
 
 
-def _results(source: Source, planner: Planner, encoding: str | None, kind: str) -> Iterator[tuple[list | None, Any]]:
-    """``(None, columns)`` once, then ``(cells, outcome)`` per input row."""
-    if source.format == "jsonl":
-        yield from _jsonl_results(source, planner, encoding, kind)
-        return
-    rows = read_xlsx(source) if source.format == "xlsx" else read_csv(source, encoding)
-    table = None
-    for header, cells, problem in rows:
-        if header is not None:
-            table = _Table(header, planner)
-            yield None, table.columns
-            continue
-        yield table.row(cells, problem)
+def _stream(table: _Table, rows: Iterable[list], writer, summary: Summary, progress: Callable[[int], None] | None, workers: int = 0) -> None:
+    """The hot loop: every row of a file under one header, in order.
+
+    With ``workers``, profiles not seen before are searched in worker processes while
+    this process reads ahead (up to ``_WINDOW`` rows) and writes every row whose
+    answer is known; otherwise they are searched here, as they come.
+    """
+    writer.header(table.columns)
+    write = writer.write
+    tally: dict[_Outcome, int] = {}  # rows per outcome, folded into the summary now and then
+    n = 0
+
+    def done(cells: list, out: _Outcome) -> None:
+        nonlocal n
+        write(cells, out.routes)
+        tally[out] = tally.get(out, 0) + 1
+        n += 1
+        if not n & 2047:
+            if progress is not None:
+                progress(n)
+            if len(tally) > 4096:
+                _fold(tally, summary)
+
+    rows = iter(rows)
+    if workers:
+        # the first searches run here: a small portfolio never pays for starting processes
+        for cells in rows:
+            done(*table.row(cells))
+            if table.planner.searches >= _INLINE_SEARCHES:
+                _stream_pooled(table, rows, done, workers)
+                break
+    else:
+        row = table.row
+        for cells in rows:
+            cells, out = row(cells)
+            write(cells, out.routes)
+            tally[out] = tally.get(out, 0) + 1
+            n += 1
+            if not n & 2047:
+                if progress is not None:
+                    progress(n)
+                if len(tally) > 4096:
+                    _fold(tally, summary)
+    _fold(tally, summary)
 
 
-def _jsonl_results(source: Source, planner: Planner, encoding: str | None, kind: str) -> Iterator[tuple[list | None, Any]]:
-    if kind == "jsonl":
-        # records keep their own keys: no shared header needed, only one table per key set
-        tables: dict[tuple, _Table] = {}
-        current = None
-        for record, problem in read_jsonl(source, encoding):
-            record = record or {}
-            keys = tuple(record)
-            table = tables.get(keys)
-            if table is None:
-                if len(tables) > 256:
-                    tables.clear()
-                table = tables[keys] = _Table([str(k) for k in keys], planner)
-            if table is not current:
-                current = table
-                yield None, table.columns
-            yield table.row(list(record.values()), problem)
-        return
-    # CSV/XLSX need one header: a first pass collects every key (stdin is spooled for it)
-    stream = source.stream
-    if not stream.seekable():
-        spool = tempfile.SpooledTemporaryFile(max_size=8 << 20)
-        while chunk := stream.read(1 << 20):
+def _stream_pooled(table: _Table, rows: Iterator[list], done: Callable[[list, _Outcome], None], workers: int) -> None:
+    import multiprocessing
+
+    global _WORKER_PLANNER
+    planner = table.planner
+    _WORKER_PLANNER = planner  # inherited by the forked workers: no pickling of the rule base
+    pool = multiprocessing.get_context("fork").Pool(workers)
+    pending: dict[tuple, Any] = {}  # raw values -> AsyncResult of their search
+    queue: deque = deque()  # rows waiting, in input order: (cells, values, problem) or (cells, outcome, problem)
+    fields, positions, mode = table.fields, table.positions, table.mode
+
+    def settle(values: tuple) -> _Outcome:
+        job = pending.pop(values)
+        try:
+            result, routes, searched = job.get()
+            planner.searches += searched
+            found = (result, routes)
+        except Exception:  # a worker died: search here instead
+            found = None
+        return table.remember(values, planner.outcome(fields, positions, mode, values, found))
+
+    def drain(block: bool) -> None:
+        while queue:
+            cells, out, problem = queue[0]
+            if problem is _FINISHED:
+                queue.popleft()
+                done(cells, out)
+                continue
+            if out.__class__ is not _Outcome:
+                values = out
+                out = table.cache.get(values)
+                if out is None:
+                    if values in pending:
+                        if not block and not pending[values].ready():
+                            return
+                        out = settle(values)
+                    else:  # answered, then pushed out of the cache: search again here
+                        out = table.remember(values, planner.outcome(fields, positions, mode, values))
+            queue.popleft()
+            done(*table.finish(cells, out, problem))
+
+    try:
+        for cells in rows:
+            if cells.__class__ is _Broken:
+                cells, out = table.broken(cells)
+                if queue:
+                    queue.append((cells, out, _FINISHED))
+                else:
+                    done(cells, out)
+                continue
+            problem = None if len(cells) == table.width else table.fit(cells)
+            values = table.values(cells)
+            try:
+                out = table.cache.get(values)
+            except TypeError:
+                out = planner.outcome(fields, positions, mode, values)
+            if out is not None and not queue:
+                done(*table.finish(cells, out, problem))
+                continue
+            if out is None and values not in pending:
+                pending[values] = pool.apply_async(_worker_search, (fields, values))
+            queue.append((cells, out if out is not None else values, problem))
+            drain(block=len(queue) >= _WINDOW)
+        drain(block=True)
+    finally:
+        pool.terminate()
+        pool.join()
+        _WORKER_PLANNER = None
+
+
+_WORKER_PLANNER: Planner | None = None
+_FINISHED = object()  # marks a queued row whose cells are complete already
+_INLINE_SEARCHES = 8  # searches done in-process before a pool is worth starting
+_WINDOW = 8192  # rows read ahead while their profiles are searched: bounds memory
+
+
+def _worker_search(fields: tuple[str, ...], values: tuple) -> tuple[tuple, list | None, int]:
+    """In a worker: the search result of one profile, and whether it ran a search (1) or hit the cache (0)."""
+    planner = _WORKER_PLANNER
+    before = planner.searches
+    result, routes = planner.search(fields, values)
+    return result, routes, planner.searches - before
+
+
+def _workers(requested: int | None) -> int:
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 0  # Windows: a spawned worker would have to load the rule base again
+    if requested is not None:
+        return max(0, requested)
+    return max(0, (os.cpu_count() or 1) - 1)
+
+
+def _ragged(source: Source, planner: Planner, encoding: str | None, writer: JsonlWriter, summary: Summary, progress) -> None:
+    """JSONL to JSONL: each record keeps its own keys."""
+    tables = _Tables(planner)
+    current = None
+    for n, record in enumerate(read_jsonl(source, encoding), 1):
+        table = tables.get(() if record.__class__ is _Broken else tuple(record))
+        if table is not current:
+            current = table
+            writer.header(table.columns)
+        cells, out = table.row(record if record.__class__ is _Broken else list(record.values()))
+        writer.write(cells, out.routes)
+        summary.add(out.result)
+        if progress is not None and not n & 2047:
+            progress(n)
+
+
+def _fold(tally: dict[_Outcome, int], summary: Summary) -> None:
+    for out, count in tally.items():
+        summary.add(out.result, count)
+    tally.clear()
+
+
+def _rows(source: Source, planner: Planner, encoding: str | None, kind: str) -> tuple[list[str], Iterator[list]]:
+    """One header and the rows under it, whatever the input format."""
+    if source.format == "xlsx":
+        return read_xlsx(source)
+    if source.format == "csv":
+        return read_csv(source, encoding)
+    # JSONL to CSV/XLSX needs one header for all records: a first pass collects every key
+    if not source.stream.seekable():
+        spool = tempfile.SpooledTemporaryFile(max_size=8 << 20)  # stdin: to disk past a few MB
+        while chunk := source.stream.read(1 << 20):
             spool.write(chunk)
         spool.seek(0)
-        source = Source(source.name, source.format, spool, source.head)
+        source.stream.close()
+        source.stream = spool
     keys: dict[str, None] = {}
-    for record, _ in read_jsonl(Source(source.name, "jsonl", io.BufferedReader(_Unclosed(source.stream)), source.head, source.size), encoding):
-        if record:
-            keys.update(dict.fromkeys(str(k) for k in record))
+    first_pass = Source(source.name, "jsonl", io.BufferedReader(_Prefixed(b"", source.stream, close=False)), source.head, source.size)
+    for record in read_jsonl(first_pass, encoding):
+        if record.__class__ is not _Broken:
+            keys.update(dict.fromkeys(map(str, record)))
     source.stream.seek(0)
     header = list(keys)
-    table = _Table(header, planner)
-    yield None, table.columns
-    for record, problem in read_jsonl(source, encoding):
-        record = {str(k): v for k, v in (record or {}).items()}
-        yield table.row([record.get(k) for k in header], problem)
 
+    def rows() -> Iterator[list]:
+        for record in read_jsonl(source, encoding):
+            if record.__class__ is _Broken:
+                yield record
+            else:
+                record = {str(k): v for k, v in record.items()}
+                yield [record.get(k) for k in header]
 
-class _Unclosed(io.RawIOBase):
-    """Lets a first pass wrap a stream in a TextIOWrapper without closing it afterwards."""
-
-    def __init__(self, stream: IO[bytes]):
-        self._stream = stream
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        data = self._stream.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
+    return header, rows()

@@ -9,7 +9,8 @@ import datetime as dt
 from typing import Any
 
 from .errors import RepatriateError
-from .models import RuleBase, value_at
+from .records import Record as RuleBase
+from .records import value_at
 from .render import source_line, source_to_dict, to_json
 
 
@@ -36,14 +37,14 @@ def document_uses(rb: RuleBase) -> dict[str, list[str]]:
 def show_channels(rb: RuleBase, channel_id: str | None, lang: str, fmt: str) -> str:
     if channel_id is None:
         if fmt == "json":
-            return to_json({cid: {"name": ch.name.model_dump(), "path": ch.path, "location": ch.location, "steps": len(ch.steps)} for cid, ch in rb.channels.items()})
+            return to_json({cid: {"name": ch.name.dump(), "path": ch.path, "location": ch.location, "steps": len(ch.steps)} for cid, ch in rb.channels.items()})
         rows = [[cid, ch.name.get(lang), " → ".join(ch.path), ch.location, len(ch.steps)] for cid, ch in rb.channels.items()]
         return _table(rows, ["id", "name", "path", "location", "steps"])
     ch = rb.channels.get(channel_id)
     if ch is None:
         raise RepatriateError(f"unknown channel {channel_id!r} (accepted: {', '.join(rb.channels)})")
     if fmt == "json":
-        return to_json(ch.model_dump(mode="json", by_alias=True))
+        return to_json(ch.dump())
     lines = [f"{ch.id}: {ch.name.get(lang)}", ch.summary.get(lang), "", "Steps:" if lang == "en" else "步骤："]
     rows = []
     for st in ch.steps:
@@ -69,7 +70,7 @@ def show_provinces(rb: RuleBase, code: str | None, lang: str, fmt: str, day: dt.
         return _table(rows, ["code", "name", "名称", "local pilots", f"QFLP cities ({day})"])
     pv = rb.provinces[Places(rb).province(code)]
     if fmt == "json":
-        return to_json(pv.model_dump(mode="json", by_alias=True))
+        return to_json(pv.dump())
     lines = [f"{pv.code} {pv.name.en} {pv.name.zh}" + (f" / {pv.name.zh_hant}" if pv.name.zh_hant else ""), pv.summary.get(lang)]
     for cid, city in pv.cities.items():
         lines += ["", f"{cid}: {city.name.get(lang)}"]
@@ -95,12 +96,12 @@ def show_documents(rb: RuleBase, doc_id: str | None, lang: str, fmt: str) -> str
         doc = rb.documents.get(doc_id)
         if doc is None:
             raise RepatriateError(f"unknown document {doc_id!r} (see `repatriate documents` for the ids)")
-        data = {**doc.model_dump(mode="json"), "used_in": uses[doc_id]}
+        data = {**doc.dump(), "used_in": uses[doc_id]}
         if fmt == "json":
             return to_json(data)
         return "\n".join([f"{doc_id}: {doc.name.en} / {doc.name.zh}", f"issuer: {doc.issuer.get(lang)}", f"proves: {doc.proves.get(lang)}", f"used in: {', '.join(uses[doc_id])}", f"sources: {', '.join(doc.sources)}"])
     if fmt == "json":
-        return to_json({d: {**doc.model_dump(mode="json"), "used_in": uses[d]} for d, doc in rb.documents.items()})
+        return to_json({d: {**doc.dump(), "used_in": uses[d]} for d, doc in rb.documents.items()})
     rows = [[d, doc.name.get(lang), doc.issuer.get(lang), ", ".join(uses[d])] for d, doc in rb.documents.items()]
     return _table(rows, ["id", "name", "issuer", "used in"])
 

@@ -12,32 +12,13 @@ import pickle
 from pathlib import Path
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
-
 from .errors import DataError, RepatriateError
-from .models import (
-    Channel,
-    Document,
-    Parameter,
-    Prerequisite,
-    Province,
-    RuleBase,
-    Scoring,
-    Sector,
-    Source,
-    Structure,
-)
+from .records import Record
 
-CACHE_VERSION = "3"
+CACHE_VERSION = "5"
 
-# catalogue folder or file -> model of one entry (mapping id -> model)
-_CATALOGUES: dict[str, Any] = {
-    "sources": Source,
-    "documents": Document,
-    "structures": Structure,
-    "sectors": Sector,
-    "parameters": Parameter,
-}
+# catalogue folder or file -> name of the model of one entry (mapping id -> model)
+_CATALOGUES = {"sources": "Source", "documents": "Document", "structures": "Structure", "sectors": "Sector", "parameters": "Parameter"}
 
 
 def default_data_dir() -> Path:
@@ -98,7 +79,9 @@ class _Collector:
     def add(self, rel: str, field: str, msg: str) -> None:
         self.problems.append(f"{rel}: {field}: {msg}")
 
-    def validate(self, rel: str, adapter: TypeAdapter, raw: Any) -> Any:
+    def validate(self, rel: str, adapter: Any, raw: Any) -> Any:
+        from pydantic import ValidationError
+
         try:
             return adapter.validate_python(raw)
         except ValidationError as exc:
@@ -108,6 +91,11 @@ class _Collector:
 
 
 def _parse(files: dict[str, Path]) -> tuple[dict[str, Any], list[str]]:
+    from pydantic import TypeAdapter
+
+    from . import models
+    from .models import Channel, Prerequisite, Province, Scoring
+
     col = _Collector()
     parts: dict[str, Any] = {name: {} for name in _CATALOGUES}
     parts.update(channels={}, provinces={}, prerequisites=[], scoring=None)
@@ -120,7 +108,7 @@ def _parse(files: dict[str, Path]) -> tuple[dict[str, Any], list[str]]:
             continue
         top = rel.split("/")[0].removesuffix(".yaml")
         if top in _CATALOGUES:
-            entries = col.validate(rel, TypeAdapter(dict[str, _CATALOGUES[top]]), raw)
+            entries = col.validate(rel, TypeAdapter(dict[str, getattr(models, _CATALOGUES[top])]), raw)
             for key, value in (entries or {}).items():
                 if (top, key) in owner:
                     col.add(rel, key, f"{top[:-1]} id already defined in {owner[(top, key)]}")
@@ -255,7 +243,7 @@ def validate(data_dir: Path | None = None, overlay: Path | None = None) -> list[
     return problems
 
 
-def load(data_dir: Path | None = None, overlay: Path | None = None, *, use_cache: bool = True) -> RuleBase:
+def load(data_dir: Path | None = None, overlay: Path | None = None, *, use_cache: bool = True) -> Any:
     """Load and validate the rule base.
 
     Parameters
@@ -266,6 +254,12 @@ def load(data_dir: Path | None = None, overlay: Path | None = None, *, use_cache
         A folder whose YAML files replace (same relative path) or add to the base.
     use_cache : bool
         Reuse a validated copy keyed by the digest of the files.
+
+    Returns
+    -------
+    Record
+        The validated ``RuleBase``, as plain runtime records (``records.freeze``), which
+        unpickle without building pydantic model classes.
 
     Raises
     ------
@@ -279,7 +273,7 @@ def load(data_dir: Path | None = None, overlay: Path | None = None, *, use_cache
         try:
             with open(cache, "rb") as fh:
                 rb = pickle.load(fh)
-            if isinstance(rb, RuleBase) and rb.digest == digest:
+            if isinstance(rb, Record) and rb.digest == digest:
                 return rb
         except Exception:
             pass  # a stale or broken cache is rebuilt below
@@ -288,7 +282,10 @@ def load(data_dir: Path | None = None, overlay: Path | None = None, *, use_cache
         problems = _check_refs(parts, files)
     if problems:
         raise DataError(problems)
-    rb = RuleBase(**parts, digest=digest)
+    from .models import RuleBase
+    from .records import freeze
+
+    rb = freeze(RuleBase(**parts, digest=digest))
     if cache is not None:
         try:
             cache.parent.mkdir(parents=True, exist_ok=True)
@@ -303,7 +300,10 @@ def load(data_dir: Path | None = None, overlay: Path | None = None, *, use_cache
 
 def json_schema() -> dict:
     """The JSON Schema of every kind of data file, keyed by where the file lives."""
-    from .models import LocalRule  # noqa: F401  (part of Province)
+    from pydantic import TypeAdapter
+
+    from . import models
+    from .models import Channel, Prerequisite, Province, Scoring
 
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -315,7 +315,7 @@ def json_schema() -> dict:
             "prerequisites.yaml": TypeAdapter(list[Prerequisite]).json_schema(by_alias=True),
             "scoring.yaml": TypeAdapter(Scoring).json_schema(by_alias=True),
             **{
-                f"{name}.yaml | {name}/*.yaml": TypeAdapter(dict[str, model]).json_schema(by_alias=True)
+                f"{name}.yaml | {name}/*.yaml": TypeAdapter(dict[str, getattr(models, model)]).json_schema(by_alias=True)
                 for name, model in _CATALOGUES.items()
             },
         },

@@ -13,9 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 Date = dt.date
 
-ASSET_CLASSES = ("equity", "abs", "debt")
-HOLDER_TYPES = ("private", "soe", "lgfv", "listed", "fie", "financial")
-SPV_OWNERS = ("group", "third_party")
+from .vocab import ASSET_CLASSES, HOLDER_TYPES, SPV_OWNERS  # noqa: E402,F401
 
 
 class Strict(BaseModel):
@@ -105,12 +103,7 @@ def check_no_overlap(values: list[DatedValue] | list[Any], what: str) -> None:
             raise ValueError(f"{what}: values from {a.from_} and {b.from_} overlap")
 
 
-def value_at(values: list[Any], day: Date) -> Any | None:
-    """The dated value in force on ``day``, or ``None``. The one helper for 'what applied on D'."""
-    for v in values:
-        if v.from_ <= day and (v.to is None or day < v.to):
-            return v
-    return None
+from .records import value_at  # noqa: E402,F401  (one helper, shared with the runtime records)
 
 
 # --- catalogues ---------------------------------------------------------------

@@ -11,10 +11,11 @@ import math
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+import dataclasses
+from dataclasses import dataclass
 
 from .errors import RepatriateError
-from .models import ASSET_CLASSES, HOLDER_TYPES, SPV_OWNERS, RuleBase
+from .vocab import ASSET_CLASSES, HOLDER_TYPES, SPV_OWNERS
 
 # ISO 4217 active codes plus CNH (offshore renminbi), which the spec allows.
 CURRENCIES = frozenset(
@@ -30,68 +31,62 @@ DOMESTIC_CURRENCIES = frozenset({"CNY"})
 MAX_AMOUNT = 1e13  # above any single asset; catches unit slips (amounts are in units, not thousands)
 
 
-class Profile(BaseModel):
-    """One asset, as ``route`` takes it. Province and city are normalised ids."""
+@dataclass(frozen=True)
+class Profile:
+    """One asset, as ``route`` takes it. Province and city are normalised ids.
 
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+    Built by ``make_profile``; ``__post_init__`` checks every value and raises
+    ``ValueError`` naming it and what is accepted.
+    """
 
     asset_class: str
-    sector: str | None = None
     province: str
-    city: str | None = None
     amount: float
+    sector: str | None = None
+    city: str | None = None
     currency: str = "USD"
     holder_type: str = "private"
     net_assets: float | None = None
     term_months: int | None = None
     spv_owner: str = "group"
 
-    @field_validator("asset_class")
-    @classmethod
-    def _class(cls, v: str) -> str:
-        return _choice("asset class", v, ASSET_CLASSES)
-
-    @field_validator("holder_type")
-    @classmethod
-    def _holder(cls, v: str) -> str:
-        return _choice("holder type", v, HOLDER_TYPES)
-
-    @field_validator("spv_owner")
-    @classmethod
-    def _owner(cls, v: str) -> str:
-        return _choice("spv owner", v, SPV_OWNERS)
-
-    @field_validator("currency")
-    @classmethod
-    def _currency(cls, v: str) -> str:
-        code = str(v).strip().upper()
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__  # frozen: normalise in place once
+        set_(self, "asset_class", _choice("asset class", self.asset_class, ASSET_CLASSES))
+        set_(self, "holder_type", _choice("holder type", self.holder_type, HOLDER_TYPES))
+        set_(self, "spv_owner", _choice("spv owner", self.spv_owner, SPV_OWNERS))
+        code = str(self.currency).strip().upper()
         if code not in CURRENCIES:
-            raise ValueError(f"unknown currency {v!r} (accepted: ISO 4217 codes such as USD, HKD, CNY, CNH)")
-        return code
-
-    @field_validator("amount")
-    @classmethod
-    def _amount(cls, v: float) -> float:
-        return _positive("amount", v, allow_zero=False)
-
-    @field_validator("net_assets")
-    @classmethod
-    def _net_assets(cls, v: float | None) -> float | None:
-        return None if v is None else _positive("net assets", v, allow_zero=True)
-
-    @field_validator("term_months")
-    @classmethod
-    def _term(cls, v: int | None) -> int | None:
-        if v is not None and not 1 <= v <= 1200:
-            raise ValueError(f"term months {v} is out of range (accepted: 1 to 1200)")
-        return v
+            raise ValueError(f"unknown currency {self.currency!r} (accepted: ISO 4217 codes such as USD, HKD, CNY, CNH)")
+        set_(self, "currency", code)
+        set_(self, "amount", _positive("amount", _as_float("amount", self.amount), allow_zero=False))
+        if self.net_assets is not None:
+            set_(self, "net_assets", _positive("net assets", _as_float("net assets", self.net_assets), allow_zero=True))
+        if self.term_months is not None and not 1 <= self.term_months <= 1200:
+            raise ValueError(f"term months {self.term_months} is out of range (accepted: 1 to 1200)")
 
     @property
     def foreign_currency(self) -> bool:
         return self.currency not in DOMESTIC_CURRENCIES
 
+    def model_dump(self) -> dict[str, Any]:
+        """The normalised fields, in the order of the JSON contract's ``query``."""
+        return {f: getattr(self, f) for f in _QUERY_ORDER}
+
     def key(self) -> tuple:
-        return tuple(self.model_dump().values())
+        return tuple(getattr(self, f) for f in _QUERY_ORDER)
+
+
+_QUERY_ORDER = ("asset_class", "sector", "province", "city", "amount", "currency", "holder_type", "net_assets", "term_months", "spv_owner")
+
+
+def _as_float(what: str, value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError(f"{what} {value!r} is not a number")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} {value!r} is not a number (accepted: digits, e.g. 50000000)") from None
 
 
 def _choice(what: str, value: Any, accepted: tuple[str, ...]) -> str:
@@ -125,7 +120,7 @@ def _norm(name: str) -> str:
 class Places:
     """Resolves province and city names (code, English, simplified or traditional Chinese)."""
 
-    def __init__(self, rb: RuleBase):
+    def __init__(self, rb: Any):
         self.rb = rb
         self.provinces: dict[str, str] = {}
         for code, pv in rb.provinces.items():
@@ -169,7 +164,7 @@ def places_for(rb: RuleBase) -> Places:
     return hit[1]
 
 
-def make_profile(rb: RuleBase, **fields: Any) -> Profile:
+def make_profile(rb: Any, **fields: Any) -> Profile:
     """Build a normalised ``Profile`` from raw values (CLI options, a batch row, a dict).
 
     Raises
@@ -195,17 +190,13 @@ def make_profile(rb: RuleBase, **fields: Any) -> Profile:
         if s not in rb.sectors:
             raise RepatriateError(f"unknown sector {raw['sector']!r} (accepted: {', '.join(sorted(rb.sectors))})")
         raw["sector"] = s
+    unknown = set(raw) - {f.name for f in dataclasses.fields(Profile)}
+    if unknown:
+        raise RepatriateError(f"unknown field {sorted(unknown)[0]!r} (accepted: {', '.join(_QUERY_ORDER)})")
     try:
         return Profile(**raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        msg = err["msg"].removeprefix("Value error, ")
-        field = ".".join(str(x) for x in err["loc"])
-        if err["type"] == "extra_forbidden":
-            msg = f"unknown field {field!r}"
-        elif not msg.startswith(("unknown", field.replace("_", " "))):
-            msg = f"{field.replace('_', ' ')} {err.get('input')!r}: {msg}"
-        raise RepatriateError(msg) from None
+    except ValueError as exc:
+        raise RepatriateError(str(exc)) from None
 
 
 def _number(field: str, text: str) -> float:

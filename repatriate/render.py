@@ -10,7 +10,8 @@ import io
 import json
 from typing import Any
 
-from .models import RuleBase, Text
+from .records import Record as RuleBase
+from .records import Text
 from .search import Exclusion, Finding, Plan, Route
 
 SCHEMA_VERSION = "1"

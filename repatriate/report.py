@@ -11,7 +11,7 @@ from typing import Any
 
 from .api import plan_route
 from .errors import RepatriateError
-from .models import RuleBase
+from .records import Record as RuleBase
 from .profile import Places, parse_date
 from .render import grouped_exclusions
 from .search import Location, Plan, Route

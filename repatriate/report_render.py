@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import RepatriateError
-from .models import RuleBase, Text
+from .records import Record as RuleBase
+from .records import Text
 from .render import NOTICE, SCHEMA_VERSION, channel_label, location_label, plan_to_dict, source_line, source_to_dict, to_json, weeks_span
 from .report import PlaceResult, Report, StepTiming
 from .search import Finding, Route

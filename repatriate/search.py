@@ -13,7 +13,10 @@ from typing import Any
 from .conditions import Facts, evaluate, matches
 from .errors import RepatriateError
 from .graph import channel_paths, full_path
-from .models import City, Province, QflpTerms, RuleBase, Step, Text, value_at
+from .records import Record, Text, value_at
+
+# runtime records mirror these models (records.freeze)
+RuleBase = City = Province = QflpTerms = Step = Record
 from .profile import Profile
 
 OBJECTIVES = ("balanced", "speed", "cost", "certainty")
