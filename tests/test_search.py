@@ -155,3 +155,29 @@ def test_objectives_change_the_order_not_the_set(run):
     plans = {o: run(optimize=o, **kw) for o in ("balanced", "speed", "cost", "certainty")}
     sets = {o: sorted((r.channels, r.location.province or "", r.location.city or "") for r in p.routes) for o, p in plans.items()}
     assert len({tuple(s) for s in sets.values()}) == 1
+
+
+def test_city_prohibitions_exclude_that_city_only(run):
+    """Nansha QFLP measures (穗金融规字〔2022〕1号): no investment or financing to real estate or LGFV platforms."""
+    p = run(asset_class="equity", sector="real_estate", province="CN-GD", city="guangzhou", amount=20_000_000)
+    nansha = [e for e in exclusions_by_channel(p, "qflp") if e.location.city == "guangzhou"]
+    assert nansha and any(f.rule == "qflp_city_excluded_sector" and "nansha_qflp_2022" in f.sources for f in nansha[0].reasons)
+    assert any(r.location.city == "shenzhen" for r in routes_by_channel(p, "qflp"))
+    lgfv = run(asset_class="equity", sector="infrastructure", holder_type="lgfv", province="CN-GD", amount=20_000_000)
+    assert any(f.rule == "qflp_city_excluded_holder" for e in exclusions_by_channel(lgfv, "qflp") if e.location.city == "guangzhou" for f in e.reasons)
+
+
+def test_pilot_city_gets_its_local_option_first(run):
+    """A profile in a QFLP pilot city (Shenzhen, 深金监规〔2024〕1号) gets the local fund first among QFLP routes."""
+    p = run(asset_class="equity", sector="manufacturing", province="CN-GD", city="shenzhen", amount=20_000_000)
+    qflp = routes_by_channel(p, "qflp")
+    assert qflp[0].location.city == "shenzhen"
+    step = next(s for s in qflp[0].steps if s.step.id == "qflp_pilot_qualification")
+    assert "sz_qflp_2024" in step.sources
+
+
+def test_as_of_selects_superseded_city_terms(run):
+    """Shenzhen 2017 measures (深金规〔2017〕1号) required a USD 15m fund; a 2019 query sees that threshold."""
+    p = run(as_of="2019-06-01", asset_class="equity", sector="manufacturing", province="CN-GD", city="shenzhen", amount=5_000_000)
+    sz = next(r for r in routes_by_channel(p, "qflp") if r.location.city == "shenzhen")
+    assert any(w.rule == "qflp_fund_minimum" and "15,000,000" in w.text.en for w in sz.warnings)
