@@ -361,7 +361,7 @@ class Scoring(Strict):
     certainty_by_kind: dict[str, float]
     unverified_penalty: float
     warning_penalty: float
-    unknown_duration_penalty: float
+    unknown_duration_weeks: dict[str, float]
     objectives: dict[str, dict[str, float]]
 
 

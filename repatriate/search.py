@@ -574,7 +574,10 @@ def _rank(routes: list[Route], rb: RuleBase, optimize: str, profile: Profile) ->
         return
     sc = rb.scoring
     w = sc.objectives[optimize]
-    times = [r.timeline[1] + sc.unknown_duration_penalty * r.unknown_steps for r in routes]
+    times = [
+        r.timeline[1] + sum(sc.unknown_duration_weeks.get(s.step.kind, 0.0) for s in r.steps if s.weeks is None)
+        for r in routes
+    ]
     best_time = min(times)
     best_cost = min(r.cost_index for r in routes)
     best_appr = min(r.approvals for r in routes)

@@ -167,13 +167,15 @@ def test_city_prohibitions_exclude_that_city_only(run):
     assert any(f.rule == "qflp_city_excluded_holder" for e in exclusions_by_channel(lgfv, "qflp") if e.location.city == "guangzhou" for f in e.reasons)
 
 
-def test_pilot_city_gets_its_local_option_first(run):
-    """A profile in a QFLP pilot city (Shenzhen, 深金监规〔2024〕1号) gets the local fund first among QFLP routes."""
+def test_pilot_city_gets_its_local_option(run):
+    """A profile in a QFLP pilot city (Shenzhen, 深金监规〔2024〕1号) gets the local fund, first among equals."""
     p = run(asset_class="equity", sector="manufacturing", province="CN-GD", city="shenzhen", amount=20_000_000)
     qflp = routes_by_channel(p, "qflp")
-    assert qflp[0].location.city == "shenzhen"
-    step = next(s for s in qflp[0].steps if s.step.id == "qflp_pilot_qualification")
+    local = next(r for r in qflp if r.location.city == "shenzhen")
+    step = next(s for s in local.steps if s.step.id == "qflp_pilot_qualification")
     assert "sz_qflp_2024" in step.sources
+    ties = [r for r in qflp if r.score == local.score]
+    assert ties[0] is local
 
 
 def test_as_of_selects_superseded_city_terms(run):
