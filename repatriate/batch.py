@@ -16,7 +16,6 @@ import sys
 import tempfile
 from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass, field
-from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator
@@ -86,11 +85,11 @@ class _Outcome:
 class Planner:
     """Plans raw profile values for one rule base, date, objective and ``top``, with two caches.
 
-    Each table of rows keeps an LRU cache from raw spellings (``"广东"``, ``"50,000,000"``)
-    to an outcome, so a repeated row costs one look-up; the planner keeps an LRU cache
-    from each normalised profile, ``(Profile.key(), as_of, optimize, top)``, to its
-    search result, so ``"广东"`` and ``"CN-GD"`` share one search. Both are bounded, so
-    memory stays flat however many distinct assets stream by.
+    Each table of rows keeps a cache from raw spellings (``"广东"``, ``"50,000,000"``) to
+    an outcome, so a repeated row costs one look-up; the planner keeps an LRU cache from
+    each normalised profile, ``(Profile.key(), as_of, optimize, top)``, to its search
+    result, so ``"广东"`` and ``"CN-GD"`` share one search. Both are bounded, so memory
+    stays flat however many distinct assets stream by.
 
     Parameters
     ----------
@@ -298,7 +297,21 @@ class _Table:
             out = self.planner.outcome(self.fields, self.positions, self.mode, values)
         if out is None:
             out = self.remember(values, self.planner.outcome(self.fields, self.positions, self.mode, values))
-        return self.finish(cells, out, problem)
+        if problem is not None:
+            return self.finish(cells, out, problem)
+        # finish(), inlined: this runs once per row of every batch
+        for i, v in out.fix:
+            cells[i] = v
+        if self.escape:
+            for i in self.passthrough:
+                v = cells[i]
+                if v.__class__ is str:
+                    if v[:1] in _FORMULA_START:
+                        cells[i] = "'" + v
+                elif v.__class__ not in _PLAIN:
+                    cells[i] = _safe(v)
+        cells += out.tail
+        return cells, out
 
     def fit(self, cells: list) -> str | None:
         """Pad a short row, cut a long one; the problem with a long one."""
@@ -675,10 +688,13 @@ def read_jsonl(source: Source, encoding: str | None = None) -> Iterator[dict | _
 class CsvWriter:
     """UTF-8 CSV of cells a ``_Table`` in ``csv`` mode made inert."""
 
+    wants_routes = False
+
     def __init__(self, stream: IO[str]):
         self._stream = stream
         # "\r\n" as RFC 4180 and Excel: the writer then also quotes a cell holding a bare "\r"
         self._writerow = csv.writer(stream, lineterminator="\r\n").writerow
+        self.write_cells = self._writerow  # the hot loop calls the C method directly
 
     def header(self, columns: list[str]) -> None:
         self._writerow([_safe(c) for c in columns])
@@ -692,6 +708,8 @@ class CsvWriter:
 
 class XlsxWriter:
     """A streamed (write-only) workbook of inert cells, with the characters XLSX forbids replaced."""
+
+    wants_routes = False
 
     def __init__(self, path: str | os.PathLike):
         from openpyxl import Workbook
@@ -715,12 +733,16 @@ class XlsxWriter:
     def write(self, cells: list, routes: list | None = None) -> None:
         self._ws.append([self._cell(v) for v in cells])
 
+    write_cells = write
+
     def close(self) -> None:
         self._wb.save(self._path)
 
 
 class JsonlWriter:
     """One JSON object per line; values keep their types (a machine format: nothing is escaped)."""
+
+    wants_routes = True
 
     def __init__(self, stream: IO[str]):
         self._stream = stream
@@ -942,11 +964,23 @@ def _stream(table: _Table, rows: Iterable[list], writer, summary: Summary, progr
             if table.planner.searches >= _INLINE_SEARCHES:
                 _stream_pooled(table, rows, done, workers)
                 break
-    else:
+    elif writer.wants_routes:
         row = table.row
         for cells in rows:
             cells, out = row(cells)
             write(cells, out.routes)
+            tally[out] = tally.get(out, 0) + 1
+            n += 1
+            if not n & 2047:
+                if progress is not None:
+                    progress(n)
+                if len(tally) > 4096:
+                    _fold(tally, summary)
+    else:  # the same loop, without routes: CSV and XLSX
+        row, write_cells = table.row, writer.write_cells
+        for cells in rows:
+            cells, out = row(cells)
+            write_cells(cells)
             tally[out] = tally.get(out, 0) + 1
             n += 1
             if not n & 2047:
@@ -990,10 +1024,17 @@ def _stream_pooled(table: _Table, rows: Iterator[list], done: Callable[[list, _O
                 out = table.cache.get(values)
                 if out is None:
                     if values in pending:
-                        if not block and not pending[values].ready():
-                            return
+                        if not pending[values].ready():
+                            if not block:
+                                return
+                            # rather than wait idle, search the newest pending profile here: the
+                            # workers take them oldest first, so the two meet in the middle
+                            newest = next(reversed(pending))
+                            del pending[newest]
+                            table.remember(newest, planner.outcome(fields, positions, mode, newest))
+                            continue
                         out = settle(values)
-                    else:  # answered, then pushed out of the cache: search again here
+                    else:  # answered here, or pushed out of the cache since: search here
                         out = table.remember(values, planner.outcome(fields, positions, mode, values))
             queue.popleft()
             done(*table.finish(cells, out, problem))

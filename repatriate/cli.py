@@ -212,12 +212,16 @@ class _BatchBar:
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
         console = Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")) or None)
-        self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} rows"), TimeElapsedColumn(), console=console, transient=True)
+        # auto_refresh=False: no refresh thread, so the batch's worker processes fork cleanly
+        self._progress = Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} rows"), TimeElapsedColumn(),
+            console=console, transient=True, auto_refresh=False,
+        )
         self._task = self._progress.add_task(name, total=None)
         self._progress.start()
 
     def update(self, rows: int) -> None:
-        self._progress.update(self._task, completed=rows)
+        self._progress.update(self._task, completed=rows, refresh=True)
 
     def close(self) -> None:
         self._progress.stop()
