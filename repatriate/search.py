@@ -121,9 +121,10 @@ def plan(profile: Profile, rb: RuleBase, *, as_of: dt.date | None = None, optimi
     day = as_of or dt.date.today()
     routes: list[Route] = []
     excluded: list[Exclusion] = []
+    pre = _prerequisites(rb, profile, day)
     for channels in channel_paths(rb, day):
         for location in _locations(rb, profile, channels, day):
-            result = _evaluate(rb, profile, channels, location, day)
+            result = _evaluate(rb, profile, channels, location, day, pre)
             (routes if isinstance(result, Route) else excluded).append(result)
     _rank(routes, rb, optimize, profile)
     total = len(routes)
@@ -199,19 +200,28 @@ def _fx_pilots(rb: RuleBase, location: Location, day: dt.date) -> list:
     ]
 
 
-def _evaluate(rb: RuleBase, profile: Profile, channels: tuple[str, ...], location: Location, day: dt.date) -> Route | Exclusion:
-    facts = facts_for(rb, profile, location, day)
-    reasons: list[Finding] = []
-    warnings: list[Finding] = []
-    notes: list[Finding] = []
-    steps: list[RouteStep] = []
-    seen_steps: set[str] = set()
+class _Checklist:
+    """Steps, warnings and exclusion reasons collected for one route (or its prerequisites)."""
 
-    def add_steps(channel: str, items: list[Step], city_terms: Any = None) -> None:
+    def __init__(self, rb: RuleBase, profile: Profile, facts: Facts, day: dt.date) -> None:
+        self.rb, self.profile, self.facts, self.day = rb, profile, facts, day
+        self.steps: list[RouteStep] = []
+        self.seen: set[str] = set()
+        self.warnings: list[Finding] = []
+        self.reasons: list[Finding] = []
+
+    def extend(self, other: "_Checklist") -> None:
+        self.steps += other.steps
+        self.seen |= other.seen
+        self.warnings += other.warnings
+        self.reasons += other.reasons
+
+    def add_steps(self, channel: str, items: list[Step], city_terms: Any = None) -> None:
+        day, facts = self.day, self.facts
         for st in items:
-            if st.id in seen_steps or not st.valid.covers(day) or not matches(st.when, facts):
+            if st.id in self.seen or not st.valid.covers(day) or not matches(st.when, facts):
                 continue
-            seen_steps.add(st.id)
+            self.seen.add(st.id)
             authority, weeks, sources, verified = st.authority, st.weeks, list(st.sources), st.verified
             if city_terms is not None and st.id == "qflp_pilot_qualification":
                 terms: QflpTerms = city_terms.value
@@ -219,21 +229,35 @@ def _evaluate(rb: RuleBase, profile: Profile, channels: tuple[str, ...], locatio
                 weeks = terms.processing_weeks
                 sources = list(dict.fromkeys(terms.documents + city_terms.sources))
                 verified = city_terms.verified
-            steps.append(RouteStep(channel, st, authority, weeks, sources, verified))
+            self.steps.append(RouteStep(channel, st, authority, weeks, sources, verified))
 
-    def apply_rules(rules: list, into_reasons: bool = True) -> None:
+    def apply_rules(self, rules: list) -> None:
         for r in rules:
-            if not r.valid.covers(day) or not matches(r.when, facts):
+            if not r.valid.covers(self.day) or not matches(r.when, self.facts):
                 continue
             finding = Finding(r.id, r.message, list(r.sources), r.verified)
             if "sector_status" in r.when:
-                _cite_sector(rb, profile, day, finding)
-            (reasons if r.effect == "exclude" else warnings).append(finding)
+                _cite_sector(self.rb, self.profile, self.day, finding)
+            (self.reasons if r.effect == "exclude" else self.warnings).append(finding)
 
-    for pre in rb.prerequisites:
-        if matches(pre.when, facts):
-            add_steps("prerequisite", pre.steps)
-            apply_rules(pre.rules)
+
+def _prerequisites(rb: RuleBase, profile: Profile, day: dt.date) -> _Checklist:
+    """Class-level steps, judged once per plan on the asset's own place (they concern the issue)."""
+    pre = _Checklist(rb, profile, facts_for(rb, profile, Location(profile.province, profile.city), day), day)
+    for p in rb.prerequisites:
+        if matches(p.when, pre.facts):
+            pre.add_steps("prerequisite", p.steps)
+            pre.apply_rules(p.rules)
+    return pre
+
+
+def _evaluate(rb: RuleBase, profile: Profile, channels: tuple[str, ...], location: Location, day: dt.date, pre: _Checklist) -> Route | Exclusion:
+    facts = facts_for(rb, profile, location, day)
+    route = _Checklist(rb, profile, facts, day)
+    route.extend(pre)
+    reasons, warnings, steps = route.reasons, route.warnings, route.steps
+    add_steps, apply_rules = route.add_steps, route.apply_rules
+    notes: list[Finding] = []
 
     capacity: float | None = None
     capacity_text: Text | None = None
@@ -530,26 +554,35 @@ def _capacity(rb: RuleBase, profile: Profile, ch, day: dt.date, reasons: list, w
 
 def _timeline(steps: list[RouteStep]) -> tuple[float, float, int]:
     """Critical path: pre-issuance and vehicle set-up run in parallel, fund movement after both."""
-    unknown = sum(1 for s in steps if s.weeks is None)
+    unknown = 0
+    by_phase: dict[str, dict[str, RouteStep]] = {"pre_issuance": {}, "setup": {}, "funds": {}}
+    for s in steps:
+        by_phase[s.step.phase][s.step.id] = s
+        unknown += s.weeks is None
 
-    def phase_length(phase: str, attr: str) -> float:
-        items = {s.step.id: s for s in steps if s.step.phase == phase}
-        done: dict[str, float] = {}
+    def phase_length(items: dict[str, RouteStep]) -> tuple[float, float]:
+        done: dict[str, tuple[float, float]] = {}
 
-        def finish(sid: str) -> float:
+        def finish(sid: str) -> tuple[float, float]:
             if sid not in done:
                 s = items[sid]
-                start = max((finish(a) for a in s.step.after if a in items), default=0.0)
-                done[sid] = start + (getattr(s.weeks, attr) if s.weeks else 0.0)
+                lo = hi = 0.0
+                for a in s.step.after:  # a step starts when the last step it waits for ends
+                    if a in items:
+                        alo, ahi = finish(a)
+                        lo, hi = max(lo, alo), max(hi, ahi)
+                if s.weeks is not None:
+                    lo, hi = lo + s.weeks.min, hi + s.weeks.max
+                done[sid] = (lo, hi)
             return done[sid]
 
-        return max((finish(sid) for sid in items), default=0.0)
+        ends = [finish(sid) for sid in items]
+        return (max((e[0] for e in ends), default=0.0), max((e[1] for e in ends), default=0.0))
 
-    out = []
-    for attr in ("min", "max"):
-        before = max(phase_length("pre_issuance", attr), phase_length("setup", attr))
-        out.append(round(before + phase_length("funds", attr), 1))
-    return out[0], out[1], unknown
+    pre, setup, funds = (phase_length(by_phase[p]) for p in ("pre_issuance", "setup", "funds"))
+    tmin = round(max(pre[0], setup[0]) + funds[0], 1)
+    tmax = round(max(pre[1], setup[1]) + funds[1], 1)
+    return tmin, tmax, unknown
 
 
 def _certainty(rb: RuleBase, channels, steps, warnings, unverified: int, day: dt.date) -> float:
