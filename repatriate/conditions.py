@@ -114,7 +114,13 @@ def evaluate(formula: str, names: dict[str, Any]) -> Any:
     from simpleeval import SimpleEval
 
     ev = SimpleEval(names={k: v for k, v in names.items() if isinstance(v, (int, float)) or v is None}, functions={"min": min, "max": max})
-    return ev.eval(formula)
+    parsed = _PARSED.get(formula)
+    if parsed is None:
+        parsed = _PARSED[formula] = ev.parse(formula)
+    return ev.eval(formula, previously_parsed=parsed)
+
+
+_PARSED: dict[str, Any] = {}  # formulas are few and fixed by the rule base
 
 
 def check_formula(formula: str, parameters: set[str]) -> list[str]:

@@ -203,8 +203,10 @@ def _fx_pilots(rb: RuleBase, location: Location, day: dt.date) -> list:
 class _Checklist:
     """Steps, warnings and exclusion reasons collected for one route (or its prerequisites)."""
 
-    def __init__(self, rb: RuleBase, profile: Profile, facts: Facts, day: dt.date) -> None:
+    def __init__(self, rb: RuleBase, profile: Profile, facts: Facts, day: dt.date, memo: dict | None = None) -> None:
         self.rb, self.profile, self.facts, self.day = rb, profile, facts, day
+        # verdicts of location-free conditions, shared by every route of one plan
+        self.memo: dict[int, bool] = {} if memo is None else memo
         self.steps: list[RouteStep] = []
         self.seen: set[str] = set()
         self.warnings: list[Finding] = []
@@ -216,10 +218,19 @@ class _Checklist:
         self.warnings += other.warnings
         self.reasons += other.reasons
 
+    def holds(self, item: Any) -> bool:
+        """Is a step or rule in force on the day and does its condition match?"""
+        key = id(item)
+        verdict = self.memo.get(key)
+        if verdict is None:
+            verdict = item.valid.covers(self.day) and matches(item.when, self.facts)
+            if not _mentions_location(item.when):
+                self.memo[key] = verdict
+        return verdict
+
     def add_steps(self, channel: str, items: list[Step], city_terms: Any = None) -> None:
-        day, facts = self.day, self.facts
         for st in items:
-            if st.id in self.seen or not st.valid.covers(day) or not matches(st.when, facts):
+            if st.id in self.seen or not self.holds(st):
                 continue
             self.seen.add(st.id)
             authority, weeks, sources, verified = st.authority, st.weeks, list(st.sources), st.verified
@@ -233,12 +244,21 @@ class _Checklist:
 
     def apply_rules(self, rules: list) -> None:
         for r in rules:
-            if not r.valid.covers(self.day) or not matches(r.when, self.facts):
+            if not self.holds(r):
                 continue
             finding = Finding(r.id, r.message, list(r.sources), r.verified)
             if "sector_status" in r.when:
                 _cite_sector(self.rb, self.profile, self.day, finding)
             (self.reasons if r.effect == "exclude" else self.warnings).append(finding)
+
+
+def _mentions_location(when: Any) -> bool:
+    """Whether a condition looks at the route's location (then it is judged per route)."""
+    if isinstance(when, dict):
+        return any(k.startswith("location") or _mentions_location(v) for k, v in when.items())
+    if isinstance(when, list):
+        return any(_mentions_location(v) for v in when)
+    return False
 
 
 def _prerequisites(rb: RuleBase, profile: Profile, day: dt.date) -> _Checklist:
@@ -252,8 +272,12 @@ def _prerequisites(rb: RuleBase, profile: Profile, day: dt.date) -> _Checklist:
 
 
 def _evaluate(rb: RuleBase, profile: Profile, channels: tuple[str, ...], location: Location, day: dt.date, pre: _Checklist) -> Route | Exclusion:
-    facts = facts_for(rb, profile, location, day)
-    route = _Checklist(rb, profile, facts, day)
+    facts = Facts(pre.facts)
+    facts["location_province"] = location.province
+    facts["location_city"] = location.city
+    pilots = _fx_pilots(rb, location, day)
+    facts["location_easings"] = tuple(e for pilot in pilots for e in pilot.eases)
+    route = _Checklist(rb, profile, facts, day, pre.memo)
     route.extend(pre)
     reasons, warnings, steps = route.reasons, route.warnings, route.steps
     add_steps, apply_rules = route.add_steps, route.apply_rules
@@ -275,7 +299,7 @@ def _evaluate(rb: RuleBase, profile: Profile, channels: tuple[str, ...], locatio
             for n in province.notes + (_city(province, location).notes if _city(province, location) else []):
                 if (not n.channels or cid in n.channels) and n.valid.covers(day):
                     notes.append(Finding("local_note", n.text, list(n.sources), n.verified, "note"))
-        for pilot in _fx_pilots(rb, location, day):
+        for pilot in pilots:
             relevant = _easings_for(cid, pilot.eases)
             if relevant:
                 label = ", ".join(e.replace("_", " ") for e in relevant)
