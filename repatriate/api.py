@@ -32,6 +32,7 @@ def plan_route(
     as_of: str | dt.date | None = None,
     optimize: str = "balanced",
     top: int | None = None,
+    local_only: bool = False,
     **profile: Any,
 ) -> Plan:
     """Plan one asset.
@@ -44,6 +45,8 @@ def plan_route(
         Rules in force on that date; default today.
     optimize : {'balanced', 'speed', 'cost', 'certainty'}
     top : int, optional
+    local_only : bool
+        QFLP only through pilot cities of the asset's own place (see ``search.plan``).
     **profile
         ``asset_class, sector, province, city, amount, currency, holder_type,
         net_assets, term_months, spv_owner`` — raw values, as a user would type them.
@@ -61,7 +64,7 @@ def plan_route(
     """
     rb = rb or load_rulebase()
     prof = make_profile(rb, **profile)
-    return plan(prof, rb, as_of=parse_date(as_of), optimize=optimize, top=top)
+    return plan(prof, rb, as_of=parse_date(as_of), optimize=optimize, top=top, local_only=local_only)
 
 
 def plan_many(rows: Iterable[dict[str, Any]], rb: RuleBase | None = None, **options: Any) -> Iterator[dict[str, Any]]:

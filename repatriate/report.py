@@ -131,7 +131,8 @@ def compare(
     results: list[PlaceResult] = []
     for loc in places:
         # The same library call as `route`: one search per place, never a second search.
-        p = plan_route(rb, as_of=day, optimize=optimize, top=top, province=loc.province, city=loc.city, **profile_fields)
+        # Across places, each place's QFLP option is a fund in that place, so places compare.
+        p = plan_route(rb, as_of=day, optimize=optimize, top=top, local_only=len(places) > 1, province=loc.province, city=loc.city, **profile_fields)
         results.append(PlaceResult(loc, p, grouped_exclusions(p, rb, lang), [step_schedule(r) for r in p.routes]))
     first = results[0].plan
     query = {k: v for k, v in first.profile.model_dump().items() if k not in ("province", "city")}

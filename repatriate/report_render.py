@@ -47,6 +47,9 @@ LABELS: dict[str, dict[str, str]] = {
         "location": "Location",
         "weeks": "Weeks (min–max)",
         "weeks_short": "Weeks",
+        "approvals_short": "Appr.",
+        "certainty_short": "Cert.",
+        "feasible_short": "Routes",
         "approvals": "Approvals",
         "cost": "Cost index",
         "certainty": "Certainty",
@@ -111,6 +114,9 @@ LABELS: dict[str, dict[str, str]] = {
         "location": "地点",
         "weeks": "周数（最短–最长）",
         "weeks_short": "周数",
+        "approvals_short": "审批",
+        "certainty_short": "确定性",
+        "feasible_short": "可行路线",
         "approvals": "审批",
         "cost": "成本指数",
         "certainty": "确定性",
@@ -608,9 +614,9 @@ def render_table(report: Report, rb: RuleBase, console=None) -> None:
         con.print()
         con.print(plain(lab["across"], "bold"))
         t = Table(box=box.SIMPLE_HEAVY, show_edge=False, pad_edge=False)
-        for i, h in enumerate((lab["place"], lab["best"], lab["weeks_short"], lab["approvals"], lab["certainty"], lab["capacity"], lab["feasible"])):
-            # Places get room for a long zone name without breaking its words.
-            t.add_column(h, overflow="fold", justify="right" if i in (3, 4, 6) else "left", min_width=16 if i in (0, 1) else None)
+        for i, h in enumerate((lab["place"], lab["best"], lab["weeks_short"], lab["approvals_short"], lab["certainty_short"], lab["capacity"], lab["feasible_short"])):
+            # Places get room for a long zone name without breaking its words; numbers never wrap.
+            t.add_column(h, overflow="fold", justify="right" if i in (3, 4, 6) else "left", min_width=16 if i in (0, 1) else None, no_wrap=i in (3, 4, 6))
         for a in v["across"]:
             b = a["best"]
             if b is None:

@@ -95,7 +95,15 @@ class Plan:
     sources: list[str] = field(default_factory=list)
 
 
-def plan(profile: Profile, rb: RuleBase, *, as_of: dt.date | None = None, optimize: str = "balanced", top: int | None = None) -> Plan:
+def plan(
+    profile: Profile,
+    rb: RuleBase,
+    *,
+    as_of: dt.date | None = None,
+    optimize: str = "balanced",
+    top: int | None = None,
+    local_only: bool = False,
+) -> Plan:
     """Find, check and rank every route for one asset.
 
     Parameters
@@ -108,6 +116,9 @@ def plan(profile: Profile, rb: RuleBase, *, as_of: dt.date | None = None, optimi
     optimize : {'balanced', 'speed', 'cost', 'certainty'}
     top : int, optional
         Keep only the best ``top`` feasible routes (exclusions are always all kept).
+    local_only : bool
+        Offer QFLP only through pilot cities of the asset's own place (its city, or its
+        province's cities when no city is given): for comparing places side by side.
 
     Raises
     ------
@@ -123,7 +134,10 @@ def plan(profile: Profile, rb: RuleBase, *, as_of: dt.date | None = None, optimi
     excluded: list[Exclusion] = []
     pre = _prerequisites(rb, profile, day)
     for channels in channel_paths(rb, day):
-        for location in _locations(rb, profile, channels, day):
+        locations = _locations(rb, profile, channels, day, local_only)
+        if not locations:
+            excluded.append(_no_local_pilot(rb, profile, channels, day))
+        for location in locations:
             result = _evaluate(rb, profile, channels, location, day, pre)
             (routes if isinstance(result, Route) else excluded).append(result)
     _rank(routes, rb, optimize, profile)
@@ -159,13 +173,28 @@ def qflp_cities(rb: RuleBase, day: dt.date) -> list[tuple[str, str, Any]]:
     return out
 
 
-def _locations(rb: RuleBase, profile: Profile, channels: tuple[str, ...], day: dt.date) -> list[Location]:
+def _locations(rb: RuleBase, profile: Profile, channels: tuple[str, ...], day: dt.date, local_only: bool = False) -> list[Location]:
     kinds = {rb.channels[c].location for c in channels}
     if "qflp_city" in kinds:
-        return [Location(p, c) for p, c, _ in qflp_cities(rb, day)]
+        cities = qflp_cities(rb, day)
+        if local_only:
+            cities = [(p, c, t) for p, c, t in cities if p == profile.province and profile.city in (None, c)]
+        return [Location(p, c) for p, c, _ in cities]
     if "asset" in kinds:
         return [Location(profile.province, profile.city)]
     return [Location()]
+
+
+def _no_local_pilot(rb: RuleBase, profile: Profile, channels: tuple[str, ...], day: dt.date) -> Exclusion:
+    pv = rb.provinces[profile.province]
+    city = pv.cities.get(profile.city or "")
+    where_en = f"{city.name.en} ({pv.name.en})" if city else (profile.city or pv.name.en)
+    where_zh = f"{pv.name.zh}{city.name.zh}" if city else (profile.city or pv.name.zh)
+    text = Text(
+        en=f"No QFLP pilot in {where_en} is in force on {day} in the rule base; QFLP runs only through a pilot city.",
+        zh=f"规则库中{where_zh}于{day}无有效的QFLP试点；QFLP只能通过试点城市开展。",
+    )
+    return Exclusion(channels, full_path(rb, channels), Location(profile.province, profile.city), [Finding("qflp_no_local_pilot", text, [])])
 
 
 def _loc_key(loc: Location) -> tuple[str, str]:

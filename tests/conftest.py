@@ -22,10 +22,10 @@ def rb():
 def run(rb):
     """Plan a profile given as raw fields, on a fixed date unless ``as_of`` is given."""
 
-    def _run(as_of=TODAY, optimize="balanced", top=None, **fields):
+    def _run(as_of=TODAY, optimize="balanced", top=None, local_only=False, **fields):
         if isinstance(as_of, str):
             as_of = dt.date.fromisoformat(as_of)
-        return plan(make_profile(rb, **fields), rb, as_of=as_of, optimize=optimize, top=top)
+        return plan(make_profile(rb, **fields), rb, as_of=as_of, optimize=optimize, top=top, local_only=local_only)
 
     return _run
 

@@ -183,3 +183,12 @@ def test_as_of_selects_superseded_city_terms(run):
     p = run(as_of="2019-06-01", asset_class="equity", sector="manufacturing", province="CN-GD", city="shenzhen", amount=5_000_000)
     sz = next(r for r in routes_by_channel(p, "qflp") if r.location.city == "shenzhen")
     assert any(w.rule == "qflp_fund_minimum" and "15,000,000" in w.text.en for w in sz.warnings)
+
+
+def test_local_only_keeps_qflp_in_the_place(run, rb):
+    """Comparing places: a place's QFLP option is a fund in that place, or an exclusion saying there is no pilot."""
+    sz = run(asset_class="equity", sector="manufacturing", province="CN-GD", city="hengqin", amount=20_000_000, local_only=True)
+    assert {r.location.city for r in routes_by_channel(sz, "qflp")} == {"hengqin"}
+    gs = run(asset_class="equity", sector="manufacturing", province="CN-GS", amount=20_000_000, local_only=True)
+    assert not routes_by_channel(gs, "qflp")
+    assert [f.rule for e in exclusions_by_channel(gs, "qflp") for f in e.reasons] == ["qflp_no_local_pilot"]
