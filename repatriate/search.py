@@ -607,6 +607,20 @@ def _capacity(rb: RuleBase, profile: Profile, ch, day: dt.date, reasons: list, w
 
 def _timeline(steps: list[RouteStep]) -> tuple[float, float, int]:
     """Critical path: pre-issuance and vehicle set-up run in parallel, fund movement after both."""
+    # Routes of one plan differ in a step or two (a QFLP city's approval): key on content.
+    key = tuple((s.step.id, s.step.phase, tuple(s.step.after), None if s.weeks is None else (s.weeks.min, s.weeks.max)) for s in steps)
+    hit = _TIMELINES.get(key)
+    if hit is None:
+        if len(_TIMELINES) > 4096:
+            _TIMELINES.clear()
+        hit = _TIMELINES[key] = _critical_path(steps)
+    return hit
+
+
+_TIMELINES: dict[tuple, tuple[float, float, int]] = {}
+
+
+def _critical_path(steps: list[RouteStep]) -> tuple[float, float, int]:
     unknown = 0
     by_phase: dict[str, dict[str, RouteStep]] = {"pre_issuance": {}, "setup": {}, "funds": {}}
     for s in steps:
