@@ -107,8 +107,7 @@ def show_documents(rb: RuleBase, doc_id: str | None, lang: str, fmt: str) -> str
 
 
 def show_sources(rb: RuleBase, lang: str, fmt: str, only_unverified: bool) -> str:
-    ids = [s for s, src in sorted(rb.sources.items()) if src.verified or not only_unverified]
-    ids = [s for s in ids if not only_unverified or not rb.sources[s].verified]
+    ids = [s for s, src in sorted(rb.sources.items()) if not (only_unverified and src.verified)]
     if fmt == "json":
         return to_json({s: source_to_dict(rb, s) for s in ids})
     return "\n".join(f"{s}: {source_line(rb, s, lang)}" for s in ids)

@@ -85,9 +85,11 @@ def _console():
     return Console(no_color=bool(os.environ.get("NO_COLOR")) or None, highlight=False)
 
 
-def _emit(text: str, output: Optional[str] = None) -> None:
+def _emit(text: str, output: Optional[str] = None, force: bool = False) -> None:
     if output and output != "-":
-        Path(output).write_text(text, encoding="utf-8")
+        from .output import write_output
+
+        write_output(text if text.endswith("\n") else text + "\n", output, force=force)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
@@ -118,7 +120,8 @@ def route(
     fmt: str = typer.Option("table", "--format", help="table, json, md or csv."),
     explain: bool = typer.Option(False, "--explain", help="Show excluded routes and why."),
     data_dir: Optional[Path] = DATA_DIR,
-    output: Optional[str] = typer.Option(None, "-o", "--output", help="Write to a file instead of stdout."),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="Write to a file instead of stdout (atomically)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing -o FILE."),
 ) -> None:
     """Rank the routes for one asset.
 
@@ -148,11 +151,17 @@ def route(
         spv_owner=spv_owner,
     )
     if fmt == "json":
-        _emit(to_json(plan_to_dict(plan, rb, lang)), output)
+        _emit(to_json(plan_to_dict(plan, rb, lang)), output, force)
     elif fmt == "md":
-        _emit(render_markdown(plan, rb, lang, explain), output)
+        _emit(render_markdown(plan, rb, lang, explain), output, force)
     elif fmt == "csv":
-        _emit(render_csv(plan, rb, lang), output)
+        _emit(render_csv(plan, rb, lang), output, force)
+    elif output and output != "-":
+        from rich.console import Console
+
+        console = Console(record=True, width=100, file=open(os.devnull, "w"), color_system=None)
+        render_table(plan, rb, lang, explain, console=console)
+        _emit(console.export_text(), output, force)
     else:
         render_table(plan, rb, lang, explain, console=_console())
 

@@ -104,7 +104,10 @@ def _parse(files: dict[str, Path]) -> tuple[dict[str, Any], list[str]]:
         try:
             raw = _yaml_load(path)
         except Exception as exc:  # yaml errors carry line and column
-            col.add(rel, "(file)", f"not valid YAML: {str(exc).splitlines()[0]}")
+            mark = getattr(exc, "problem_mark", None)
+            where = f"line {mark.line + 1}" if mark is not None else "(file)"
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            col.add(rel, where, f"not valid YAML: {problem}")
             continue
         top = rel.split("/")[0].removesuffix(".yaml")
         if top in _CATALOGUES:
@@ -192,6 +195,7 @@ def _check_refs(rb: dict[str, Any], files: dict[str, Path]) -> list[str]:
 
             for msg in check_formula(ch.capacity.formula, set(rb["parameters"])):
                 problems.append(f"{where}: capacity.formula: {msg}")
+            matcher(f"{where}: capacity", ch.capacity.when)
         if ch.certainty:
             src(f"{where}: certainty", ch.certainty.sources)
     for i, pre in enumerate(rb["prerequisites"]):

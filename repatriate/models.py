@@ -215,6 +215,8 @@ class Capacity(Sourced):
 
     formula: str
     description: Text
+    when: dict[str, Any] | None = None  # the profiles the formula is for
+    otherwise: Text | None = None  # said instead when it is not
 
 
 class Channel(Strict):
@@ -269,7 +271,7 @@ class QflpTerms(Strict):
     scope: list[Text] = Field(default_factory=list)
     prohibitions: list[Text] = Field(default_factory=list)
     excluded_sectors: list[str] = Field(default_factory=list)
-    excluded_holder_types: list[str] = Field(default_factory=list)
+    excluded_holder_types: list[Literal[HOLDER_TYPES]] = Field(default_factory=list)  # type: ignore[valid-type]
     approval_body: Text | None = None
     processing_weeks: Weeks | None = None
 

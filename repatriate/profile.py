@@ -27,7 +27,7 @@ CURRENCIES = frozenset(
     SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU
     UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWL""".split()
 )
-DOMESTIC_CURRENCIES = frozenset({"CNY"})
+DOMESTIC_CURRENCIES = frozenset({"CNY", "CNH"})  # renminbi, onshore and offshore: no exchange-rate risk factor
 MAX_AMOUNT = 1e13  # above any single asset; catches unit slips (amounts are in units, not thousands)
 
 
@@ -139,15 +139,17 @@ class Places:
         return code
 
     def city(self, province: str, value: str) -> str:
-        pv = self.rb.provinces[province]
         wanted = _norm(value)
-        for cid, city in pv.cities.items():
-            names = [cid, city.name.en, city.name.zh, city.name.zh_hant or "", *city.aliases]
-            if wanted in {_norm(n) for n in names if n}:
-                return cid
+        for code in [province] + sorted(c for c in self.rb.provinces if c != province):
+            for cid, city in self.rb.provinces[code].cities.items():
+                names = [cid, city.name.en, city.name.zh, city.name.zh_hant or "", *city.aliases]
+                if wanted in {_norm(n) for n in names if n}:
+                    if code != province:
+                        raise RepatriateError(f"city {value!r} is in {code} ({self.rb.provinces[code].name.en}), not in {province} (accepted: --province {code}, or a city of {province})")
+                    return cid
         if re.fullmatch(r"[a-z][a-z0-9_]*", str(value).strip()):
             return str(value).strip()  # a real city without local rules: provincial rules apply
-        known = ", ".join(sorted(pv.cities)) or "none with local rules"
+        known = ", ".join(sorted(self.rb.provinces[province].cities)) or "none with local rules"
         raise RepatriateError(f"unknown city {value!r} in {province} (accepted: lower-case pinyin ids; with local rules: {known})")
 
 

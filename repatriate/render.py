@@ -241,13 +241,19 @@ def source_line(rb: RuleBase, sid: str, lang: str) -> str:
     return "; ".join(bits)
 
 
+ASSET_CLASS_ZH = {"equity": "股权类", "abs": "资产证券化类", "debt": "外债类"}
+HOLDER_ZH = {"private": "民营企业", "soe": "国有企业", "lgfv": "地方政府融资平台", "listed": "上市公司", "fie": "外商投资企业", "financial": "金融机构"}
+OBJECTIVE_ZH = {"balanced": "综合", "speed": "速度", "cost": "成本", "certainty": "确定性"}
+
+
 def _header_lines(plan: Plan, rb: RuleBase, lang: str) -> list[str]:
     p = plan.profile
     where = location_label(rb, type("L", (), {"province": p.province, "city": p.city})(), lang)
     if lang == "zh":
+        sector = rb.sectors[p.sector].name.zh if p.sector else "未填行业"
         return [
-            f"资产：{p.asset_class} · {p.sector or '未填行业'} · {where} · {p.amount:,.0f} {p.currency} · 持有方 {p.holder_type}",
-            f"规则截至 {plan.as_of} · 规则库 {plan.digest[:12]} · 优化目标 {plan.optimize} · 可行路线 {plan.total_routes}",
+            f"资产：{ASSET_CLASS_ZH[p.asset_class]} · {sector} · {where} · {p.amount:,.0f} {p.currency} · 持有方：{HOLDER_ZH[p.holder_type]}",
+            f"规则截至 {plan.as_of} · 规则库 {plan.digest[:12]} · 优化目标：{OBJECTIVE_ZH[plan.optimize]} · 可行路线 {plan.total_routes}",
         ]
     return [
         f"Asset: {p.asset_class} · {p.sector or 'no sector given'} · {where} · {p.amount:,.0f} {p.currency} · holder {p.holder_type}",

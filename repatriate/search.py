@@ -194,7 +194,10 @@ def _no_local_pilot(rb: RuleBase, profile: Profile, channels: tuple[str, ...], d
         en=f"No QFLP pilot in {where_en} is in force on {day} in the rule base; QFLP runs only through a pilot city.",
         zh=f"规则库中{where_zh}于{day}无有效的QFLP试点；QFLP只能通过试点城市开展。",
     )
-    return Exclusion(channels, full_path(rb, channels), Location(profile.province, profile.city), [Finding("qflp_no_local_pilot", text, [])])
+    reasons = [Finding("qflp_no_local_pilot", text, [])]
+    # a pilot known only from a note (no dated terms) is still worth telling the adviser
+    reasons += [Finding("local_note", n.text, list(n.sources), n.verified, "note") for n in pv.notes if "qflp" in n.channels and n.valid.covers(day)]
+    return Exclusion(channels, full_path(rb, channels), Location(profile.province, profile.city), reasons)
 
 
 def _loc_key(loc: Location) -> tuple[str, str]:
@@ -345,7 +348,7 @@ def _evaluate(rb: RuleBase, profile: Profile, channels: tuple[str, ...], locatio
                     )
                 )
         if ch.capacity is not None:
-            capacity, capacity_text = _capacity(rb, profile, ch, day, reasons, warnings)
+            capacity, capacity_text = _capacity(rb, profile, ch, day, reasons, warnings, facts)
 
     if reasons:
         return Exclusion(channels, full_path(rb, channels), location, reasons)
@@ -410,8 +413,10 @@ def _easings_for(channel: str, eases: list[str]) -> list[str]:
 
 
 def _cite_sector(rb: RuleBase, profile: Profile, day: dt.date, finding: Finding) -> None:
-    sector = rb.sectors[profile.sector]
-    entry = value_at(sector.negative_list, day)
+    sector = rb.sectors.get(profile.sector or "")
+    entry = value_at(sector.negative_list, day) if sector else None
+    if entry is None:
+        return  # no entry on that date: the finding says so itself
     finding.sources = list(dict.fromkeys(entry.sources + finding.sources))
     finding.verified = finding.verified and entry.verified
     item = entry.value.item
@@ -551,8 +556,11 @@ def _currency_warning(en: str, zh: str, money, profile: Profile, src: list[str],
     )
 
 
-def _capacity(rb: RuleBase, profile: Profile, ch, day: dt.date, reasons: list, warnings: list) -> tuple[float | None, Text | None]:
+def _capacity(rb: RuleBase, profile: Profile, ch, day: dt.date, reasons: list, warnings: list, facts: Facts) -> tuple[float | None, Text | None]:
     cap = ch.capacity
+    if not matches(cap.when, facts):
+        warnings.append(Finding(f"{ch.id}_capacity_not_computed", cap.otherwise or cap.description, list(cap.sources), cap.verified))
+        return None, None
     names: dict[str, Any] = {
         "amount": profile.amount,
         "net_assets": profile.net_assets,

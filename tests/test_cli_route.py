@@ -115,3 +115,25 @@ def test_browsing_commands():
     cov = json.loads(invoke("data", "coverage", "--format", "json").stdout)
     assert len(cov["provinces"]) == 31
     assert invoke("channels", "teleport").exit_code == 2
+
+
+def test_output_file_is_atomic_and_never_clobbered(tmp_path):
+    target = tmp_path / "routes.txt"
+    assert invoke(*BASE, "-o", str(target)).exit_code == 0
+    assert target.read_text(encoding="utf-8").startswith("Asset: equity")
+    res = invoke(*BASE, "-o", str(target))
+    assert res.exit_code == 2 and "exists (use --force" in res.output
+    assert invoke(*BASE, "--format", "json", "-o", str(target), "--force").exit_code == 0
+    assert json.loads(target.read_text(encoding="utf-8"))["schema_version"] == "1"
+    res = invoke(*BASE, "--format", "json", "-o", str(tmp_path / "missing" / "x.json"))
+    assert res.exit_code == 2 and "cannot write" in res.output
+
+
+def test_city_of_another_province_is_refused():
+    res = invoke(*BASE, "--province", "甘肃", "--city", "shenzhen")
+    assert res.exit_code == 2 and "is in CN-GD" in res.output
+
+
+def test_unverified_sources_are_listed():
+    out = invoke("sources", "--unverified").stdout
+    assert out.strip() and "UNVERIFIED" in out and all("UNVERIFIED" in line for line in out.strip().splitlines())

@@ -55,7 +55,7 @@ def test_reports_bad_yaml_and_unknown_keys(broken):
     (broken / "structures.yaml").write_text("a: [unclosed\n", encoding="utf-8")
     _edit(broken / "provinces" / "CN-GS.yaml", "kind: province", "kind: province\ncolour: red")
     problems = loader.validate(broken)
-    assert any(p.startswith("structures.yaml: (file): not valid YAML") for p in problems)
+    assert any(p.startswith("structures.yaml: line ") and "not valid YAML" in p for p in problems)
     assert any(p.startswith("provinces/CN-GS.yaml: colour") for p in problems)
 
 

@@ -192,3 +192,34 @@ def test_local_only_keeps_qflp_in_the_place(run, rb):
     gs = run(asset_class="equity", sector="manufacturing", province="CN-GS", amount=20_000_000, local_only=True)
     assert not routes_by_channel(gs, "qflp")
     assert [f.rule for e in exclusions_by_channel(gs, "qflp") for f in e.reasons] == ["qflp_no_local_pilot"]
+
+
+def test_debt_tokens_of_real_estate_and_lgfv_close_every_route(run):
+    """NDRC notice 706 (2018) and its 2019 follow-up: their medium/long-term foreign debt only refinances."""
+    for extra in ({"sector": "real_estate"}, {"sector": "infrastructure", "holder_type": "lgfv"}):
+        p = run(asset_class="debt", province="CN-GD", amount=80_000_000, term_months=36, net_assets=5e8, **extra)
+        assert not p.routes
+        assert all(any(f.rule.startswith("debt_issue_") for f in e.reasons) for e in p.excluded)
+
+
+def test_negative_list_unknown_before_2020_is_said(run):
+    """The rule base holds the negative list from its 2020 edition (23 Jul 2020); earlier dates say so."""
+    p = run(as_of="2018-06-01", asset_class="equity", sector="news_media", province="CN-BJ", amount=20_000_000)
+    fdi = routes_by_channel(p, "fdi")[0]
+    assert any(w.rule == "fdi_negative_list_unknown" for w in fdi.warnings)
+    assert any(w.rule == "fdi_before_foreign_investment_law" for w in fdi.warnings)
+
+
+def test_equity_tokens_in_a_prohibited_field_are_flagged(run):
+    """Negative-list notes: a mainland company in a prohibited field needs state approval to issue shares offshore."""
+    p = run(asset_class="equity", sector="news_media", province="CN-BJ", amount=20_000_000, holder_type="soe")
+    assert p.routes and all(any(w.rule == "rwa_equity_in_prohibited_business" for w in r.warnings) for r in p.routes)
+
+
+def test_cnh_is_renminbi_and_financials_have_no_enterprise_cap(run):
+    """Yin Fa [2017] No. 9: the exchange-rate factor is for foreign-currency debt; financial institutions have their own parameters."""
+    cnh = run(asset_class="equity", sector="manufacturing", province="CN-SH", amount=1e6, currency="CNH", net_assets=1e9)
+    assert routes_by_channel(cnh, "foreign_debt")[0].capacity == pytest.approx(3.5e9)
+    fin = run(asset_class="equity", sector="manufacturing", province="CN-SH", amount=1e6, holder_type="financial", net_assets=1e9)
+    fd = routes_by_channel(fin, "foreign_debt")[0]
+    assert fd.capacity is None and any(w.rule == "foreign_debt_capacity_not_computed" for w in fd.warnings)
