@@ -596,6 +596,13 @@ def _sniff_format(name: str, head: bytes) -> str:
 def _text(source: Source, encoding: str | None) -> io.TextIOWrapper:
     if encoding:
         enc = _check_encoding(encoding)
+        try:  # a wrong --encoding must fail loudly, not garble every row
+            codecs.getincrementaldecoder(enc)("strict").decode(source.head, final=False)
+        except UnicodeDecodeError as exc:
+            guess = detect_encoding(source.head, complete=source.size is not None and len(source.head) >= source.size)
+            raise RepatriateError(
+                f"portfolio {source.name!r} is not {encoding} (byte {source.head[exc.start]:#04x} at offset {exc.start}); it looks like {guess} (accepted: --encoding utf-8, utf-8-sig, gb18030, or none to detect)"
+            ) from None
     else:
         enc = detect_encoding(source.head, complete=source.size is not None and len(source.head) >= source.size)
     # errors="replace": a stray byte deep in the file spoils one cell, not the batch
@@ -903,15 +910,19 @@ def run_batch(
     source = open_portfolio(portfolio, input_format, stdin)
     summary = Summary()
     stream: IO[str] | None = None
+    # A file output is written beside its target and renamed at the end: a failed batch
+    # (a wrong encoding, a full disk) leaves any earlier results file as it was.
+    partial = None if to_stdout else os.path.join(os.path.dirname(output) or ".", f".{os.path.basename(output)}.{os.getpid()}.partial")
+    done = False
     try:
         if to_stdout:
             stream = stdout if stdout is not None else sys.stdout
         elif kind != "xlsx":
             try:
-                stream = open(output, "w", encoding="utf-8", newline="")
+                stream = open(partial, "w", encoding="utf-8", newline="")
             except OSError as exc:
                 raise RepatriateError(f"cannot write {output!r}: {exc.strerror or exc}") from None
-        writer = XlsxWriter(output) if kind == "xlsx" else CsvWriter(stream) if kind == "csv" else JsonlWriter(stream)
+        writer = XlsxWriter(partial) if kind == "xlsx" else CsvWriter(stream) if kind == "csv" else JsonlWriter(stream)
         if source.format == "jsonl" and kind == "jsonl":
             _ragged(source, planner, encoding, writer, summary, progress)
         else:
@@ -919,12 +930,19 @@ def run_batch(
             _stream(_Table(header, planner, {"csv": "csv", "xlsx": "inert"}.get(kind, "plain")), rows, writer, summary, progress, _workers(workers))
         try:
             writer.close()
+            if stream is not None and not to_stdout:
+                stream.close()
+            if partial is not None:
+                os.replace(partial, output)
         except OSError as exc:
             raise RepatriateError(f"cannot write {output!r}: {exc.strerror or exc}") from None
+        done = True
     finally:
         source.close()
         if stream is not None and not to_stdout:
             stream.close()
+        if partial is not None and not done and os.path.exists(partial):
+            os.unlink(partial)
     if progress is not None:
         progress(summary.rows)
     summary.searches = planner.searches

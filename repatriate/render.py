@@ -91,6 +91,7 @@ def route_to_dict(r: Route, rb: RuleBase, lang: str) -> dict[str, Any]:
         ],
         "timeline_weeks": {"min": r.timeline[0], "max": r.timeline[1], "unknown_steps": r.unknown_steps},
         "approvals": r.approvals,
+        "discretionary_approvals": sum(1 for s in r.steps if s.step.kind in ("approval", "licence")),
         "cost_index": r.cost_index,
         "certainty": r.certainty,
         "capacity": None
@@ -174,12 +175,14 @@ HEAD = {
 
 def weeks_span(lo: float, hi: float) -> str:
     """'≤3' when only a time limit is known (statutory 'within N days'), else 'lo–hi'."""
+    if hi == 0:
+        return "0"
     return f"≤{hi:g}" if lo == 0 else f"{lo:g}–{hi:g}"
 
 
 def _weeks_text(r: Route) -> str:
     text = weeks_span(*r.timeline)
-    return text + "+?" if r.unknown_steps else text
+    return f"{text} +{r.unknown_steps}?" if r.unknown_steps else text
 
 
 def _capacity_text(r: Route, currency: str) -> str:
@@ -280,9 +283,10 @@ def render_table(plan: Plan, rb: RuleBase, lang: str = "en", explain: bool = Fal
             table.add_row(*row)
         con.print(table)
         con.print(
-            "* Pareto-optimal · ≤N = within a stated time limit · +? = steps of unknown duration not counted · † unverified"
+            "* Pareto-optimal · ≤N weeks = within stated time limits · +K? = K steps with no stated time, not counted · "
+            "Appr. = acts of an authority (approvals, filings, registrations) · † unverified"
             if lang == "en"
-            else "* 帕累托最优 · ≤N 为法定/公开时限内 · +? 表示有未计入的未知时限步骤 · † 未核实",
+            else "* 帕累托最优 · ≤N 周为法定/公开时限内 · +K? 表示K个无公开时限的步骤未计入 · 审批 = 主管机关办理事项（审批、备案、登记）· † 未核实",
             style="dim",
             highlight=False,
         )

@@ -97,3 +97,12 @@ def test_help_has_an_example():
     res = invoke("batch", "--help")
     assert res.exit_code == 0
     assert "Example: repatriate batch" in res.stdout and "--summary-json" in res.stdout
+
+
+def test_wrong_encoding_fails_loudly(tmp_path):
+    src = tmp_path / "gb.csv"
+    src.write_bytes("asset_class,province,amount\nequity,广东,1000000\n".encode("gb18030"))
+    res = CliRunner().invoke(app, ["batch", str(src), "--encoding", "utf-8", "-o", str(tmp_path / "out.csv")])
+    assert res.exit_code == 2
+    assert "is not utf-8" in res.output and "gb18030" in res.output
+    assert not (tmp_path / "out.csv").exists()

@@ -92,3 +92,11 @@ def test_cli_schema_is_json_schema():
     schema = json.loads(res.output)
     assert "channels/<id>.yaml" in schema["files"]
     assert "properties" in schema["files"]["provinces/<CN-XX>.yaml"]
+
+
+def test_reference_errors_are_reported_beside_schema_errors(broken):
+    _edit(broken / "channels" / "fdi.yaml", "location: asset", "location: moon")
+    _edit(broken / "channels" / "qfii.yaml", "sources: [qfi_2020_176, csrc_qfi_guide_2025]", "sources: [no_such_source, csrc_qfi_guide_2025]")
+    problems = loader.validate(broken)
+    assert any(p.startswith("channels/fdi.yaml: location") for p in problems)
+    assert any("channels/qfii.yaml" in p and "unknown source 'no_such_source'" in p for p in problems)
