@@ -5,6 +5,7 @@ The search never prints; it returns a ``Plan`` that the renderers turn into text
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import itertools
 from dataclasses import dataclass, field
@@ -70,6 +71,7 @@ class Route:
     capacity: float | None
     capacity_text: Text | None
     unverified: int
+    ranking_weeks: float = 0.0  # the max timeline plus assumed weeks for untimed steps (ranking only)
     score: float = 0.0
     rank: int = 0
     pareto: bool = False
@@ -138,7 +140,7 @@ def plan(
         if not locations:
             excluded.append(_no_local_pilot(rb, profile, channels, day))
         for location in locations:
-            result = _evaluate(rb, profile, channels, location, day, pre)
+            result = _cached_evaluate(rb, profile, channels, location, day, pre)
             (routes if isinstance(result, Route) else excluded).append(result)
     _rank(routes, rb, optimize, profile)
     total = len(routes)
@@ -303,6 +305,61 @@ def _prerequisites(rb: RuleBase, profile: Profile, day: dt.date) -> _Checklist:
     return pre
 
 
+_AMOUNT_KEYS = ("amount", "net_assets", "expr")
+
+
+def _mentions_amount(when: Any) -> bool:
+    if isinstance(when, dict):
+        return any(k in _AMOUNT_KEYS or _mentions_amount(v) for k, v in when.items())
+    if isinstance(when, list):
+        return any(_mentions_amount(v) for v in when)
+    return False
+
+
+def _amount_free(rb: RuleBase, channels: tuple[str, ...], location: Location, day: dt.date) -> bool:
+    """Whether a route's evaluation cannot depend on the amount or the net assets.
+
+    Then portfolios whose assets differ only in amount share it (batch runs meet many).
+    """
+    pv = rb.provinces.get(location.province or "")
+    for cid in channels:
+        ch = rb.channels[cid]
+        if ch.capacity is not None:
+            return False
+        items = list(ch.steps) + list(ch.rules) + ([r for r in pv.rules if r.channel == cid] if pv else [])
+        if any(_mentions_amount(i.when) for i in items):
+            return False
+        if ch.location == "qflp_city" and pv is not None:
+            terms = value_at(pv.cities[location.city].qflp, day).value
+            if terms.lp_min_subscription is not None or (terms.fund_min_size is not None and terms.fund_min_size.amount > 0):
+                return False
+    return not any(_mentions_amount(i.when) for p in rb.prerequisites for i in [p, *p.steps, *p.rules])
+
+
+_EVALUATED: dict[tuple, Route | Exclusion] = {}
+_FREE: dict[tuple, bool] = {}
+
+
+def _cached_evaluate(rb: RuleBase, profile: Profile, channels: tuple[str, ...], location: Location, day: dt.date, pre: _Checklist) -> Route | Exclusion:
+    """``_evaluate``, shared across profiles that differ only in amounts it does not read."""
+    free_key = (rb.digest, day, channels, location)
+    free = _FREE.get(free_key)
+    if free is None:
+        free = _FREE[free_key] = _amount_free(rb, channels, location, day)
+    if not free:
+        return _evaluate(rb, profile, channels, location, day, pre)
+    fields = profile.model_dump()
+    fields.pop("amount"), fields.pop("net_assets")
+    key = (rb.digest, day, channels, location, tuple(fields.values()))
+    hit = _EVALUATED.get(key)
+    if hit is None:
+        if len(_EVALUATED) > 20_000:
+            _EVALUATED.clear()
+        hit = _EVALUATED[key] = _evaluate(rb, profile, channels, location, day, pre)
+    # ranking writes score, rank and pareto on a route: each plan gets its own copy
+    return copy.copy(hit) if isinstance(hit, Route) else hit
+
+
 def _evaluate(rb: RuleBase, profile: Profile, channels: tuple[str, ...], location: Location, day: dt.date, pre: _Checklist) -> Route | Exclusion:
     facts = Facts(pre.facts)
     facts["location_province"] = location.province
@@ -392,6 +449,7 @@ def _evaluate(rb: RuleBase, profile: Profile, channels: tuple[str, ...], locatio
         capacity=capacity,
         capacity_text=capacity_text,
         unverified=unverified,
+        ranking_weeks=tmax + sum(rb.scoring.unknown_duration_weeks.get(s.step.kind, 0.0) for s in steps if s.weeks is None),
     )
 
 
@@ -682,10 +740,7 @@ def _rank(routes: list[Route], rb: RuleBase, optimize: str, profile: Profile) ->
         return
     sc = rb.scoring
     w = sc.objectives[optimize]
-    times = [
-        r.timeline[1] + sum(sc.unknown_duration_weeks.get(s.step.kind, 0.0) for s in r.steps if s.weeks is None)
-        for r in routes
-    ]
+    times = [r.ranking_weeks for r in routes]
     best_time = min(times)
     best_cost = min(r.cost_index for r in routes)
     best_appr = min(r.approvals for r in routes)
@@ -698,11 +753,15 @@ def _rank(routes: list[Route], rb: RuleBase, optimize: str, profile: Profile) ->
             + w["certainty"] * (r.certainty / best_cert),
             4,
         )
+    # Pareto: no other route at least as good on every criterion and better on one.
     crit = [(t, r.cost_index, r.approvals, -r.certainty) for r, t in zip(routes, times)]
-    for i, r in enumerate(routes):
-        r.pareto = not any(
-            all(o <= m for o, m in zip(other, crit[i])) and other != crit[i] for j, other in enumerate(crit) if j != i
-        )
+    distinct = set(crit)
+    front = {
+        c for c in distinct
+        if not any(o != c and o[0] <= c[0] and o[1] <= c[1] and o[2] <= c[2] and o[3] <= c[3] for o in distinct)
+    }
+    for r, c in zip(routes, crit):
+        r.pareto = c in front
 
     def proximity(r: Route) -> int:
         if r.location.province == profile.province:
