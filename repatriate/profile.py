@@ -153,10 +153,10 @@ class Places:
         raise RepatriateError(f"unknown city {value!r} in {province} (accepted: lower-case pinyin ids; with local rules: {known})")
 
 
-_PLACES: dict[int, tuple[RuleBase, Places]] = {}
+_PLACES: dict[int, tuple[Any, Places]] = {}
 
 
-def places_for(rb: RuleBase) -> Places:
+def places_for(rb: Any) -> Places:
     """The name index of ``rb``, built once per rule base: a batch resolves thousands of rows against it."""
     hit = _PLACES.get(id(rb))
     if hit is None or hit[0] is not rb:

@@ -6,8 +6,6 @@ Renderers never compute routes; they turn what ``report.compare`` gathered into 
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 import unicodedata
 from pathlib import Path
 from typing import Any

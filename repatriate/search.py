@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
