@@ -224,6 +224,7 @@ class Channel(Strict):
 
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     name: Text
+    short: Text | None = None  # the label in tables, e.g. FDI / 外商直接投资
     summary: Text
     path: list[str] = Field(min_length=2)
     location: Literal["asset", "qflp_city", "none"]

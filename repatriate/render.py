@@ -60,7 +60,11 @@ def location_label(rb: RuleBase, loc, lang: str = "en") -> str:
 
 
 def channel_label(rb: RuleBase, channels, lang: str = "en") -> str:
-    return " → ".join(rb.channels[c].id.upper().replace("_", " ") if lang == "en" else rb.channels[c].name.zh for c in channels)
+    def label(c: str) -> str:
+        ch = rb.channels[c]
+        return ch.short.get(lang) if ch.short else ch.id.upper().replace("_", " ")
+
+    return " → ".join(label(c) for c in channels)
 
 
 def route_to_dict(r: Route, rb: RuleBase, lang: str) -> dict[str, Any]:
