@@ -103,8 +103,10 @@ def in_process(src: Path, dst: Path, workers: int | None = None) -> tuple[float,
     """Seconds for ``run_batch`` (the engine of ``repatriate batch``), rule base already loaded, caches cold."""
     from repatriate import load_rulebase
     from repatriate.batch import run_batch
+    from repatriate.search import clear_caches
 
     rb = load_rulebase()
+    clear_caches()  # every run searches cold, as a fresh process does
     t = time.perf_counter()
     summary = run_batch(str(src), rb, str(dst), workers=workers)
     return time.perf_counter() - t, summary.as_dict()

@@ -238,8 +238,8 @@ class _Checklist:
 
     def __init__(self, rb: RuleBase, profile: Profile, facts: Facts, day: dt.date, memo: dict | None = None) -> None:
         self.rb, self.profile, self.facts, self.day = rb, profile, facts, day
-        # verdicts of location-free conditions, shared by every route of one plan
-        self.memo: dict[int, bool] = {} if memo is None else memo
+        # verdicts of location-free conditions and made steps, shared by every route of one plan
+        self.memo: dict[Any, Any] = {} if memo is None else memo
         self.steps: list[RouteStep] = []
         self.seen: set[str] = set()
         self.warnings: list[Finding] = []
@@ -266,14 +266,20 @@ class _Checklist:
             if st.id in self.seen or not self.holds(st):
                 continue
             self.seen.add(st.id)
-            authority, weeks, sources, verified = st.authority, st.weeks, list(st.sources), st.verified
-            if city_terms is not None and st.id == "qflp_pilot_qualification":
-                terms: QflpTerms = city_terms.value
-                authority = terms.approval_body or Text(en="The pilot city's approval body (not stated in the sources)", zh="试点地区审批机构（资料未载明）")
-                weeks = terms.processing_weeks
-                sources = list(dict.fromkeys(terms.documents + city_terms.sources))
-                verified = city_terms.verified
-            self.steps.append(RouteStep(channel, st, authority, weeks, sources, verified))
+            by_city = city_terms is not None and st.id == "qflp_pilot_qualification"
+            # RouteSteps are never changed once made: one per step (per city where the city decides) and plan
+            key = ("step", channel, id(st), id(city_terms) if by_city else None)
+            made = self.memo.get(key)
+            if made is None:
+                authority, weeks, sources, verified = st.authority, st.weeks, list(st.sources), st.verified
+                if by_city:
+                    terms: QflpTerms = city_terms.value
+                    authority = terms.approval_body or Text(en="The pilot city's approval body (not stated in the sources)", zh="试点地区审批机构（资料未载明）")
+                    weeks = terms.processing_weeks
+                    sources = list(dict.fromkeys(terms.documents + city_terms.sources))
+                    verified = city_terms.verified
+                made = self.memo[key] = RouteStep(channel, st, authority, weeks, sources, verified)
+            self.steps.append(made)
 
     def apply_rules(self, rules: list) -> None:
         for r in rules:
@@ -379,7 +385,9 @@ def _evaluate(rb: RuleBase, profile: Profile, channels: tuple[str, ...], locatio
         city_terms = None
         if ch.location == "qflp_city":
             city_terms = value_at(province.cities[location.city].qflp, day)
-            _check_qflp(rb, profile, location, province, city_terms, reasons, warnings)
+            city_reasons, city_warnings = _qflp_findings(rb, profile, location, province, city_terms)
+            reasons += city_reasons
+            warnings += city_warnings
         add_steps(cid, ch.steps, city_terms)
         apply_rules(ch.rules)
         if province is not None:
@@ -484,6 +492,31 @@ def _cite_sector(rb: RuleBase, profile: Profile, day: dt.date, finding: Finding)
         extra_en += " Conditions: " + "; ".join(c.en.rstrip(".") for c in conds) + "."
         extra_zh += " 条件：" + "；".join(c.zh.rstrip("。") for c in conds) + "。"
     finding.text = Text(en=finding.text.en + extra_en, zh=finding.text.zh + extra_zh)
+
+
+def _qflp_findings(rb, profile, location, province, dated) -> tuple[list[Finding], list[Finding]]:
+    """A pilot city's exclusions and warnings for the profile, memoised: many profiles meet the same city."""
+    terms = dated.value
+    thresholds = terms.lp_min_subscription is not None or (terms.fund_min_size is not None and terms.fund_min_size.amount > 0)
+    key = (id(dated), location, profile.sector, profile.holder_type, profile.currency, profile.amount if thresholds else None)
+    hit = _QFLP_FINDINGS.get(key)
+    if hit is None or hit[0] is not dated:
+        reasons: list[Finding] = []
+        warnings: list[Finding] = []
+        _check_qflp(rb, profile, location, province, dated, reasons, warnings)
+        if len(_QFLP_FINDINGS) > 20_000:
+            _QFLP_FINDINGS.clear()
+        hit = _QFLP_FINDINGS[key] = (dated, reasons, warnings)
+    return hit[1], hit[2]
+
+
+_QFLP_FINDINGS: dict[tuple, tuple[Any, list[Finding], list[Finding]]] = {}
+
+
+def clear_caches() -> None:
+    """Forget every memoised search result (benchmarks measure cold searches with it)."""
+    for cache in (_QFLP_FINDINGS, _EVALUATED, _FREE, _TIMELINES):
+        cache.clear()
 
 
 def _check_qflp(rb, profile, location, province, dated, reasons, warnings) -> None:
