@@ -159,9 +159,14 @@ def _check_refs(rb: dict[str, Any], files: dict[str, Path]) -> list[str]:
             for msg in check_matcher(when, sectors=set(sectors)):
                 problems.append(f"{where}: when: {msg}")
 
+    all_steps = {st.id for ch in rb["channels"].values() for st in ch.steps} | {st.id for p in rb["prerequisites"] for st in p.steps}
+
     def steps(where: str, items) -> None:
         for i, st in enumerate(items):
             w = f"{where}: steps.{i}({st.id})"
+            for a in st.after:  # a step may wait for one of an earlier channel on the route
+                if a not in all_steps:
+                    problems.append(f"{w}: after: unknown step {a!r}")
             src(w, st.sources)
             matcher(w, st.when)
             for d in st.documents:

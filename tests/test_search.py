@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import exclusions_by_channel, routes_by_channel, step_ids
+from conftest import TODAY, exclusions_by_channel, routes_by_channel, step_ids
 
 
 def _reasons(exclusions):
@@ -223,3 +223,25 @@ def test_cnh_is_renminbi_and_financials_have_no_enterprise_cap(run):
     fin = run(asset_class="equity", sector="manufacturing", province="CN-SH", amount=1e6, holder_type="financial", net_assets=1e9)
     fd = routes_by_channel(fin, "foreign_debt")[0]
     assert fd.capacity is None and any(w.rule == "foreign_debt_capacity_not_computed" for w in fd.warnings)
+
+
+def test_fdi_reaches_the_asset_holder_three_ways(run, rb):
+    """The graph: SPV -> FIE, then the FIE is the asset holder, reinvests in it, or lends to it."""
+    from repatriate.graph import channel_paths
+
+    paths = channel_paths(rb, TODAY)
+    assert {("fdi", "fie_direct"), ("fdi", "fie_reinvestment"), ("fdi", "fie_loan")} <= set(paths)
+    p = run(asset_class="equity", sector="manufacturing", province="CN-GD", amount=20_000_000)
+    via_fie = [r for r in p.routes if r.channels[0] == "fdi"]
+    assert {r.channels[1] for r in via_fie} == {"fie_direct", "fie_reinvestment", "fie_loan"}
+    assert all(r.path == ["hk_issuer_spv", "fie", "asset_holder"] for r in via_fie)
+
+
+def test_group_spv_buying_its_related_company_needs_mofcom(run):
+    """2006 M&A Rules: a group's own offshore SPV acquiring a related mainland company needs MOFCOM approval."""
+    own = run(asset_class="equity", sector="manufacturing", province="CN-GD", amount=20_000_000)
+    third = run(asset_class="equity", sector="manufacturing", province="CN-GD", amount=20_000_000, spv_owner="third_party")
+    direct = lambda p: next(r for r in p.routes if r.channels == ("fdi", "fie_direct"))  # noqa: E731
+    assert "mofcom_related_party_mna_approval" in step_ids(direct(own))
+    assert "mofcom_related_party_mna_approval" not in step_ids(direct(third))
+    assert direct(own).rank > next(r for r in own.routes if r.channels == ("fdi", "fie_reinvestment")).rank
