@@ -14,7 +14,7 @@ from .errors import RepatriateError
 from .output import write_output  # noqa: F401  (re-exported for the compare CLI)
 from .records import Record as RuleBase
 from .records import Text
-from .render import NOTICE, SCHEMA_VERSION, channel_label, location_label, plan_to_dict, source_line, source_to_dict, to_json, weeks_span
+from .render import ASSET_CLASS_ZH, HOLDER_ZH, NOTICE, OBJECTIVE_ZH, SCHEMA_VERSION, channel_label, location_label, plan_to_dict, source_line, source_to_dict, to_json, weeks_span
 from .report import PlaceResult, Report, StepTiming
 from .search import Finding, Route
 
@@ -317,16 +317,20 @@ def _query_rows(rb: RuleBase, report: Report) -> list[tuple[str, str]]:
         name = rb.sectors[sector].name.get(lang)
         sector_text = sector if name == sector else f"{name} ({sector})"
     places = "; ".join(place_label(rb, p, lang) for p in report.places)
+
+    def zh(table: dict[str, str], value: str) -> str:
+        return f"{table[value]} ({value})" if lang == "zh" else value
+
     rows = [
-        (lab["asset_class"], q["asset_class"]),
+        (lab["asset_class"], zh(ASSET_CLASS_ZH, q["asset_class"])),
         (lab["sector"], sector_text),
         (lab["amount"], _num(q["amount"], q["currency"])),
-        (lab["holder_type"], q["holder_type"]),
+        (lab["holder_type"], zh(HOLDER_ZH, q["holder_type"])),
         (lab["net_assets"], _num(q.get("net_assets"), q["currency"]) if q.get("net_assets") is not None else "—"),
         (lab["term_months"], f"{q['term_months']} {lab['months']}" if q.get("term_months") else "—"),
-        (lab["spv_owner"], q["spv_owner"]),
+        (lab["spv_owner"], zh({"group": "集团自有", "third_party": "第三方"}, q["spv_owner"])),
         (lab["places"], places),
-        (lab["ranking"], f"{report.optimize} · top {report.top} {lab['per_place']}"),
+        (lab["ranking"], f"{zh(OBJECTIVE_ZH, report.optimize)} · top {report.top} {lab['per_place']}"),
     ]
     return rows
 
