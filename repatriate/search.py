@@ -267,9 +267,11 @@ class _Checklist:
                 continue
             self.seen.add(st.id)
             by_city = city_terms is not None and st.id == "qflp_pilot_qualification"
-            # RouteSteps are never changed once made: one per step (per city where the city decides) and plan
-            key = ("step", channel, id(st), id(city_terms) if by_city else None)
-            made = self.memo.get(key)
+            # RouteSteps are never changed once made: one per step (and per city where the city
+            # decides), kept with the objects they were made from so a reused id cannot mislead
+            key = (channel, id(st), id(city_terms) if by_city else None)
+            hit = _ROUTE_STEPS.get(key)
+            made = hit[2] if hit is not None and hit[0] is st and (not by_city or hit[1] is city_terms) else None
             if made is None:
                 authority, weeks, sources, verified = st.authority, st.weeks, list(st.sources), st.verified
                 if by_city:
@@ -278,7 +280,8 @@ class _Checklist:
                     weeks = terms.processing_weeks
                     sources = list(dict.fromkeys(terms.documents + city_terms.sources))
                     verified = city_terms.verified
-                made = self.memo[key] = RouteStep(channel, st, authority, weeks, sources, verified)
+                made = RouteStep(channel, st, authority, weeks, sources, verified)
+                _ROUTE_STEPS[key] = (st, city_terms, made)
             self.steps.append(made)
 
     def apply_rules(self, rules: list) -> None:
@@ -417,15 +420,12 @@ def _evaluate(rb: RuleBase, profile: Profile, channels: tuple[str, ...], locatio
     if reasons:
         return Exclusion(channels, full_path(rb, channels), location, reasons)
 
-    steps.sort(key=lambda s: ("pre_issuance", "setup", "funds").index(s.step.phase))
-    documents: dict[str, int] = {}
-    for i, s in enumerate(steps, 1):
-        for d in s.step.documents:
-            documents.setdefault(d, i)
-    tmin, tmax, unknown = _timeline(steps)
-    approvals = sum(1 for s in steps if s.step.kind in AUTHORITY_KINDS)
-    unverified = sum(1 for s in steps if not s.verified) + sum(1 for w in warnings if not w.verified)
-    certainty = _certainty(rb, channels, steps, warnings, unverified, day)
+    m = _step_metrics(rb, steps)
+    steps = list(m.steps)
+    tmin, tmax, unknown = m.timeline
+    approvals, documents = m.approvals, m.documents
+    unverified = m.unverified + sum(1 for w in warnings if not w.verified)
+    certainty = _certainty(rb, channels, m.kind_factor, warnings, unverified, day)
     cost_index = approvals + 0.5 * len(documents)
     if unknown:
         warnings.append(
@@ -445,7 +445,7 @@ def _evaluate(rb: RuleBase, profile: Profile, channels: tuple[str, ...], locatio
         path=full_path(rb, channels),
         location=location,
         steps=steps,
-        documents=list(documents.items()),
+        documents=list(documents),
         warnings=warnings,
         notes=notes,
         timeline=(tmin, tmax),
@@ -456,8 +456,58 @@ def _evaluate(rb: RuleBase, profile: Profile, channels: tuple[str, ...], locatio
         capacity=capacity,
         capacity_text=capacity_text,
         unverified=unverified,
-        ranking_weeks=tmax + sum(rb.scoring.unknown_duration_weeks.get(s.step.kind, 0.0) for s in steps if s.weeks is None),
+        ranking_weeks=m.ranking_weeks,
     )
+
+
+@dataclass(frozen=True)
+class _StepMetrics:
+    """What a route's checklist alone decides: order, documents, time, approvals."""
+
+    steps: tuple[RouteStep, ...]
+    documents: tuple[tuple[str, int], ...]
+    timeline: tuple[float, float, int]
+    approvals: int
+    unverified: int
+    kind_factor: float
+    ranking_weeks: float
+
+
+_METRICS: dict[tuple, tuple[tuple[RouteStep, ...], _StepMetrics]] = {}
+
+
+def _step_metrics(rb: RuleBase, steps: list[RouteStep]) -> _StepMetrics:
+    """Memoised on the (shared, never changed) RouteStep objects: most routes repeat a checklist."""
+    key = tuple(map(id, steps))
+    hit = _METRICS.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], steps)):
+        return hit[1]
+    ordered = sorted(steps, key=lambda s: _PHASES.index(s.step.phase))
+    documents: dict[str, int] = {}
+    for i, s in enumerate(ordered, 1):
+        for d in s.step.documents:
+            documents.setdefault(d, i)
+    tmin, tmax, unknown = _timeline(ordered)
+    sc = rb.scoring
+    factor = 1.0
+    for s in ordered:
+        factor *= sc.certainty_by_kind.get(s.step.kind, 1.0)
+    m = _StepMetrics(
+        steps=tuple(ordered),
+        documents=tuple(documents.items()),
+        timeline=(tmin, tmax, unknown),
+        approvals=sum(1 for s in ordered if s.step.kind in AUTHORITY_KINDS),
+        unverified=sum(1 for s in ordered if not s.verified),
+        kind_factor=factor,
+        ranking_weeks=tmax + sum(sc.unknown_duration_weeks.get(s.step.kind, 0.0) for s in ordered if s.weeks is None),
+    )
+    if len(_METRICS) > 20_000:
+        _METRICS.clear()
+    _METRICS[key] = (tuple(steps), m)
+    return m
+
+
+_PHASES = ("pre_issuance", "setup", "funds")
 
 
 def _city(province: Province | None, location: Location) -> City | None:
@@ -511,11 +561,12 @@ def _qflp_findings(rb, profile, location, province, dated) -> tuple[list[Finding
 
 
 _QFLP_FINDINGS: dict[tuple, tuple[Any, list[Finding], list[Finding]]] = {}
+_ROUTE_STEPS: dict[tuple, tuple[Any, Any, RouteStep]] = {}
 
 
 def clear_caches() -> None:
     """Forget every memoised search result (benchmarks measure cold searches with it)."""
-    for cache in (_QFLP_FINDINGS, _EVALUATED, _FREE, _TIMELINES):
+    for cache in (_QFLP_FINDINGS, _EVALUATED, _FREE, _TIMELINES, _ROUTE_STEPS, _METRICS):
         cache.clear()
 
 
@@ -750,15 +801,13 @@ def _critical_path(steps: list[RouteStep]) -> tuple[float, float, int]:
     return tmin, tmax, unknown
 
 
-def _certainty(rb: RuleBase, channels, steps, warnings, unverified: int, day: dt.date) -> float:
+def _certainty(rb: RuleBase, channels, kind_factor: float, warnings, unverified: int, day: dt.date) -> float:
     sc = rb.scoring
-    value = 1.0
+    value = kind_factor  # the product of the steps' certainty by kind
     for cid in channels:
         c = rb.channels[cid].certainty
         if c is not None and (c.to is None or day < c.to):
             value *= float(c.value)
-    for s in steps:
-        value *= sc.certainty_by_kind.get(s.step.kind, 1.0)
     value *= sc.unverified_penalty**unverified
     value *= sc.warning_penalty ** sum(1 for w in warnings if w.kind == "warning")
     return round(value, 3)
