@@ -99,29 +99,40 @@ def _emit(text: str, output: Optional[str] = None, force: bool = False) -> None:
 AS_OF = typer.Option(None, "--as-of", help="Rules in force on this date (YYYY-MM-DD); default today.")
 DATA_DIR = typer.Option(None, "--data-dir", help="A folder of YAML files overlaid on the packaged rule base.")
 LANG = typer.Option("en", "--lang", help="en or zh.")
+# profile options shared by route and compare (and named as batch's columns)
+ASSET_CLASS = typer.Option(..., "--asset-class", help="equity, abs or debt.")
+AMOUNT = typer.Option(..., "--amount", help="Amount raised, in units of --currency.")
+SECTOR = typer.Option(None, "--sector", help="e.g. renewable_energy; `repatriate data coverage` lists them.")
+CURRENCY = typer.Option("USD", "--currency", help="ISO 4217 code; CNH allowed.")
+HOLDER_TYPE = typer.Option("private", "--holder-type", help="private, soe, lgfv, listed, fie or financial.")
+NET_ASSETS = typer.Option(None, "--net-assets", help="Asset holder's net assets, same currency as --amount.")
+TERM_MONTHS = typer.Option(None, "--term-months", help="Term of the tokens (debt class), in months.")
+SPV_OWNER = typer.Option("group", "--spv-owner", help="group (the mainland group owns the SPV: ODI filings) or third_party.")
+OPTIMIZE = typer.Option("balanced", "--optimize", help="balanced, speed, cost or certainty.")
+FORCE = typer.Option(False, "--force", help="Overwrite an existing -o FILE.")
 
 
 @app.command()
 def route(
-    asset_class: str = typer.Option(..., "--asset-class", help="equity, abs or debt."),
+    asset_class: str = ASSET_CLASS,
     province: str = typer.Option(..., "--province", help="CN-GD, Guangdong, 广东 or 廣東."),
-    amount: str = typer.Option(..., "--amount", help="Amount raised, in units of --currency."),
-    sector: Optional[str] = typer.Option(None, "--sector", help="e.g. renewable_energy; `repatriate data coverage` lists them."),
+    amount: str = AMOUNT,
+    sector: Optional[str] = SECTOR,
     city: Optional[str] = typer.Option(None, "--city", help="Pinyin city id, e.g. shenzhen."),
-    currency: str = typer.Option("USD", "--currency", help="ISO 4217 code; CNH allowed."),
-    holder_type: str = typer.Option("private", "--holder-type", help="private, soe, lgfv, listed, fie or financial."),
-    net_assets: Optional[str] = typer.Option(None, "--net-assets", help="Asset holder's net assets, same currency as --amount."),
-    term_months: Optional[str] = typer.Option(None, "--term-months", help="Term of the tokens (debt class), in months."),
-    spv_owner: str = typer.Option("group", "--spv-owner", help="group (the mainland group owns the SPV: ODI filings) or third_party."),
+    currency: str = CURRENCY,
+    holder_type: str = HOLDER_TYPE,
+    net_assets: Optional[str] = NET_ASSETS,
+    term_months: Optional[str] = TERM_MONTHS,
+    spv_owner: str = SPV_OWNER,
     as_of: Optional[str] = AS_OF,
-    optimize: str = typer.Option("balanced", "--optimize", help="balanced, speed, cost or certainty."),
+    optimize: str = OPTIMIZE,
     top: str = typer.Option("10", "--top", help="How many routes to show."),
     lang: str = LANG,
     fmt: str = typer.Option("table", "--format", help="table, json, md or csv."),
     explain: bool = typer.Option(False, "--explain", help="Show excluded routes and why."),
     data_dir: Optional[Path] = DATA_DIR,
     output: Optional[str] = typer.Option(None, "-o", "--output", help="Write to a file instead of stdout (atomically)."),
-    force: bool = typer.Option(False, "--force", help="Overwrite an existing -o FILE."),
+    force: bool = FORCE,
 ) -> None:
     """Rank the routes for one asset.
 
@@ -178,7 +189,7 @@ def batch(
     input_format: Optional[str] = typer.Option(None, "--input-format", help="csv, xlsx or jsonl; detected when omitted."),
     top: int = typer.Option(1, "--top", help="Routes per asset; above 1 adds a `routes` list (JSONL only)."),
     as_of: Optional[str] = AS_OF,
-    optimize: str = typer.Option("balanced", "--optimize", help="balanced, speed, cost or certainty."),
+    optimize: str = OPTIMIZE,
     summary_json: Optional[Path] = typer.Option(None, "--summary-json", help="Also write the summary to this JSON file."),
     data_dir: Optional[Path] = DATA_DIR,
 ) -> None:
@@ -246,24 +257,24 @@ def _batch_progress(name: str) -> Optional[_BatchBar]:
 
 @app.command()
 def compare(
-    asset_class: str = typer.Option(..., "--asset-class", help="equity, abs or debt."),
-    amount: str = typer.Option(..., "--amount", help="Amount raised, in units of --currency."),
+    asset_class: str = ASSET_CLASS,
+    amount: str = AMOUNT,
     province: Optional[list[str]] = typer.Option(None, "--province", metavar="PROVINCE", help="Repeat to compare places: CN-GD, Guangdong, 广东 or 廣東."),
     city: Optional[list[str]] = typer.Option(None, "--city", metavar="CITY", help="Repeat to compare cities, e.g. --city shenzhen --city hengqin."),
-    sector: Optional[str] = typer.Option(None, "--sector", help="e.g. renewable_energy; `repatriate data coverage` lists them."),
-    currency: str = typer.Option("USD", "--currency", help="ISO 4217 code; CNH allowed."),
-    holder_type: str = typer.Option("private", "--holder-type", help="private, soe, lgfv, listed, fie or financial."),
-    net_assets: Optional[str] = typer.Option(None, "--net-assets", help="Asset holder's net assets, same currency as --amount."),
-    term_months: Optional[str] = typer.Option(None, "--term-months", help="Term of the tokens (debt class), in months."),
-    spv_owner: str = typer.Option("group", "--spv-owner", help="group (the mainland group owns the SPV: ODI filings) or third_party."),
+    sector: Optional[str] = SECTOR,
+    currency: str = CURRENCY,
+    holder_type: str = HOLDER_TYPE,
+    net_assets: Optional[str] = NET_ASSETS,
+    term_months: Optional[str] = TERM_MONTHS,
+    spv_owner: str = SPV_OWNER,
     as_of: Optional[str] = AS_OF,
-    optimize: str = typer.Option("balanced", "--optimize", help="balanced, speed, cost or certainty."),
+    optimize: str = OPTIMIZE,
     top: int = typer.Option(4, "--top", help="How many routes to compare per place."),
     label: Optional[str] = typer.Option(None, "--label", help="Title of the report: the client's or the asset's name."),
     lang: str = LANG,
     fmt: str = typer.Option("table", "--format", help="table, md, html or json."),
     output: Optional[str] = typer.Option(None, "-o", "--output", help="Write the report to FILE (atomically); - for stdout."),
-    force: bool = typer.Option(False, "--force", help="Overwrite an existing -o FILE."),
+    force: bool = FORCE,
     data_dir: Optional[Path] = DATA_DIR,
 ) -> None:
     """Compare the top routes side by side, with a checklist per route, in one place or several.
