@@ -624,19 +624,61 @@ def read_csv(source: Source, encoding: str | None = None) -> tuple[list[str], It
         return [], iter(())
     delimiter = _delimiter(first)
     header = next(csv.reader([first], delimiter=delimiter), [])
-    return header, _csv_rows(csv.reader(text, delimiter=delimiter))
+    return header, _csv_rows(text, delimiter, len(header))
 
 
-def _csv_rows(reader) -> Iterator[list]:
+def _is_row(line: str, delimiter: str, width: int) -> bool:
+    """Whether a line, read on its own, is a whole row: then no quoted cell may swallow it."""
+    try:
+        return len(next(csv.reader([line], delimiter=delimiter, strict=True), [])) == width
+    except csv.Error:
+        return False
+
+
+def _csv_rows(text: Iterable[str], delimiter: str, width: int) -> Iterator[list]:
+    """Rows of a CSV body. A record that spans several lines and does not fit the header,
+    or that swallowed a line which is a whole row by itself, has an unbalanced quote: its
+    first line becomes an error row and the lines after it are read again, so no row is lost."""
+    lines = iter(text)
+    consumed: list[str] = []  # the physical lines of the record being read
+    pending: list[str] = []  # lines to read again after a broken record
+
+    def feed() -> Iterator[str]:
+        while True:
+            line = pending.pop(0) if pending else next(lines, None)
+            if line is None:
+                return
+            consumed.append(line)
+            yield line
+
+    reader = csv.reader(feed(), delimiter=delimiter)
+
+    def swallowed() -> _Broken | None:
+        if len(consumed) < 2:
+            return None
+        first = consumed[0]
+        pending[:0] = consumed[1:]
+        consumed.clear()
+        return _Broken(f"broken CSV row: an unbalanced quote in {_clip(first.strip())}")
+
     while True:
         try:
             # the try sits outside the loop: free per row, and the reader resumes after an error
             for cells in reader:
+                if len(consumed) > 1 and (len(cells) != width or any(_is_row(line, delimiter, width) for line in consumed[1:])):
+                    yield swallowed()
+                    continue
+                consumed.clear()
                 if cells:  # a blank line is not an asset
                     yield cells
-            return
+            broken = swallowed()  # a quote left open at the end of the file
+            if broken is None:
+                return
+            yield broken
         except csv.Error as exc:  # e.g. a field over the size limit
-            yield _Broken(f"broken CSV row at line {reader.line_num}: {exc}")
+            broken = swallowed()
+            consumed.clear()
+            yield broken or _Broken(f"broken CSV row at line {reader.line_num}: {exc}")
 
 
 def read_xlsx(source: Source) -> tuple[list[str], Iterator[list]]:

@@ -131,9 +131,8 @@ def coverage(rb: RuleBase, day: dt.date) -> list[dict[str, Any]]:
             facts.append((fx.sources, fx.verified))
             for e in fx.eases:
                 local.update({"qflp_balance_management": ["qflp"], "ft_account": ["fdi", "foreign_debt"]}.get(e, ["foreign_debt"] if "foreign_debt" in e else ["fdi", "foreign_debt"]))
-        for n in pv.notes:
+        for n in pv.notes:  # a note informs; it is not a local rule
             facts.append((n.sources, n.verified))
-            local.update(n.channels)
         for r in pv.rules:
             facts.append((r.sources, r.verified))
             local.add(r.channel)

@@ -196,8 +196,9 @@ def batch(
     """Plan every asset of a portfolio: one result row per input row, errors included.
 
     Columns: asset_class, sector, province, city, amount, currency, holder_type,
-    net_assets, term_months (snake_case); asset_id, label and any other column pass
-    through. A summary goes to stderr.
+    net_assets, term_months, spv_owner (snake_case); asset_id, label and any other
+    column pass through. A summary goes to stderr. -o FILE is replaced when the
+    batch has finished.
 
     Example: repatriate batch portfolio.csv -o results.xlsx --as-of 2026-03-01
     """
@@ -205,6 +206,8 @@ def batch(
     from .errors import RepatriateError
     from .render import to_json
 
+    if summary_json is not None and not summary_json.parent.is_dir():
+        raise RepatriateError(f"cannot write {str(summary_json)!r}: no directory {str(summary_json.parent)!r}")
     rb = _rulebase(data_dir)
     bar = _batch_progress(portfolio)
     try:

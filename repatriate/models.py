@@ -119,6 +119,8 @@ class Source(Strict):
     effective: Date | None = None
     status: Literal["in_force", "amended", "superseded", "repealed", "expired", "draft", "unknown"]
     url: str | None = None
+    # the url is where the text was read; True when that is not the issuer's own site
+    unofficial_copy: bool = False
     kind: Literal["primary", "secondary"] = "primary"
     verified: bool = True
     note: str | None = None

@@ -21,6 +21,8 @@ def write_output(text: str, path: str | Path, *, force: bool = False) -> Path:
         When the file exists and ``force`` is false, or the directory is not writable.
     """
     target = Path(path)
+    if target.is_dir():
+        raise RepatriateError(f"{target} is a directory (accepted: a file path for -o)")
     if target.exists() and not force:
         raise RepatriateError(f"{target} exists (use --force to overwrite it)")
     directory = target.parent if str(target.parent) else Path(".")

@@ -148,6 +148,12 @@ class Places:
                         raise RepatriateError(f"city {value!r} is in {code} ({self.rb.provinces[code].name.en}), not in {province} (accepted: --province {code}, or a city of {province})")
                     return cid
         if re.fullmatch(r"[a-z][a-z0-9_]*", str(value).strip()):
+            import difflib
+
+            known_ids = [cid for pv in self.rb.provinces.values() for cid in pv.cities]
+            close = difflib.get_close_matches(str(value).strip(), known_ids, n=1, cutoff=0.8)
+            if close:
+                raise RepatriateError(f"unknown city {value!r} (did you mean {close[0]!r}? accepted: lower-case pinyin ids)")
             return str(value).strip()  # a real city without local rules: provincial rules apply
         known = ", ".join(sorted(self.rb.provinces[province].cities)) or "none with local rules"
         raise RepatriateError(f"unknown city {value!r} in {province} (accepted: lower-case pinyin ids; with local rules: {known})")

@@ -139,6 +139,7 @@ def source_to_dict(rb: RuleBase, sid: str) -> dict[str, Any]:
         "effective": s.effective.isoformat() if s.effective else None,
         "status": s.status,
         "url": s.url,
+        "unofficial_copy": s.unofficial_copy,
         "kind": s.kind,
         "verified": s.verified,
     }
@@ -242,7 +243,10 @@ def source_line(rb: RuleBase, sid: str, lang: str) -> str:
         bits.append(date.isoformat())
     bits.append(s.status)
     if s.url:
-        bits.append(s.url)
+        copy = (" (unofficial copy)" if lang == "en" else "（非官方转载）") if s.unofficial_copy else ""
+        bits.append(s.url + copy)
+    if s.kind == "secondary":
+        bits.append("secondary source" if lang == "en" else "二手资料")
     if not s.verified:
         bits.append("UNVERIFIED" if lang == "en" else "未核实")
     return "; ".join(bits)

@@ -306,6 +306,20 @@ def _mentions_location(when: Any) -> bool:
 def _prerequisites(rb: RuleBase, profile: Profile, day: dt.date) -> _Checklist:
     """Class-level steps, judged once per plan on the asset's own place (they concern the issue)."""
     pre = _Checklist(rb, profile, facts_for(rb, profile, Location(profile.province, profile.city), day), day)
+    pv = rb.provinces[profile.province]
+    if profile.city and profile.city not in pv.cities:
+        pre.warnings.append(
+            Finding(
+                "city_without_local_rules",
+                Text(
+                    en=f"The rule base holds no local rules for the city {profile.city!r}; {pv.name.en}'s provincial and the national rules apply.",
+                    zh=f"规则库未收录城市“{profile.city}”的地方规则；适用{pv.name.zh}省级及全国性规则。",
+                ),
+                [],
+                True,
+                "unknown",
+            )
+        )
     for p in rb.prerequisites:
         if matches(p.when, pre.facts):
             pre.add_steps("prerequisite", p.steps)
@@ -482,7 +496,7 @@ def _step_metrics(rb: RuleBase, steps: list[RouteStep]) -> _StepMetrics:
     hit = _METRICS.get(key)
     if hit is not None and all(a is b for a, b in zip(hit[0], steps)):
         return hit[1]
-    ordered = sorted(steps, key=lambda s: _PHASES.index(s.step.phase))
+    ordered = _in_order(sorted(steps, key=lambda s: _PHASES.index(s.step.phase)))
     documents: dict[str, int] = {}
     for i, s in enumerate(ordered, 1):
         for d in s.step.documents:
@@ -508,6 +522,24 @@ def _step_metrics(rb: RuleBase, steps: list[RouteStep]) -> _StepMetrics:
 
 
 _PHASES = ("pre_issuance", "setup", "funds")
+
+
+def _in_order(steps: list[RouteStep]) -> list[RouteStep]:
+    """Phase order, then every step after the steps it waits for (stable otherwise)."""
+    ids = {s.step.id for s in steps}
+    placed: list[RouteStep] = []
+    done: set[str] = set()
+    remaining = list(steps)
+    while remaining:
+        for i, s in enumerate(remaining):
+            if all(a in done or a not in ids for a in s.step.after):
+                placed.append(remaining.pop(i))
+                done.add(s.step.id)
+                break
+        else:  # a cycle would be a data error; keep the rest as they are
+            placed += remaining
+            break
+    return placed
 
 
 def _city(province: Province | None, location: Location) -> City | None:

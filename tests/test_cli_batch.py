@@ -106,3 +106,19 @@ def test_wrong_encoding_fails_loudly(tmp_path):
     assert res.exit_code == 2
     assert "is not utf-8" in res.output and "gb18030" in res.output
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_unbalanced_quote_loses_no_row(tmp_path):
+    src = tmp_path / "broken.csv"
+    src.write_text('asset_id,asset_class,province,amount\nX1,equity,CN-GD,1e7\nX2,equity,"CN-GD,1e7\nX3,debt,CN-SH,5\nX4,abs,CN-SH,"1,000"\n', encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(invoke("batch", str(src)).stdout)))
+    assert [r["status"] for r in rows] == ["ok", "error", "ok", "ok"]
+    assert "unbalanced quote" in rows[1]["error"]
+    assert [r["asset_id"] for r in rows] == ["X1", "", "X3", "X4"]
+
+
+def test_quoted_multiline_label_is_one_row(tmp_path):
+    src = tmp_path / "ml.csv"
+    src.write_text('asset_id,label,asset_class,province,amount\nX1,"two\nlines",equity,CN-GD,1e7\nX2,x,abs,CN-SH,5\n', encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(invoke("batch", str(src)).stdout)))
+    assert [r["status"] for r in rows] == ["ok", "ok"] and rows[0]["label"] == "two\nlines"

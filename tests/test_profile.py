@@ -49,3 +49,8 @@ def test_missing_required_field(rb):
 
 def test_amount_with_thousands_separators(rb):
     assert make_profile(rb, asset_class="abs", province="CN-GD", amount="50,000,000").amount == 50_000_000
+
+
+def test_city_typo_suggests_the_known_city(rb):
+    with pytest.raises(RepatriateError, match="did you mean 'shenzhen'"):
+        make_profile(rb, asset_class="equity", province="CN-GD", amount=1, city="shenzen")

@@ -245,3 +245,19 @@ def test_group_spv_buying_its_related_company_needs_mofcom(run):
     assert "mofcom_related_party_mna_approval" in step_ids(direct(own))
     assert "mofcom_related_party_mna_approval" not in step_ids(direct(third))
     assert direct(own).rank > next(r for r in own.routes if r.channels == ("fdi", "fie_reinvestment")).rank
+
+
+def test_fie_loan_needs_a_related_holder_and_approval_comes_first(run):
+    """Hui Fa [2016] No. 16: settled capital is not lent to unrelated enterprises; MOFCOM approval precedes registration."""
+    third = run(asset_class="equity", sector="manufacturing", province="CN-GD", amount=5e7, spv_owner="third_party")
+    assert not [r for r in third.routes if "fie_loan" in r.channels]
+    assert any(f.rule == "fie_loan_unrelated_holder" for e in third.excluded for f in e.reasons)
+    own = run(asset_class="equity", sector="manufacturing", province="CN-GD", amount=5e7)
+    direct = next(r for r in own.routes if r.channels == ("fdi", "fie_direct"))
+    ids = step_ids(direct)
+    assert ids.index("mofcom_related_party_mna_approval") < ids.index("fie_registration")
+
+
+def test_city_without_local_rules_is_said(run):
+    p = run(asset_class="equity", sector="manufacturing", province="CN-GD", city="dongguan", amount=5e7)
+    assert all(any(w.rule == "city_without_local_rules" for w in r.warnings) for r in p.routes)
