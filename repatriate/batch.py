@@ -299,19 +299,7 @@ class _Table:
             out = self.remember(values, self.planner.outcome(self.fields, self.positions, self.mode, values))
         if problem is not None:
             return self.finish(cells, out, problem)
-        # finish(), inlined: this runs once per row of every batch
-        for i, v in out.fix:
-            cells[i] = v
-        if self.escape:
-            for i in self.passthrough:
-                v = cells[i]
-                if v.__class__ is str:
-                    if v[:1] in _FORMULA_START:
-                        cells[i] = "'" + v
-                elif v.__class__ not in _PLAIN:
-                    cells[i] = _safe(v)
-        cells += out.tail
-        return cells, out
+        return self.finish(cells, out, None)
 
     def fit(self, cells: list) -> str | None:
         """Pad a short row, cut a long one; the problem with a long one."""
