@@ -725,13 +725,10 @@ def read_jsonl(source: Source, encoding: str | None = None) -> Iterator[dict | _
 class CsvWriter:
     """UTF-8 CSV of cells a ``_Table`` in ``csv`` mode made inert."""
 
-    wants_routes = False
-
     def __init__(self, stream: IO[str]):
         self._stream = stream
         # "\r\n" as RFC 4180 and Excel: the writer then also quotes a cell holding a bare "\r"
         self._writerow = csv.writer(stream, lineterminator="\r\n").writerow
-        self.write_cells = self._writerow  # the hot loop calls the C method directly
 
     def header(self, columns: list[str]) -> None:
         self._writerow([_safe(c) for c in columns])
@@ -745,8 +742,6 @@ class CsvWriter:
 
 class XlsxWriter:
     """A streamed (write-only) workbook of inert cells, with the characters XLSX forbids replaced."""
-
-    wants_routes = False
 
     def __init__(self, path: str | os.PathLike):
         from openpyxl import Workbook
@@ -770,7 +765,6 @@ class XlsxWriter:
     def write(self, cells: list, routes: list | None = None) -> None:
         self._ws.append([self._cell(v) for v in cells])
 
-    write_cells = write
 
     def close(self) -> None:
         self._wb.save(self._path)
@@ -778,8 +772,6 @@ class XlsxWriter:
 
 class JsonlWriter:
     """One JSON object per line; values keep their types (a machine format: nothing is escaped)."""
-
-    wants_routes = True
 
     def __init__(self, stream: IO[str]):
         self._stream = stream
@@ -1011,30 +1003,10 @@ def _stream(table: _Table, rows: Iterable[list], writer, summary: Summary, progr
             if table.planner.searches >= _INLINE_SEARCHES:
                 _stream_pooled(table, rows, done, workers)
                 break
-    elif writer.wants_routes:
+    else:
         row = table.row
         for cells in rows:
-            cells, out = row(cells)
-            write(cells, out.routes)
-            tally[out] = tally.get(out, 0) + 1
-            n += 1
-            if not n & 2047:
-                if progress is not None:
-                    progress(n)
-                if len(tally) > 4096:
-                    _fold(tally, summary)
-    else:  # the same loop, without routes: CSV and XLSX
-        row, write_cells = table.row, writer.write_cells
-        for cells in rows:
-            cells, out = row(cells)
-            write_cells(cells)
-            tally[out] = tally.get(out, 0) + 1
-            n += 1
-            if not n & 2047:
-                if progress is not None:
-                    progress(n)
-                if len(tally) > 4096:
-                    _fold(tally, summary)
+            done(*row(cells))
     _fold(tally, summary)
 
 

@@ -287,7 +287,7 @@ def compare(
     --label "Acme Solar" --format html -o acme.html
     """
     from .report import compare as compare_report
-    from .report_render import FORMATS, render, render_table, write_output
+    from .report_render import FORMATS, render, render_table
 
     _choice("format", fmt, FORMATS)
     _choice("language", lang, LANGS)
@@ -312,12 +312,10 @@ def compare(
         label=label,
         lang=lang,
     )
-    if output and output != "-":
-        write_output(render(report, rb, fmt), output, force=force)
-    elif fmt == "table":
+    if fmt == "table" and not (output and output != "-"):
         render_table(report, rb, console=_console())
     else:
-        _emit(render(report, rb, fmt))
+        _emit(render(report, rb, fmt), output, force)
 
 
 # --- browsing ---------------------------------------------------------------------

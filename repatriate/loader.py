@@ -183,7 +183,7 @@ def _check_refs(rb: dict[str, Any], files: dict[str, Path]) -> list[str]:
     for key, sec in sectors.items():
         for v in sec.negative_list:
             src(f"sectors: {key}", v.sources)
-    for key, par in parameters_items(rb):
+    for key, par in rb["parameters"].items():
         for v in par.values:
             src(f"parameters: {key}", v.sources)
     for cid, ch in rb["channels"].items():
@@ -231,10 +231,6 @@ def _check_refs(rb: dict[str, Any], files: dict[str, Path]) -> list[str]:
                     if s not in sectors:
                         problems.append(f"{w}: unknown sector {s!r}")
     return problems
-
-
-def parameters_items(rb: dict[str, Any]):
-    return rb["parameters"].items()
 
 
 def _cache_path(digest: str) -> Path | None:

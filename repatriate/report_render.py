@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from .errors import RepatriateError
-from .output import write_output  # noqa: F401  (re-exported for the compare CLI)
 from .records import Record as RuleBase
 from .records import Text
 from .render import ASSET_CLASS_ZH, HOLDER_ZH, NOTICE, OBJECTIVE_ZH, SCHEMA_VERSION, channel_label, location_label, plan_to_dict, source_line, source_to_dict, to_json, weeks_span

@@ -212,14 +212,21 @@ def facts_for(rb: RuleBase, profile: Profile, location: Location, day: dt.date) 
     """What the matchers see: the profile, the sector's negative-list status, the location."""
     f = Facts(profile.model_dump())
     f["as_of"] = day
-    f["location_province"] = location.province
-    f["location_city"] = location.city
     sector = rb.sectors.get(profile.sector or "")
     entry = value_at(sector.negative_list, day) if sector else None
     f["sector_status"] = entry.value.status if entry else None
     f["sector_tags"] = tuple(sector.tags) if sector else ()
-    f["location_easings"] = tuple(e for pilot in _fx_pilots(rb, location, day) for e in pilot.eases)
+    _place(rb, f, location, day)
     return f
+
+
+def _place(rb: RuleBase, facts: Facts, location: Location, day: dt.date) -> list:
+    """Set the location's facts; the FX pilots in force there, which they come from."""
+    pilots = _fx_pilots(rb, location, day)
+    facts["location_province"] = location.province
+    facts["location_city"] = location.city
+    facts["location_easings"] = tuple(e for pilot in pilots for e in pilot.eases)
+    return pilots
 
 
 def _fx_pilots(rb: RuleBase, location: Location, day: dt.date) -> list:
@@ -384,10 +391,7 @@ def _cached_evaluate(rb: RuleBase, profile: Profile, channels: tuple[str, ...], 
 
 def _evaluate(rb: RuleBase, profile: Profile, channels: tuple[str, ...], location: Location, day: dt.date, pre: _Checklist) -> Route | Exclusion:
     facts = Facts(pre.facts)
-    facts["location_province"] = location.province
-    facts["location_city"] = location.city
-    pilots = _fx_pilots(rb, location, day)
-    facts["location_easings"] = tuple(e for pilot in pilots for e in pilot.eases)
+    pilots = _place(rb, facts, location, day)
     route = _Checklist(rb, profile, facts, day, pre.memo)
     route.extend(pre)
     reasons, warnings, steps = route.reasons, route.warnings, route.steps
