@@ -102,8 +102,8 @@ def baseline(src: Path, dst: Path) -> float:
 def in_process(src: Path, dst: Path, workers: int | None = None) -> tuple[float, dict]:
     """Seconds for ``run_batch`` (the engine of ``repatriate batch``), rule base already loaded, caches cold."""
     from repatriate import load_rulebase
-    from repatriate.batch import run_batch
-    from repatriate.search import clear_caches
+    from repatriate.batch.run import run_batch
+    from repatriate.engine.search import clear_caches
 
     rb = load_rulebase()
     clear_caches()  # every run searches cold, as a fresh process does
@@ -162,7 +162,7 @@ def main() -> None:
         )
         ((_, rss_big),) = best_of(1, lambda: child([*exe, "batch", str(big), "-o", str(tmp / "out_big.csv")]))
 
-    from repatriate.batch import _workers
+    from repatriate.batch.run import _workers
 
     print(f"portfolio: {args.rows:,} rows, {args.distinct} distinct profiles drawn, {summary['errors']} bad rows, "
           f"{summary['distinct_searches']} searches; {os.cpu_count()} cores, {_workers(None)} worker process(es) by default")

@@ -16,7 +16,7 @@ def __getattr__(name: str):
 
         return getattr(api, name)
     if name == "plan_to_dict":
-        from .render import plan_to_dict
+        from .render.route import plan_to_dict
 
         return plan_to_dict
     if name == "RepatriateError":

@@ -10,10 +10,10 @@ import datetime as dt
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from .loader import load
-from .records import Record as RuleBase  # the validated rule base, as runtime records
-from .profile import make_profile, parse_date
-from .search import Plan, plan
+from .rulebase.loader import load
+from .rulebase.records import Record as RuleBase  # the validated rule base, as runtime records
+from .engine.profile import make_profile, parse_date
+from .engine.search import Plan, plan
 
 _DEFAULT: dict[tuple, RuleBase] = {}
 
@@ -73,6 +73,6 @@ def plan_many(rows: Iterable[dict[str, Any]], rb: RuleBase | None = None, **opti
     See ``repatriate.batch.plan_rows`` for the row format; this is the call to map over
     partitions in Dask or Spark.
     """
-    from .batch import plan_rows
+    from .batch.run import plan_rows
 
     yield from plan_rows(rows, rb or load_rulebase(), **options)

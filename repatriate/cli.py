@@ -87,7 +87,7 @@ def _console():
 
 def _emit(text: str, output: Optional[str] = None, force: bool = False) -> None:
     if output and output != "-":
-        from .output import write_output
+        from .render.output import write_output
 
         write_output(text if text.endswith("\n") else text + "\n", output, force=force)
     else:
@@ -140,7 +140,7 @@ def route(
     --province 广东 --city shenzhen --amount 50000000 --currency USD --explain
     """
     from .api import plan_route
-    from .render import plan_to_dict, render_csv, render_markdown, render_table, to_json
+    from .render.route import plan_to_dict, render_csv, render_markdown, render_table, to_json
 
     _choice("format", fmt, ROUTE_FORMATS)
     _choice("language", lang, LANGS)
@@ -202,9 +202,9 @@ def batch(
 
     Example: repatriate batch portfolio.csv -o results.xlsx --as-of 2026-03-01
     """
-    from .batch import run_batch
+    from .batch.run import run_batch
     from .errors import RepatriateError
-    from .render import to_json
+    from .render.route import to_json
 
     if summary_json is not None and not summary_json.parent.is_dir():
         raise RepatriateError(f"cannot write {str(summary_json)!r}: no directory {str(summary_json.parent)!r}")
@@ -286,8 +286,8 @@ def compare(
     --amount 50000000 --province CN-GD --province CN-HI --province CN-SH
     --label "Acme Solar" --format html -o acme.html
     """
-    from .report import compare as compare_report
-    from .report_render import FORMATS, render, render_table
+    from .engine.compare import compare as compare_report
+    from .render.report import FORMATS, render, render_table
 
     _choice("format", fmt, FORMATS)
     _choice("language", lang, LANGS)
@@ -329,7 +329,7 @@ def channels(
     data_dir: Optional[Path] = DATA_DIR,
 ) -> None:
     """List the channels, or show one with its steps. Example: repatriate channels qflp"""
-    from .browse import show_channels
+    from .engine.browse import show_channels
 
     _emit(show_channels(_rulebase(data_dir), channel_id, _choice("language", lang, LANGS), _choice("format", fmt, ("table", "json"))))
 
@@ -343,8 +343,8 @@ def provinces(
     data_dir: Optional[Path] = DATA_DIR,
 ) -> None:
     """List the provinces, or show one with its cities and pilots. Example: repatriate provinces 广东"""
-    from .browse import show_provinces
-    from .profile import parse_date
+    from .engine.browse import show_provinces
+    from .engine.profile import parse_date
 
     _emit(show_provinces(_rulebase(data_dir), code, _choice("language", lang, LANGS), _choice("format", fmt, ("table", "json")), parse_date(as_of)))
 
@@ -357,7 +357,7 @@ def documents(
     data_dir: Optional[Path] = DATA_DIR,
 ) -> None:
     """List the documents steps need, or show one. Example: repatriate documents ndrc_registration_certificate"""
-    from .browse import show_documents
+    from .engine.browse import show_documents
 
     _emit(show_documents(_rulebase(data_dir), doc_id, _choice("language", lang, LANGS), _choice("format", fmt, ("table", "json"))))
 
@@ -370,7 +370,7 @@ def sources(
     data_dir: Optional[Path] = DATA_DIR,
 ) -> None:
     """List every text the rule base cites. Example: repatriate sources --format json"""
-    from .browse import show_sources
+    from .engine.browse import show_sources
 
     _emit(show_sources(_rulebase(data_dir), _choice("language", lang, LANGS), _choice("format", fmt, ("table", "json")), unverified))
 
@@ -382,8 +382,8 @@ def graph(
     data_dir: Optional[Path] = DATA_DIR,
 ) -> None:
     """Print the graph of structures and channels. Example: repatriate graph --format dot"""
-    from .browse import export_graph
-    from .profile import parse_date
+    from .engine.browse import export_graph
+    from .engine.profile import parse_date
 
     _emit(export_graph(_rulebase(data_dir), _choice("format", fmt, ("dot", "graphml", "json")), parse_date(as_of)))
 
@@ -394,7 +394,7 @@ def graph(
 @data_app.command("validate")
 def data_validate(data_dir: Optional[Path] = DATA_DIR) -> None:
     """Validate every data file; list each error with its file and field. Example: repatriate data validate"""
-    from .loader import validate
+    from .rulebase.loader import validate
 
     problems = validate(overlay=data_dir)
     if problems:
@@ -408,8 +408,8 @@ def data_validate(data_dir: Optional[Path] = DATA_DIR) -> None:
 @data_app.command("schema")
 def data_schema() -> None:
     """Print the JSON Schema of the data files. Example: repatriate data schema > schema.json"""
-    from .loader import json_schema
-    from .render import to_json
+    from .rulebase.loader import json_schema
+    from .render.route import to_json
 
     _emit(to_json(json_schema()))
 
@@ -421,8 +421,8 @@ def data_coverage(
     data_dir: Optional[Path] = DATA_DIR,
 ) -> None:
     """Per province: channels with local rules, QFLP cities, sourced and unverified facts. Example: repatriate data coverage"""
-    from .browse import show_coverage
-    from .profile import parse_date
+    from .engine.browse import show_coverage
+    from .engine.profile import parse_date
 
     _emit(show_coverage(_rulebase(data_dir), _choice("format", fmt, ("table", "json")), parse_date(as_of)))
 

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from repatriate.api import load_rulebase
-from repatriate.profile import make_profile
-from repatriate.search import plan
+from repatriate.engine.profile import make_profile
+from repatriate.engine.search import plan
 
 TODAY = dt.date(2026, 11, 25)
 

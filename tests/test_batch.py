@@ -1,4 +1,4 @@
-"""Batch planning (``repatriate.batch``) through its public calls, on the real rule base.
+"""Batch planning (``repatriate.batch.run``) through its public calls, on the real rule base.
 
 Encodings and formats round-trip; bad rows become error rows; spreadsheet cells stay inert.
 """
@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
-import repatriate.batch as batch
+import repatriate.batch.run as batch
 from repatriate import plan_many
-from repatriate.batch import RESULT_FIELDS, detect_encoding, plan_rows, run_batch
+from repatriate.batch.run import RESULT_FIELDS, detect_encoding, plan_rows, run_batch
 from repatriate.errors import RepatriateError
 
 AS_OF = "2026-11-25"

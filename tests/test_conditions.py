@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from repatriate.conditions import Facts, check_formula, check_matcher, evaluate, matches
+from repatriate.rulebase.conditions import Facts, check_formula, check_matcher, evaluate, matches
 
 FACTS = Facts(
     asset_class="debt", sector="real_estate", holder_type="lgfv", amount=100.0, net_assets=50.0,

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from repatriate import loader
-from repatriate.models import value_at
-from repatriate.search import qflp_cities
+from repatriate.rulebase import loader
+from repatriate.rulebase.models import value_at
+from repatriate.engine.search import qflp_cities
 
 GOLDEN = yaml.safe_load((Path(__file__).parent / "golden" / "qflp_cities.yaml").read_text(encoding="utf-8"))
 

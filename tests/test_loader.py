@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from repatriate import loader
+from repatriate.rulebase import loader
 from repatriate.cli import app
 from repatriate.errors import DataError
 

@@ -3,7 +3,7 @@
 import pytest
 
 from repatriate.errors import RepatriateError
-from repatriate.profile import Places, make_profile
+from repatriate.engine.profile import Places, make_profile
 
 
 def test_every_province_resolves_by_code_and_names(rb):

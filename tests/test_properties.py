@@ -6,10 +6,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from repatriate.errors import RepatriateError
-from repatriate.models import ASSET_CLASSES, HOLDER_TYPES
-from repatriate.profile import make_profile
-from repatriate.render import plan_to_dict
-from repatriate.search import plan
+from repatriate.rulebase.models import ASSET_CLASSES, HOLDER_TYPES
+from repatriate.engine.profile import make_profile
+from repatriate.render.route import plan_to_dict
+from repatriate.engine.search import plan
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

@@ -11,11 +11,11 @@ import pytest
 
 from conftest import TODAY
 from repatriate.errors import RepatriateError
-from repatriate.render import NOTICE, plan_to_dict
-from repatriate.report import compare, resolve_places, step_schedule
-from repatriate.report_render import gist, md_cell, render, render_html, render_markdown, report_to_dict, table_text
-from repatriate.profile import make_profile
-from repatriate.search import Location, plan
+from repatriate.render.route import NOTICE, plan_to_dict
+from repatriate.engine.compare import compare, resolve_places, step_schedule
+from repatriate.render.report import gist, md_cell, render, render_html, render_markdown, report_to_dict, table_text
+from repatriate.engine.profile import make_profile
+from repatriate.engine.search import Location, plan
 
 GOLDEN = Path(__file__).parent / "golden" / "compare_equity_shenzhen.md"
 

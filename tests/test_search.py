@@ -227,7 +227,7 @@ def test_cnh_is_renminbi_and_financials_have_no_enterprise_cap(run):
 
 def test_fdi_reaches_the_asset_holder_three_ways(run, rb):
     """The graph: SPV -> FIE, then the FIE is the asset holder, reinvests in it, or lends to it."""
-    from repatriate.graph import channel_paths
+    from repatriate.engine.graph import channel_paths
 
     paths = channel_paths(rb, TODAY)
     assert {("fdi", "fie_direct"), ("fdi", "fie_reinvestment"), ("fdi", "fie_loan")} <= set(paths)

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 Date = dt.date
 
-from .vocab import ASSET_CLASSES, HOLDER_TYPES, SPV_OWNERS  # noqa: E402,F401
+from ..vocab import ASSET_CLASSES, HOLDER_TYPES, SPV_OWNERS  # noqa: E402,F401
 
 
 class Strict(BaseModel):
@@ -103,7 +103,7 @@ def check_no_overlap(values: list[DatedValue] | list[Any], what: str) -> None:
             raise ValueError(f"{what}: values from {a.from_} and {b.from_} overlap")
 
 
-from .records import value_at  # noqa: E402,F401  (one helper, shared with the runtime records)
+from ..rulebase.records import value_at  # noqa: E402,F401  (one helper, shared with the runtime records)
 
 
 # --- catalogues ---------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from .records import Record as RuleBase
+from ..rulebase.records import Record as RuleBase
 
 if TYPE_CHECKING:
     import networkx as nx

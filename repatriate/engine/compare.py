@@ -9,12 +9,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from .api import plan_route
-from .errors import RepatriateError
-from .records import Record as RuleBase
-from .profile import Places, parse_date
-from .render import grouped_exclusions
-from .search import Location, Plan, Route
+from ..api import plan_route
+from ..errors import RepatriateError
+from ..rulebase.records import Record as RuleBase
+from ..engine.profile import Places, parse_date
+from ..render.route import grouped_exclusions
+from ..engine.search import Location, Plan, Route
 
 PHASES = ("pre_issuance", "setup", "funds")
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from .errors import RepatriateError
-from .records import Record as RuleBase
-from .records import value_at
-from .render import source_line, source_to_dict, to_json
+from ..errors import RepatriateError
+from ..rulebase.records import Record as RuleBase
+from ..rulebase.records import value_at
+from ..render.route import source_line, source_to_dict, to_json
 
 
 def _table(rows: list[list[Any]], headers: list[str]) -> str:
@@ -58,7 +58,7 @@ def show_channels(rb: RuleBase, channel_id: str | None, lang: str, fmt: str) -> 
 
 
 def show_provinces(rb: RuleBase, code: str | None, lang: str, fmt: str, day: dt.date) -> str:
-    from .profile import Places
+    from ..engine.profile import Places
 
     if code is None:
         rows = []
@@ -171,7 +171,7 @@ def show_coverage(rb: RuleBase, fmt: str, day: dt.date) -> str:
 def export_graph(rb: RuleBase, fmt: str, day: dt.date) -> str:
     import networkx as nx
 
-    from .graph import build_graph
+    from ..engine.graph import build_graph
 
     g = build_graph(rb, day)
     if fmt == "json":

@@ -10,9 +10,9 @@ import io
 import json
 from typing import Any
 
-from .records import Record as RuleBase
-from .records import Text
-from .search import Exclusion, Finding, Plan, Route
+from ..rulebase.records import Record as RuleBase
+from ..rulebase.records import Text
+from ..engine.search import Exclusion, Finding, Plan, Route
 
 SCHEMA_VERSION = "1"
 NOTICE = Text(

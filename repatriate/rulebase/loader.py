@@ -12,8 +12,8 @@ import pickle
 from pathlib import Path
 from typing import Any
 
-from .errors import DataError, RepatriateError
-from .records import Record
+from ..errors import DataError, RepatriateError
+from ..rulebase.records import Record
 
 CACHE_VERSION = "5"
 
@@ -23,7 +23,7 @@ _CATALOGUES = {"sources": "Source", "documents": "Document", "structures": "Stru
 
 def default_data_dir() -> Path:
     """The rule base shipped with the package (inside the wheel) or beside the source tree."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent  # the package folder
     for candidate in (here / "data", here.parent / "data"):
         if (candidate / "channels").is_dir():
             return candidate
@@ -94,7 +94,7 @@ def _parse(files: dict[str, Path]) -> tuple[dict[str, Any], list[str]]:
     from pydantic import TypeAdapter
 
     from . import models
-    from .models import Channel, Prerequisite, Province, Scoring
+    from ..rulebase.models import Channel, Prerequisite, Province, Scoring
 
     col = _Collector()
     parts: dict[str, Any] = {name: {} for name in _CATALOGUES}
@@ -143,7 +143,7 @@ def _parse(files: dict[str, Path]) -> tuple[dict[str, Any], list[str]]:
 
 def _check_refs(rb: dict[str, Any], files: dict[str, Path]) -> list[str]:
     """Referential integrity: every referenced node, document, source, city and sector exists."""
-    from .conditions import check_matcher
+    from ..rulebase.conditions import check_matcher
 
     problems: list[str] = []
     sources, documents = rb["sources"], rb["documents"]
@@ -196,7 +196,7 @@ def _check_refs(rb: dict[str, Any], files: dict[str, Path]) -> list[str]:
         rules(where, ch.rules)
         if ch.capacity:
             src(f"{where}: capacity", ch.capacity.sources)
-            from .conditions import check_formula
+            from ..rulebase.conditions import check_formula
 
             for msg in check_formula(ch.capacity.formula, set(rb["parameters"])):
                 problems.append(f"{where}: capacity.formula: {msg}")
@@ -295,8 +295,8 @@ def load(data_dir: Path | None = None, overlay: Path | None = None, *, use_cache
         problems = _check_refs(parts, files)
     if problems:
         raise DataError(problems)
-    from .models import RuleBase
-    from .records import freeze
+    from ..rulebase.models import RuleBase
+    from ..rulebase.records import freeze
 
     rb = freeze(RuleBase(**parts, digest=digest))
     if cache is not None:
@@ -316,7 +316,7 @@ def json_schema() -> dict:
     from pydantic import TypeAdapter
 
     from . import models
-    from .models import Channel, Prerequisite, Province, Scoring
+    from ..rulebase.models import Channel, Prerequisite, Province, Scoring
 
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

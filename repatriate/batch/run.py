@@ -20,11 +20,11 @@ from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator
 
-from .errors import RepatriateError
-from .records import Record as RuleBase  # the validated rule base, as runtime records
-from .profile import make_profile, parse_date
-from .render import safe_cell
-from .search import OBJECTIVES, Plan, plan
+from ..errors import RepatriateError
+from ..rulebase.records import Record as RuleBase  # the validated rule base, as runtime records
+from ..engine.profile import make_profile, parse_date
+from ..render.route import safe_cell
+from ..engine.search import OBJECTIVES, Plan, plan
 
 PROFILE_FIELDS = (
     "asset_class",

@@ -14,8 +14,8 @@ from typing import Any
 import dataclasses
 from dataclasses import dataclass
 
-from .errors import RepatriateError
-from .vocab import ASSET_CLASSES, HOLDER_TYPES, SPV_OWNERS
+from ..errors import RepatriateError
+from ..vocab import ASSET_CLASSES, HOLDER_TYPES, SPV_OWNERS
 
 # ISO 4217 active codes plus CNH (offshore renminbi), which the spec allows.
 CURRENCIES = frozenset(

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .errors import RepatriateError
+from ..errors import RepatriateError
 
 
 def write_output(text: str, path: str | Path, *, force: bool = False) -> Path:

@@ -10,14 +10,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from .conditions import Facts, evaluate, matches
-from .errors import RepatriateError
-from .graph import channel_paths, full_path
-from .records import Record, Text, value_at
+from ..rulebase.conditions import Facts, evaluate, matches
+from ..errors import RepatriateError
+from ..engine.graph import channel_paths, full_path
+from ..rulebase.records import Record, Text, value_at
 
 # runtime records mirror these models (records.freeze)
 RuleBase = City = Province = QflpTerms = Step = Record
-from .profile import Profile
+from ..engine.profile import Profile
 
 OBJECTIVES = ("balanced", "speed", "cost", "certainty")
 AUTHORITY_KINDS = ("approval", "licence", "filing", "registration", "recommendation")

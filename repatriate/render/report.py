@@ -10,12 +10,12 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from .errors import RepatriateError
-from .records import Record as RuleBase
-from .records import Text
-from .render import ASSET_CLASS_ZH, HOLDER_ZH, NOTICE, OBJECTIVE_ZH, SCHEMA_VERSION, channel_label, location_label, plan_to_dict, source_line, source_to_dict, to_json, weeks_span
-from .report import PlaceResult, Report, StepTiming
-from .search import Finding, Route
+from ..errors import RepatriateError
+from ..rulebase.records import Record as RuleBase
+from ..rulebase.records import Text
+from ..render.route import ASSET_CLASS_ZH, HOLDER_ZH, NOTICE, OBJECTIVE_ZH, SCHEMA_VERSION, channel_label, location_label, plan_to_dict, source_line, source_to_dict, to_json, weeks_span
+from ..engine.compare import PlaceResult, Report, StepTiming
+from ..engine.search import Finding, Route
 
 FORMATS = ("table", "md", "html", "json")
 

@@ -1,0 +1,2 @@
+"""Batch: a portfolio file in, one result row per input record out.
+"""
