@@ -10,7 +10,7 @@ import hashlib
 import os
 import pickle
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from ..errors import DataError, RepatriateError
 from ..rulebase.records import Record
@@ -146,6 +146,12 @@ def _parse(files: dict[str, Path]) -> tuple[dict[str, Any], list[str]]:
     return parts, col.problems
 
 
+def refused_domain(host: str, refused: Iterable[str]) -> str | None:
+    """The refused domain ``host`` is or sits under (a subdomain), else ``None``."""
+    host = host.lower().rstrip(".")
+    return next((d for d in refused if host == d.lower() or host.endswith("." + d.lower())), None)
+
+
 def _refused_urls(sources: dict[str, Any], files: dict[str, Path]) -> list[str]:
     """Source urls that are not http(s), name a bare IP address or sit on a refused domain."""
     import ipaddress
@@ -169,7 +175,7 @@ def _refused_urls(sources: dict[str, Any], files: dict[str, Path]) -> list[str]:
             continue
         except ValueError:
             pass
-        hit = next((d for d in refused if host == d.lower() or host.endswith("." + d.lower())), None)
+        hit = refused_domain(host, refused)
         if hit:
             bad[sid] = f"url {s.url!r}: refused domain {hit} ({refused[hit]})"
     if not bad:
