@@ -367,7 +367,9 @@ def sources(
     lang: str = LANG,
     fmt: str = typer.Option("table", "--format", help="table or json."),
     unverified: bool = typer.Option(False, "--unverified", help="Only sources marked unverified."),
-    weak: bool = typer.Option(False, "--weak", help="Facts whose best source is below law-firm tier (news, listing)."),
+    weak: bool = typer.Option(
+        False, "--weak", help="Facts whose best source is below law-firm tier (news, listing)."
+    ),
     data_dir: Optional[Path] = DATA_DIR,
 ) -> None:
     """List every text the rule base cites, with its tier. Example: repatriate sources --weak"""
@@ -422,7 +424,10 @@ def data_coverage(
     as_of: Optional[str] = AS_OF,
     data_dir: Optional[Path] = DATA_DIR,
 ) -> None:
-    """Per province: local rules, QFLP cities, sourced and unverified facts; sources by tier. Example: repatriate data coverage"""
+    """Per province: local rules, QFLP cities, sourced and unverified facts; sources by tier.
+
+    Example: repatriate data coverage
+    """
     from .engine.browse import show_coverage
     from .engine.profile import parse_date
 

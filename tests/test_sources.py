@@ -34,7 +34,8 @@ def _raw_sources() -> dict[str, dict]:
 
 
 def test_refused_domains_file_gives_a_reason_for_each_domain():
-    assert REFUSED and all(isinstance(d, str) and isinstance(r, str) and r.strip() for d, r in REFUSED.items())
+    assert REFUSED
+    assert all(isinstance(d, str) and isinstance(r, str) and r.strip() for d, r in REFUSED.items())
 
 
 def test_every_source_has_a_tier_and_no_kind(rb):
@@ -87,7 +88,9 @@ def test_checked_dates_are_the_sweep_date(rb):
 def test_validate_refuses_an_overlay_source_on_a_refused_domain(tmp_path: Path, url, expect):
     folder = tmp_path / "overlay" / "sources"
     folder.mkdir(parents=True)
-    entry = {"bad_src": {"title": {"en": "x", "zh": "x"}, "issuer": "x", "status": "unknown", "url": url, "tier": "listing"}}
+    source = {"title": {"en": "x", "zh": "x"}, "issuer": "x", "status": "unknown"}
+    source.update(url=url, tier="listing")
+    entry = {"bad_src": source}
     (folder / "extra.yaml").write_text(yaml.safe_dump(entry, allow_unicode=True), encoding="utf-8")
     res = runner.invoke(app, ["data", "validate", "--data-dir", str(tmp_path / "overlay")])
     assert res.exit_code == 2
@@ -99,7 +102,8 @@ def test_validate_refuses_an_overlay_source_on_a_refused_domain(tmp_path: Path, 
 def test_validate_refuses_a_source_without_tier(tmp_path: Path):
     folder = tmp_path / "overlay" / "sources"
     folder.mkdir(parents=True)
-    (folder / "extra.yaml").write_text("bad_src: {title: {en: x, zh: x}, issuer: x, status: unknown}\n", encoding="utf-8")
+    text = "bad_src: {title: {en: x, zh: x}, issuer: x, status: unknown}\n"
+    (folder / "extra.yaml").write_text(text, encoding="utf-8")
     res = runner.invoke(app, ["data", "validate", "--data-dir", str(tmp_path / "overlay")])
     assert res.exit_code == 2
     assert "sources/extra.yaml: bad_src.tier: Field required" in res.stderr
@@ -109,12 +113,14 @@ def test_validate_refuses_an_official_source_marked_as_unofficial_copy(tmp_path:
     folder = tmp_path / "overlay" / "sources"
     folder.mkdir(parents=True)
     (folder / "extra.yaml").write_text(
-        "bad_src: {title: {en: x, zh: x}, issuer: x, status: unknown, tier: official, unofficial_copy: true}\n",
+        "bad_src: {title: {en: x, zh: x}, issuer: x, status: unknown,"
+        " tier: official, unofficial_copy: true}\n",
         encoding="utf-8",
     )
     res = runner.invoke(app, ["data", "validate", "--data-dir", str(tmp_path / "overlay")])
     assert res.exit_code == 2
-    assert "sources/extra.yaml: bad_src: Value error, unofficial_copy contradicts tier 'official'" in res.stderr
+    expect = "sources/extra.yaml: bad_src: Value error, unofficial_copy contradicts tier 'official'"
+    assert expect in res.stderr
 
 
 def test_the_shipped_rule_base_validates():
@@ -164,11 +170,15 @@ def test_sources_shows_the_tier(rb):
     lines = res.stdout.splitlines()
     assert len(lines) == len(rb.sources)
     assert any(line.startswith("safe_2019_quota [official]: ") for line in lines)
-    assert json.loads(runner.invoke(app, ["sources", "--format", "json"]).stdout)["fil_2019"]["tier"] == "law_firm"
+    listed = json.loads(runner.invoke(app, ["sources", "--format", "json"]).stdout)
+    assert listed["fil_2019"]["tier"] == "law_firm"
 
 
 def test_source_lines_say_how_the_text_was_read(rb):
-    """An unofficial copy is still shown as such; an official reprint says so; a link-less source says what it rests on."""
+    """An unofficial copy is still shown as such; an official reprint says so.
+
+    A source without a link says what it rests on.
+    """
     assert source_line(rb, "fil_regs_2019", "en").endswith("(unofficial copy)")
     assert "(official reprint)" in source_line(rb, "mofcom_2019_62", "en")
     assert "no link; known from: commercial listing page" in source_line(rb, "cq_qflp_2011", "en")

@@ -121,7 +121,10 @@ def _walk(obj: Any, path: str, out: list[tuple[str, list[str]]]) -> None:
             label = getattr(v, "id", None) or getattr(v, "from_", None) or i
             _walk(v, f"{path}[{label}]", out)
     elif hasattr(obj, "__dict__") or dataclasses.is_dataclass(obj):
-        names = [f.name for f in dataclasses.fields(obj)] if dataclasses.is_dataclass(obj) else list(vars(obj))
+        if dataclasses.is_dataclass(obj):
+            names = [f.name for f in dataclasses.fields(obj)]
+        else:
+            names = list(vars(obj))
         srcs = getattr(obj, "sources", None)
         if isinstance(srcs, list) and srcs and all(isinstance(s, str) for s in srcs):
             out.append((path, srcs))
@@ -155,7 +158,8 @@ def show_sources(rb: RuleBase, lang: str, fmt: str, only_unverified: bool, only_
         if fmt == "json":
             return to_json([{"fact": w, "best_tier": t, "sources": s} for w, t, s in weak])
         rows = [[w, t, ", ".join(s)] for w, t, s in weak]
-        return _table(rows, ["fact", "best tier", "sources"]) + f"\n{len(weak)} fact(s) rest on news or listing pages only"
+        note = f"{len(weak)} fact(s) rest on news or listing pages only"
+        return _table(rows, ["fact", "best tier", "sources"]) + "\n" + note
     ids = [s for s, src in sorted(rb.sources.items()) if not (only_unverified and src.verified)]
     if fmt == "json":
         return to_json({s: source_to_dict(rb, s) for s in ids})
@@ -229,7 +233,9 @@ def show_coverage(rb: RuleBase, fmt: str, day: dt.date) -> str:
     total = [sum(r[k] for r in rows) for k in ("qflp_cities", "facts_sourced", "facts_unsourced", "facts_unverified")]
     table.append(["all", "", "", *total])
     by_tier = _table([[k.replace("_", " "), *v.values()] for k, v in tiers.items()], ["by tier", *TIERS])
-    return _table(table, ["code", "province", "local rules", f"QFLP cities ({day})", "sourced", "unsourced", "unverified"]) + "\n\n" + by_tier
+    headers = ["code", "province", "local rules", f"QFLP cities ({day})"]
+    headers += ["sourced", "unsourced", "unverified"]
+    return _table(table, headers) + "\n\n" + by_tier
 
 
 def export_graph(rb: RuleBase, fmt: str, day: dt.date) -> str:

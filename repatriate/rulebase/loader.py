@@ -158,7 +158,8 @@ def _refused_urls(sources: dict[str, Any], files: dict[str, Path]) -> list[str]:
     from urllib.parse import urlsplit
 
     refused = _yaml_load(files[REFUSED_FILE]) if REFUSED_FILE in files else {}
-    if not isinstance(refused, dict) or not all(isinstance(d, str) and isinstance(r, str) for d, r in refused.items()):
+    shaped = isinstance(refused, dict) and all(isinstance(r, str) for r in refused.values())
+    if not shaped:
         return [f"{REFUSED_FILE}: (top): expected a mapping of domain to a one-line reason"]
     bad: dict[str, str] = {}
     for sid, s in sources.items():
