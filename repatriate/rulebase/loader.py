@@ -149,7 +149,7 @@ def _parse(files: dict[str, Path]) -> tuple[dict[str, Any], list[str]]:
 def refused_domain(host: str, refused: Iterable[str]) -> str | None:
     """The refused domain ``host`` is or sits under (a subdomain), else ``None``."""
     host = host.lower().rstrip(".")
-    return next((d for d in refused if host == d.lower() or host.endswith("." + d.lower())), None)
+    return next((d for d in map(str, refused) if host == d.lower() or host.endswith("." + d.lower())), None)
 
 
 def _refused_urls(sources: dict[str, Any], files: dict[str, Path]) -> list[str]:
