@@ -1,21 +1,16 @@
 """Load the YAML rule base, validate every file against the models, check references.
 
-Validated rule bases are cached by the sha256 digest of their files, so a cold
-command pays for hashing, not for parsing and validating, after the first run.
+Validated rule bases are cached by the sha256 digest of their files (signed, see
+``cache.py``), so a cold command pays for hashing, not for parsing and validating.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import pickle
 from pathlib import Path
 from typing import Any
 
 from ..errors import DataError, RepatriateError
-from ..rulebase.records import Record
-
-CACHE_VERSION = "5"
 
 # catalogue folder or file -> name of the model of one entry (mapping id -> model)
 _CATALOGUES = {"sources": "Source", "documents": "Document", "structures": "Structure", "sectors": "Sector", "parameters": "Parameter"}
@@ -233,12 +228,6 @@ def _check_refs(rb: dict[str, Any], files: dict[str, Path]) -> list[str]:
     return problems
 
 
-def _cache_path(digest: str) -> Path | None:
-    root = os.environ.get("REPATRIATE_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME")
-    base = Path(root) if root else Path.home() / ".cache"
-    return base / "repatriate" / f"rulebase-{CACHE_VERSION}-{digest[:32]}.pickle"
-
-
 def validate(data_dir: Path | None = None, overlay: Path | None = None) -> list[str]:
     """Every problem in the rule base, each as ``file: field: message``. Empty when valid."""
     files = collect_files(data_dir, overlay)
@@ -279,17 +268,14 @@ def load(data_dir: Path | None = None, overlay: Path | None = None, *, use_cache
     DataError
         When any file fails validation or a reference is dangling.
     """
+    from . import cache
+
     files = collect_files(data_dir, overlay)
     digest = digest_of(files)
-    cache = _cache_path(digest) if use_cache else None
-    if cache is not None and cache.exists():
-        try:
-            with open(cache, "rb") as fh:
-                rb = pickle.load(fh)
-            if isinstance(rb, Record) and rb.digest == digest:
-                return rb
-        except Exception:
-            pass  # a stale or broken cache is rebuilt below
+    if use_cache:
+        rb = cache.get(digest)  # verified before it is unpickled; None when absent or unsafe
+        if getattr(rb, "digest", None) == digest:
+            return rb
     parts, problems = _parse(files)
     if not problems:
         problems = _check_refs(parts, files)
@@ -299,15 +285,8 @@ def load(data_dir: Path | None = None, overlay: Path | None = None, *, use_cache
     from ..rulebase.records import freeze
 
     rb = freeze(RuleBase(**parts, digest=digest))
-    if cache is not None:
-        try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-            with open(tmp, "wb") as fh:
-                pickle.dump(rb, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, cache)
-        except OSError:
-            pass  # an unwritable cache only costs speed
+    if use_cache:
+        cache.put(digest, rb)  # an unusable cache folder only costs speed
     return rb
 
 
