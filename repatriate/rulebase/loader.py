@@ -26,11 +26,14 @@ def default_data_dir() -> Path:
 
 
 def _files(data_dir: Path) -> dict[str, Path]:
-    return {
-        p.relative_to(data_dir).as_posix(): p
-        for p in sorted(data_dir.rglob("*.yaml"))
-        if not any(part.startswith(".") for part in p.relative_to(data_dir).parts)
-    }
+    try:
+        return {
+            p.relative_to(data_dir).as_posix(): p
+            for p in sorted(data_dir.rglob("*.yaml"))
+            if not any(part.startswith(".") for part in p.relative_to(data_dir).parts)
+        }
+    except OSError as exc:  # a symlink loop, a folder we may not list
+        raise RepatriateError(f"cannot list the rule base in {str(data_dir)!r}: {exc.strerror or exc}") from None
 
 
 def collect_files(data_dir: Path | None = None, overlay: Path | None = None) -> dict[str, Path]:
@@ -50,7 +53,10 @@ def digest_of(files: dict[str, Path]) -> str:
     for rel, path in sorted(files.items()):
         h.update(rel.encode())
         h.update(b"\0")
-        h.update(path.read_bytes())
+        try:
+            h.update(path.read_bytes())
+        except OSError as exc:  # a symlink loop, a folder named *.yaml, no permission
+            raise RepatriateError(f"cannot read rule-base file {rel}: {exc.strerror or exc}") from None
         h.update(b"\0")
     return h.hexdigest()
 
@@ -85,8 +91,38 @@ class _Collector:
             return None
 
 
+_UNREADABLE = object()
+
+
+def _read(rel: str, path: Path, col: "_Collector") -> Any:
+    """One file's YAML, bounded and with clean text; ``_UNREADABLE`` after saying why not."""
+    from .validate import Refused, bounded
+
+    try:
+        raw = _yaml_load(path)
+    except OSError as exc:
+        col.add(rel, "(file)", f"cannot read: {exc.strerror or exc}")
+        return _UNREADABLE
+    except Exception as exc:  # yaml errors carry line and column
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "(file)"
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        col.add(rel, where, f"not valid YAML: {problem}")
+        return _UNREADABLE
+    try:
+        raw, non_finite = bounded(raw)  # before anything else walks it: alias bombs, cycles
+    except Refused as exc:
+        col.add(rel, exc.field, str(exc))
+        return _UNREADABLE
+    for field, msg in non_finite:
+        col.add(rel, field, msg)
+    return raw
+
+
 def _parse(files: dict[str, Path]) -> tuple[dict[str, Any], list[str]]:
     from pydantic import TypeAdapter
+
+    from .validate import check_url
 
     from . import models
     from ..rulebase.models import Channel, Prerequisite, Province, Scoring
@@ -96,18 +132,15 @@ def _parse(files: dict[str, Path]) -> tuple[dict[str, Any], list[str]]:
     parts.update(channels={}, provinces={}, prerequisites=[], scoring=None)
     owner: dict[tuple[str, str], str] = {}
     for rel, path in files.items():
-        try:
-            raw = _yaml_load(path)
-        except Exception as exc:  # yaml errors carry line and column
-            mark = getattr(exc, "problem_mark", None)
-            where = f"line {mark.line + 1}" if mark is not None else "(file)"
-            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            col.add(rel, where, f"not valid YAML: {problem}")
+        raw = _read(rel, path, col)
+        if raw is _UNREADABLE:
             continue
         top = rel.split("/")[0].removesuffix(".yaml")
         if top in _CATALOGUES:
             entries = col.validate(rel, TypeAdapter(dict[str, getattr(models, _CATALOGUES[top])]), raw)
             for key, value in (entries or {}).items():
+                if top == "sources" and check_url(value.url):
+                    col.add(rel, f"{key}.url", check_url(value.url))
                 if (top, key) in owner:
                     col.add(rel, key, f"{top[:-1]} id already defined in {owner[(top, key)]}")
                     continue
@@ -139,8 +172,10 @@ def _parse(files: dict[str, Path]) -> tuple[dict[str, Any], list[str]]:
 def _check_refs(rb: dict[str, Any], files: dict[str, Path]) -> list[str]:
     """Referential integrity: every referenced node, document, source, city and sector exists."""
     from ..rulebase.conditions import check_matcher
+    from .validate import after_cycles, check_matcher_size, dry_run_formula
 
     problems: list[str] = []
+    step_graph: list[tuple[str, str, list[str]]] = []
     sources, documents = rb["sources"], rb["documents"]
     sectors, structures = rb["sectors"], rb["structures"]
 
@@ -151,7 +186,8 @@ def _check_refs(rb: dict[str, Any], files: dict[str, Path]) -> list[str]:
 
     def matcher(where: str, when: dict | None) -> None:
         if when is not None:
-            for msg in check_matcher(when, sectors=set(sectors)):
+            too_big = check_matcher_size(when)  # before the shape check walks it
+            for msg in too_big or check_matcher(when, sectors=set(sectors)):
                 problems.append(f"{where}: when: {msg}")
 
     all_steps = {st.id for ch in rb["channels"].values() for st in ch.steps} | {st.id for p in rb["prerequisites"] for st in p.steps}
@@ -159,6 +195,7 @@ def _check_refs(rb: dict[str, Any], files: dict[str, Path]) -> list[str]:
     def steps(where: str, items) -> None:
         for i, st in enumerate(items):
             w = f"{where}: steps.{i}({st.id})"
+            step_graph.append((w, st.id, list(st.after)))
             for a in st.after:  # a step may wait for one of an earlier channel on the route
                 if a not in all_steps:
                     problems.append(f"{w}: after: unknown step {a!r}")
@@ -193,7 +230,9 @@ def _check_refs(rb: dict[str, Any], files: dict[str, Path]) -> list[str]:
             src(f"{where}: capacity", ch.capacity.sources)
             from ..rulebase.conditions import check_formula
 
-            for msg in check_formula(ch.capacity.formula, set(rb["parameters"])):
+            shape = check_formula(ch.capacity.formula, set(rb["parameters"]))
+            params = {pid: par.values for pid, par in rb["parameters"].items()}
+            for msg in shape or dry_run_formula(ch.capacity.formula, params):
                 problems.append(f"{where}: capacity.formula: {msg}")
             matcher(f"{where}: capacity", ch.capacity.when)
         if ch.certainty:
@@ -225,12 +264,16 @@ def _check_refs(rb: dict[str, Any], files: dict[str, Path]) -> list[str]:
                 for s in v.value.excluded_sectors:
                     if s not in sectors:
                         problems.append(f"{w}: unknown sector {s!r}")
-    return problems
+    return problems + after_cycles(step_graph)
 
 
 def validate(data_dir: Path | None = None, overlay: Path | None = None) -> list[str]:
     """Every problem in the rule base, each as ``file: field: message``. Empty when valid."""
-    files = collect_files(data_dir, overlay)
+    return _checked(collect_files(data_dir, overlay))[1]
+
+
+def _checked(files: dict[str, Path]) -> tuple[dict[str, Any], list[str]]:
+    """Parse, validate and dry-run: the one path of both ``validate`` and ``load``."""
     parts, problems = _parse(files)
     # References are checked even when some files failed, over what did parse; a
     # catalogue that failed would make every reference into it look dangling, so those
@@ -241,8 +284,10 @@ def validate(data_dir: Path | None = None, overlay: Path | None = None) -> list[
     try:
         refs = _check_refs(parts, files)
     except Exception:  # a part missing altogether: its own parse problem says why
+        if not problems:
+            raise
         refs = []
-    return problems + [r for r in refs if not any(n in r for n in noise)]
+    return parts, problems + [r for r in refs if not any(n in r for n in noise)]
 
 
 def load(data_dir: Path | None = None, overlay: Path | None = None, *, use_cache: bool = True) -> Any:
@@ -276,9 +321,7 @@ def load(data_dir: Path | None = None, overlay: Path | None = None, *, use_cache
         rb = cache.get(digest)  # verified before it is unpickled; None when absent or unsafe
         if getattr(rb, "digest", None) == digest:
             return rb
-    parts, problems = _parse(files)
-    if not problems:
-        problems = _check_refs(parts, files)
+    parts, problems = _checked(files)
     if problems:
         raise DataError(problems)
     from ..rulebase.models import RuleBase
