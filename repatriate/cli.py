@@ -57,20 +57,20 @@ def _root(
 
 
 def _choice(name: str, value: str, accepted: tuple[str, ...]) -> str:
-    from .errors import RepatriateError
+    from .errors import RepatriateError, short
 
     if value not in accepted:
-        raise RepatriateError(f"unknown {name} {value!r} (accepted: {', '.join(accepted)})")
+        raise RepatriateError(f"unknown {name} {short(value)} (accepted: {', '.join(accepted)})")
     return value
 
 
 def _count(name: str, value: str) -> int:
-    from .errors import RepatriateError
+    from .errors import RepatriateError, short
 
     try:
         return int(value)
     except ValueError:
-        raise RepatriateError(f"{name} {value!r} is not a whole number (accepted: 1 or more)") from None
+        raise RepatriateError(f"{name} {short(value)} is not a whole number (accepted: 1 or more)") from None
 
 
 def _rulebase(data_dir: Optional[Path]):
@@ -287,6 +287,7 @@ def compare(
     --label "Acme Solar" --format html -o acme.html
     """
     from .engine.compare import compare as compare_report
+    from .render.escape import clean_text
     from .render.report import FORMATS, render, render_table
 
     _choice("format", fmt, FORMATS)
@@ -309,7 +310,7 @@ def compare(
         as_of=as_of,
         optimize=optimize,
         top=top,
-        label=label,
+        label=None if label is None else clean_text(label, multiline=False),  # an option is untrusted text too
         lang=lang,
     )
     if fmt == "table" and not (output and output != "-"):
@@ -437,7 +438,7 @@ def _run(group_main, args, kwargs) -> int:
     except ImportError:  # pragma: no cover
         from click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
-    from .errors import RepatriateError
+    from .errors import RepatriateError, short_message
 
     try:
         result = group_main(args=args, standalone_mode=False, **kwargs)
@@ -450,17 +451,17 @@ def _run(group_main, args, kwargs) -> int:
         typer.echo(exc.format_message())
         return 0
     except ClickException as exc:
-        typer.echo(f"error: {exc.format_message()}", err=True)
+        typer.echo(f"error: {short_message(exc.format_message())}", err=True)
         return 2 if isinstance(exc, UsageError) else exc.exit_code
     except RepatriateError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {short_message(str(exc))}", err=True)
         return 2
     except BrokenPipeError:
         return 0
     except Exception as exc:  # unexpected: one line unless --debug
         if _STATE["debug"] or "--debug" in (args or sys.argv):
             raise
-        typer.echo(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
+        typer.echo(f"error: unexpected {type(exc).__name__}: {short_message(str(exc))} (run with --debug for the traceback)", err=True)
         return 1
 
 

@@ -35,27 +35,39 @@ def clean_text(text: str, multiline: bool = True) -> str:
 
 
 _MD_SPECIAL = re.compile(r"[\\`*\[\]~|]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
-_MD_LINE_START = re.compile(r"^(\s*)([#>+=-]|\d+(?=[.)]))")
+_MD_LINE_START = re.compile(r"^(\s*)(#+|[+-]|\d+[.)])(?=\s|$)")
 
 
 def md_escape(text: object) -> str:
     """Running Markdown text that stays text: no HTML, no links, no emphasis, one line.
 
     ``<`` ``>`` ``&`` become entities; ``\\ ` * [ ] ~ |`` and word-edge ``_`` are backslash
-    escaped, so ``[x](javascript:…)`` stays inert; line breaks fold into one space, so no line
-    of data can start a heading, a list or a table row.
+    escaped, so ``[x](javascript:…)`` stays inert; line breaks fold into one space, and a
+    leading ``#``, ``-``, ``+`` or ``1.`` is escaped, so no data can start a heading or a list.
     """
+    s = _inline(text)
+    return _MD_LINE_START.sub(_escape_start, s, count=1)
+
+
+def _escape_start(m: re.Match) -> str:
+    mark = m.group(2)
+    # "1." becomes "1\.": a backslash escapes punctuation only, never a digit
+    return m.group(1) + (mark[:-1] + "\\" + mark[-1] if mark[0].isdigit() else "\\" + mark)
+
+
+def _inline(text: object) -> str:
     s = clean_text(str(text), multiline=False)
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     s = _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), s)
-    s = re.sub(r"\s{2,}", " ", s)
-    return _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2) if not m.group(2).isdigit()
-                              else m.group(0) + "\\", s, count=1)
+    return re.sub(r"\s{2,}", " ", s)
 
 
 def md_cell(text: object) -> str:
-    """A GitHub table cell: escaped as ``md_escape``, pipes included, trimmed."""
-    return md_escape(text).strip()
+    """A GitHub table cell: inline text escaped as ``md_escape`` (pipes included), trimmed.
+
+    Block syntax (headings, lists) means nothing inside a cell, so a leading ``#`` stays.
+    """
+    return _inline(text).strip()
 
 
 def md_code(text: object) -> str:
