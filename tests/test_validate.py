@@ -182,3 +182,11 @@ def test_validate_and_load_agree(tmp_path):
     shutil.rmtree(root)
     root.mkdir()
     assert loader.validate(overlay=root) == []
+
+
+def test_dry_run_catches_what_only_a_query_meets(tmp_path):
+    """A matcher that compares the amount with text passes the shape check but breaks every query."""
+    root = overlay(tmp_path, "channels/fdi.yaml", "when: {sector_status: prohibited}", "when: {amount: {gt: abc}}")
+    res = validate(root)
+    assert res.exit_code == 2, res.output
+    assert "(dry run): route --asset-class" in res.output and "TypeError" in res.output

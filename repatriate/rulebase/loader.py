@@ -268,8 +268,17 @@ def _check_refs(rb: dict[str, Any], files: dict[str, Path]) -> list[str]:
 
 
 def validate(data_dir: Path | None = None, overlay: Path | None = None) -> list[str]:
-    """Every problem in the rule base, each as ``file: field: message``. Empty when valid."""
-    return _checked(collect_files(data_dir, overlay))[1]
+    """Every problem in the rule base, each as ``file: field: message``. Empty when valid.
+
+    Exactly the loader (no cache: every check runs), then a dry run of queries on what loaded.
+    """
+    from .validate import dry_run_queries
+
+    try:
+        rb = load(data_dir, overlay, use_cache=False)
+    except DataError as exc:
+        return exc.problems
+    return dry_run_queries(rb)
 
 
 def _checked(files: dict[str, Path]) -> tuple[dict[str, Any], list[str]]:

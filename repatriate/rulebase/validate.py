@@ -202,3 +202,36 @@ def _reason(exc: Exception) -> str:
         return "division by zero"
     text = str(exc).splitlines()[0] if str(exc) else ""
     return f"{type(exc).__name__}: {text[:120]}" if text else type(exc).__name__
+
+
+def dry_run_queries(rb: Any, limit: int = 5) -> list[str]:
+    """Plan one profile per asset class and province, and one per objective, as `route` would.
+
+    A rule base that loads but breaks queries (a matcher comparing a number with text, a
+    non-finite score) fails here, in ``data validate``, not on a user's query.
+    """
+    import datetime as dt
+
+    from ..engine.profile import make_profile
+    from ..engine.search import plan
+    from ..vocab import ASSET_CLASSES
+
+    day = dt.date.today()
+    objectives = list(rb.scoring.objectives)
+    cases = [(ac, code, "balanced") for ac in ASSET_CLASSES for code in sorted(rb.provinces)]
+    cases += [(ASSET_CLASSES[0], sorted(rb.provinces)[0], o) for o in objectives if o != "balanced"]
+    problems: list[str] = []
+    for ac, code, objective in cases:
+        where = f"(dry run): route --asset-class {ac} --province {code} --optimize {objective}"
+        try:
+            prof = make_profile(rb, asset_class=ac, province=code, amount=5e7, net_assets=1e8, term_months=36)
+            result = plan(prof, rb, as_of=day, optimize=objective, top=None)
+        except Exception as exc:  # any failure here would be a user's exit 1
+            problems.append(f"{where}: {_reason(exc)}")
+        else:
+            bad = [r for r in result.routes if not math.isfinite(r.score)]
+            if bad:
+                problems.append(f"{where}: score {bad[0].score} is not a finite number")
+        if len(problems) >= limit:
+            break
+    return problems
