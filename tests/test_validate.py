@@ -190,3 +190,12 @@ def test_dry_run_catches_what_only_a_query_meets(tmp_path):
     res = validate(root)
     assert res.exit_code == 2, res.output
     assert "(dry run): route --asset-class" in res.output and "TypeError" in res.output
+
+
+def test_huge_file_is_refused_unread(tmp_path):
+    """Size cap on loaded YAML: a multi-megabyte file is not parsed."""
+    root = tmp_path / "overlay"
+    root.mkdir()
+    (root / "structures.yaml").write_text("# padding\n" * 500_000, encoding="utf-8")
+    res = validate(root)
+    assert res.exit_code == 2 and "structures.yaml: (file): larger than" in res.output

@@ -96,9 +96,12 @@ _UNREADABLE = object()
 
 def _read(rel: str, path: Path, col: "_Collector") -> Any:
     """One file's YAML, bounded and with clean text; ``_UNREADABLE`` after saying why not."""
-    from .validate import Refused, bounded
+    from .validate import MAX_FILE_BYTES, Refused, bounded
 
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            col.add(rel, "(file)", f"larger than {MAX_FILE_BYTES // 1024 // 1024} MB: not read")
+            return _UNREADABLE
         raw = _yaml_load(path)
     except OSError as exc:
         col.add(rel, "(file)", f"cannot read: {exc.strerror or exc}")

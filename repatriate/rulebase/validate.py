@@ -12,6 +12,7 @@ from typing import Any
 
 from ..render.escape import clean_text, safe_url
 
+MAX_FILE_BYTES = 4 * 1024 * 1024  # the largest real file is about 33 KB
 MAX_NODES = 100_000  # per file, aliases expanded; the largest real file has about 1,000
 MAX_DEPTH = 32  # the deepest real file nests 8 levels
 MAX_MATCHER_DEPTH = 12  # any/all/not nesting of one matcher
