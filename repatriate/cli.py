@@ -310,7 +310,8 @@ def compare(
         as_of=as_of,
         optimize=optimize,
         top=top,
-        label=None if label is None else clean_text(label, multiline=False),  # an option is untrusted text too
+        # an option is untrusted text too: no ESC sequence of a --label reaches a terminal
+        label=None if label is None else clean_text(label, multiline=False),
         lang=lang,
     )
     if fmt == "table" and not (output and output != "-"):
@@ -461,7 +462,9 @@ def _run(group_main, args, kwargs) -> int:
     except Exception as exc:  # unexpected: one line unless --debug
         if _STATE["debug"] or "--debug" in (args or sys.argv):
             raise
-        typer.echo(f"error: unexpected {type(exc).__name__}: {short_message(str(exc))} (run with --debug for the traceback)", err=True)
+        message = short_message(str(exc))
+        typer.echo(f"error: unexpected {type(exc).__name__}: {message} (run with --debug for the traceback)",
+                   err=True)
         return 1
 
 

@@ -19,8 +19,20 @@ import pytest
 from repatriate.rulebase import loader
 
 ROUTE = [
-    sys.executable, "-m", "repatriate", "route", "--asset-class", "equity", "--sector", "renewable_energy",
-    "--province", "CN-GD", "--amount", "50000000", "--format", "json",
+    sys.executable,
+    "-m",
+    "repatriate",
+    "route",
+    "--asset-class",
+    "equity",
+    "--sector",
+    "renewable_energy",
+    "--province",
+    "CN-GD",
+    "--amount",
+    "50000000",
+    "--format",
+    "json",
 ]
 
 

@@ -19,8 +19,28 @@ from repatriate.render.escape import clean_text, md_cell, md_escape, md_link_tex
 from repatriate.rulebase import loader
 
 runner = CliRunner()
-ROUTE = ["route", "--asset-class", "equity", "--sector", "renewable_energy", "--province", "CN-GD", "--amount", "50000000"]
-COMPARE = ["compare", "--asset-class", "equity", "--sector", "renewable_energy", "--province", "CN-GD", "--amount", "50000000"]
+ROUTE = [
+    "route",
+    "--asset-class",
+    "equity",
+    "--sector",
+    "renewable_energy",
+    "--province",
+    "CN-GD",
+    "--amount",
+    "50000000",
+]
+COMPARE = [
+    "compare",
+    "--asset-class",
+    "equity",
+    "--sector",
+    "renewable_energy",
+    "--province",
+    "CN-GD",
+    "--amount",
+    "50000000",
+]
 ACTION = "File the offshore issue of asset-backed security tokens with the CSRC before issuance"
 ESC = "\x1b[2J\x1b]8;;https://evil.example/\x1b\\click\x1b]8;;\x1b\\\x1b[31mred"
 
@@ -91,9 +111,18 @@ def test_markup_in_a_channel_name_stays_text(tmp_path):
 def test_esc_sequences_in_data_never_reach_the_output(tmp_path, command):
     """Finding: ESC sequences (OSC-8 links, clear-screen, colours) passed into the tables."""
     root = _overlay(tmp_path, "prerequisites.yaml", ACTION, json.dumps("File " + ESC))
-    root = _overlay(tmp_path, "channels/fdi.yaml", "name: {en: Foreign direct investment,", f"name: {{en: {json.dumps('FDI ' + ESC)},")
-    root = _overlay(tmp_path, "sources/national.yaml", "en: Foreign Investment Law of the People's Republic of China",
-                    "en: " + json.dumps("Law " + ESC))
+    root = _overlay(
+        tmp_path,
+        "channels/fdi.yaml",
+        "name: {en: Foreign direct investment,",
+        f"name: {{en: {json.dumps('FDI ' + ESC)},",
+    )
+    root = _overlay(
+        tmp_path,
+        "sources/national.yaml",
+        "en: Foreign Investment Law of the People's Republic of China",
+        "en: " + json.dumps("Law " + ESC),
+    )
     res = runner.invoke(app, [*command, "--data-dir", root])
     assert res.exit_code in (0, 2), res.output
     assert "\x1b" not in res.output and "\x9b" not in res.output and "\x07" not in res.output
@@ -119,8 +148,10 @@ def test_label_esc_sequences_never_reach_the_output(fmt):
 def test_route_markdown_escapes_titles_and_urls(tmp_path):
     """Finding: `route --format md` wrote HTML tags and newline-injected lines from titles and URLs."""
     root = _overlay(
-        tmp_path, "sources/national.yaml",
-        "en: Circular on Further Simplifying and Improving Policies for Foreign Exchange Administration for Direct Investment",
+        tmp_path,
+        "sources/national.yaml",
+        "en: Circular on Further Simplifying and Improving Policies for Foreign Exchange"
+        " Administration for Direct Investment",
         "en: " + json.dumps("Law <img src=x onerror=alert(1)>\n# Injected heading\n| a | b |"),
     )
     md = invoke(*ROUTE, "--format", "md", "--explain", "--data-dir", root)
@@ -136,12 +167,16 @@ def test_route_markdown_escapes_data_in_tables(tmp_path):
 
 def test_compare_markdown_link_syntax_stays_inert(tmp_path):
     """Finding: compare md left `[x](javascript:…)` live."""
-    md = invoke(*COMPARE, "--format", "md", "--data-dir", _action(tmp_path, "Read [x](javascript:alert(1)) first"))
+    md = invoke(
+        *COMPARE, "--format", "md", "--data-dir", _action(tmp_path, "Read [x](javascript:alert(1)) first")
+    )
     assert "[x](javascript:" not in md and "\\[x\\](javascript:alert(1)) first" in md
 
 
 def test_route_markdown_link_syntax_stays_inert(tmp_path):
-    root = _overlay(tmp_path, "channels/fdi.yaml", "short: {en: FDI,", 'short: {en: "[x](javascript:alert(1))",')
+    root = _overlay(
+        tmp_path, "channels/fdi.yaml", "short: {en: FDI,", 'short: {en: "[x](javascript:alert(1))",'
+    )
     md = invoke(*ROUTE, "--format", "md", "--data-dir", root)
     assert "[x](javascript:" not in md
 
@@ -212,7 +247,9 @@ def test_short_cuts_long_values():
     assert "\x1b" not in short("\x1b[2J")
 
 
-@pytest.mark.parametrize("option", ["--province", "--currency", "--asset-class", "--format", "--optimize", "--amount", "--top"])
+@pytest.mark.parametrize(
+    "option", ["--province", "--currency", "--asset-class", "--format", "--optimize", "--amount", "--top"]
+)
 def test_long_bad_option_values_are_echoed_short(option):
     """Finding: a bad option value of 5-100 KB was echoed whole."""
     args = [a for a in ROUTE]

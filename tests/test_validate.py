@@ -1,4 +1,6 @@
-"""`data validate` is the loader plus a dry run (issue 14): what breaks a query is refused with file and field.
+"""`data validate` is the loader plus a dry run (issue 14): what breaks a query is refused.
+
+Each refusal names the file and field.
 
 Every case is an overlay (``--data-dir``) over the packaged rule base, as an adviser would write one.
 """
@@ -19,7 +21,17 @@ from repatriate.cli import app
 from repatriate.rulebase import loader
 
 runner = CliRunner()
-ROUTE = ["route", "--asset-class", "debt", "--province", "CN-GD", "--amount", "5000000", "--net-assets", "100000000"]
+ROUTE = [
+    "route",
+    "--asset-class",
+    "debt",
+    "--province",
+    "CN-GD",
+    "--amount",
+    "5000000",
+    "--net-assets",
+    "100000000",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -27,7 +39,9 @@ def _private_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("REPATRIATE_CACHE_DIR", str(tmp_path / "cache"))
 
 
-def overlay(tmp_path: Path, rel: str, old: str | None = None, new: str | None = None, text: str | None = None) -> Path:
+def overlay(
+    tmp_path: Path, rel: str, old: str | None = None, new: str | None = None, text: str | None = None
+) -> Path:
     """An overlay folder holding one file: the packaged ``rel`` with ``old`` replaced, or ``text``."""
     root = tmp_path / "overlay"
     dst = root / rel
@@ -45,7 +59,13 @@ def validate(root: Path):
 
 
 def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "repatriate", *args], capture_output=True, text=True, timeout=timeout, env=os.environ.copy())
+    return subprocess.run(
+        [sys.executable, "-m", "repatriate", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=os.environ.copy(),
+    )
 
 
 def assert_refused(root: Path, *fragments: str) -> None:
@@ -59,12 +79,22 @@ def assert_refused(root: Path, *fragments: str) -> None:
 
 def test_cycle_in_after(tmp_path):
     """Finding: a cycle in a step's `after` passed validation; route then died with RecursionError."""
-    root = overlay(tmp_path, "channels/fdi.yaml", "after: [mofcom_related_party_mna_approval]", "after: [fdi_fx_registration]")
+    root = overlay(
+        tmp_path,
+        "channels/fdi.yaml",
+        "after: [mofcom_related_party_mna_approval]",
+        "after: [fdi_fx_registration]",
+    )
     assert_refused(root, "channels/fdi.yaml", "after", "cycle")
 
 
 def test_self_cycle_in_after(tmp_path):
-    root = overlay(tmp_path, "channels/fdi.yaml", "after: [mofcom_related_party_mna_approval]", "after: [fie_registration]")
+    root = overlay(
+        tmp_path,
+        "channels/fdi.yaml",
+        "after: [mofcom_related_party_mna_approval]",
+        "after: [fie_registration]",
+    )
     assert_refused(root, "channels/fdi.yaml", "steps.0(fie_registration): after", "cycle")
 
 
@@ -78,8 +108,11 @@ def _laughs(levels: int = 10, width: int = 10) -> str:
 def test_billion_laughs_matcher_is_refused_quickly(tmp_path):
     """Finding: a billion-laughs matcher made validate (and route) hang."""
     text = (loader.default_data_dir() / "channels/fdi.yaml").read_text(encoding="utf-8")
-    text = text.replace("rules:\n", f"rules:\n  - id: laughs\n    when: {_laughs()}\n    effect: warn\n"
-                        "    message: {en: x, zh: x}\n", 1)
+    text = text.replace(
+        "rules:\n",
+        f"rules:\n  - id: laughs\n    when: {_laughs()}\n    effect: warn\n" "    message: {en: x, zh: x}\n",
+        1,
+    )
     root = overlay(tmp_path, "channels/fdi.yaml", text=text)
     res = cli("data", "validate", "--data-dir", str(root), timeout=30)
     assert res.returncode == 2, res.stderr
@@ -125,7 +158,11 @@ def test_formulas_that_fail_only_at_run_time(tmp_path, formula, words):
     text = (loader.default_data_dir() / "channels/foreign_debt.yaml").read_text(encoding="utf-8")
     start = text.index("formula: ")
     end = text.index("\n", start)
-    root = overlay(tmp_path, "channels/foreign_debt.yaml", text=text[:start] + f"formula: {json.dumps(formula)}" + text[end:])
+    root = overlay(
+        tmp_path,
+        "channels/foreign_debt.yaml",
+        text=text[:start] + f"formula: {json.dumps(formula)}" + text[end:],
+    )
     assert_refused(root, "channels/foreign_debt.yaml", "capacity.formula", words)
 
 
@@ -145,7 +182,9 @@ def test_non_finite_weeks_are_refused(tmp_path):
     assert_refused(root, "channels/fdi.yaml", "steps.0.weeks.max", "finite")
 
 
-@pytest.mark.parametrize("url", ["javascript:alert(1)", "file:///etc/passwd", "data:text/html,<b>x</b>", "ftp://x.org/a"])
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "file:///etc/passwd", "data:text/html,<b>x</b>", "ftp://x.org/a"]
+)
 def test_urls_must_be_http(tmp_path, url):
     root = overlay(tmp_path, "sources/national.yaml", "  url: null\n", f"  url: {json.dumps(url)}\n")
     assert_refused(root, "sources/national.yaml", "fil_2019", "url", "http")
@@ -174,7 +213,12 @@ def test_overlay_that_is_a_symlink_loop_exits_2(tmp_path):
 
 def test_validate_and_load_agree(tmp_path):
     """validate == load: what validate refuses, load refuses, and what load takes, validate takes."""
-    root = overlay(tmp_path, "channels/fdi.yaml", "after: [mofcom_related_party_mna_approval]", "after: [fie_registration]")
+    root = overlay(
+        tmp_path,
+        "channels/fdi.yaml",
+        "after: [mofcom_related_party_mna_approval]",
+        "after: [fie_registration]",
+    )
     problems = loader.validate(overlay=root)
     with pytest.raises(Exception) as exc:
         loader.load(overlay=root, use_cache=False)
@@ -186,7 +230,9 @@ def test_validate_and_load_agree(tmp_path):
 
 def test_dry_run_catches_what_only_a_query_meets(tmp_path):
     """A matcher that compares the amount with text passes the shape check but breaks every query."""
-    root = overlay(tmp_path, "channels/fdi.yaml", "when: {sector_status: prohibited}", "when: {amount: {gt: abc}}")
+    root = overlay(
+        tmp_path, "channels/fdi.yaml", "when: {sector_status: prohibited}", "when: {amount: {gt: abc}}"
+    )
     res = validate(root)
     assert res.exit_code == 2, res.output
     assert "(dry run): route --asset-class" in res.output and "TypeError" in res.output

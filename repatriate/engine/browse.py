@@ -99,7 +99,7 @@ def show_documents(rb: RuleBase, doc_id: str | None, lang: str, fmt: str) -> str
     if doc_id is not None:
         doc = rb.documents.get(doc_id)
         if doc is None:
-            raise RepatriateError(f"unknown document {short(doc_id)} (see `repatriate documents` for the ids)")
+            raise RepatriateError(f"unknown document {short(doc_id)} (see `repatriate documents` for ids)")
         data = {**doc.dump(), "used_in": uses[doc_id]}
         if fmt == "json":
             return to_json(data)

@@ -302,14 +302,16 @@ def render_table(plan: Plan, rb: RuleBase, lang: str = "en", explain: bool = Fal
         best = plan.routes[0]
         con.print()
         title = "Route 1 checklist" if lang == "en" else "路线1 办理清单"
-        con.print(T(f"{title}: {channel_label(rb, best.channels, lang)} · {location_label(rb, best.location, lang)}", style="bold"))
+        place = location_label(rb, best.location, lang)
+        con.print(T(f"{title}: {channel_label(rb, best.channels, lang)} · {place}", style="bold"))
         steps = Table(box=box.SIMPLE, show_edge=False, pad_edge=False)
         for h in ("#", "Step", "Who / authority", "Weeks") if lang == "en" else ("#", "步骤", "办理方 / 机关", "周数"):
             steps.add_column(h, overflow="fold")
         for i, s in enumerate(best.steps, 1):
             w = "?" if s.weeks is None else weeks_span(s.weeks.min, s.weeks.max)
             mark = "" if s.verified else " †"
-            steps.add_row(str(i), T(s.step.action.get(lang) + mark), T(f"{s.step.responsible.get(lang)} / {s.authority.get(lang)}"), w)
+            who = f"{s.step.responsible.get(lang)} / {s.authority.get(lang)}"
+            steps.add_row(str(i), T(s.step.action.get(lang) + mark), T(who), w)
         con.print(steps)
         docs = "; ".join(rb.documents[d].name.get(lang) for d, _ in best.documents)
         con.print(T(("Documents: " if lang == "en" else "所需文件：") + docs), highlight=False)
@@ -322,7 +324,8 @@ def render_table(plan: Plan, rb: RuleBase, lang: str = "en", explain: bool = Fal
             con.print("  " + ("none: every channel is open for this profile" if lang == "en" else "无：所有渠道对该资产均可用"))
         for ch, reason, locs, srcs in grouped_exclusions(plan, rb, lang):
             where = ", ".join(locs[:6]) + (f" (+{len(locs) - 6})" if len(locs) > 6 else "")
-            con.print(T.assemble("  ✗ ", (ch, "bold"), f" · {where}: {reason} ", (", ".join(srcs), "dim")), highlight=False)
+            line = T.assemble("  ✗ ", (ch, "bold"), f" · {where}: {reason} ", (", ".join(srcs), "dim"))
+            con.print(line, highlight=False)
     elif plan.excluded:
         con.print(
             f"[dim]{len(plan.excluded)} route(s) excluded; --explain shows why.[/]"
@@ -347,10 +350,16 @@ def render_markdown(plan: Plan, rb: RuleBase, lang: str = "en", explain: bool = 
         out.append("No feasible route." if lang == "en" else "没有可行路线。")
     if explain and plan.excluded:
         out += ["", "## " + ("Excluded" if lang == "en" else "排除"), ""]
-        rows = [[md_cell(c) for c in (ch, ", ".join(locs), reason, ", ".join(srcs))] for ch, reason, locs, srcs in grouped_exclusions(plan, rb, lang)]
+        rows = [
+            [md_cell(c) for c in (ch, ", ".join(locs), reason, ", ".join(srcs))]
+            for ch, reason, locs, srcs in grouped_exclusions(plan, rb, lang)
+        ]
         out.append(tabulate(rows, headers=["Channels", "Locations", "Reason", "Sources"], tablefmt="github"))
     out += ["", "## " + ("Sources" if lang == "en" else "来源"), ""]
-    out += [f"- {md_code(sid)}: {md_link_text(source_line(rb, sid, lang), rb.sources[sid].url)}" for sid in plan.sources]
+    # a source's http(s) address becomes a link; any other stays escaped text
+    out += [
+        f"- {md_code(s)}: {md_link_text(source_line(rb, s, lang), rb.sources[s].url)}" for s in plan.sources
+    ]
     out += ["", f"_{NOTICE.get(lang)}_", ""]
     return "\n".join(out)
 

@@ -23,12 +23,17 @@ MAGIC = b"repatriate-rulebase-hmac-sha256\n"
 MAX_ENTRY = 64 * 1024 * 1024  # far above a real rule base; a bigger file is not read
 ORPHAN_AGE = 60.0  # seconds after which a temp file of a dead or stuck writer is removed
 
-_OPEN_READ = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+_OPEN_READ = (
+    os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+)
 _OPEN_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
 def cache_dir() -> Path | None:
-    """``$REPATRIATE_CACHE_DIR``, ``$XDG_CACHE_HOME`` or ``~/.cache``, plus ``repatriate``; None without a home."""
+    """``$REPATRIATE_CACHE_DIR``, ``$XDG_CACHE_HOME`` or ``~/.cache``, then ``repatriate``.
+
+    None when there is no home to put it in (``HOME`` unset and no password entry).
+    """
     root = os.environ.get("REPATRIATE_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME")
     if not root:
         try:
@@ -247,7 +252,9 @@ def _alive(pid: int) -> bool:
 
 def _evict(folder: Path) -> None:
     try:
-        entries = [e for e in os.scandir(folder) if e.name.startswith("rulebase-") and e.name.endswith(".pickle")]
+        entries = [
+            e for e in os.scandir(folder) if e.name.startswith("rulebase-") and e.name.endswith(".pickle")
+        ]
         entries.sort(key=lambda e: e.stat(follow_symlinks=False).st_mtime_ns, reverse=True)
     except OSError:
         return

@@ -33,7 +33,8 @@ def _files(data_dir: Path) -> dict[str, Path]:
             if not any(part.startswith(".") for part in p.relative_to(data_dir).parts)
         }
     except OSError as exc:  # a symlink loop, a folder we may not list
-        raise RepatriateError(f"cannot list the rule base in {str(data_dir)!r}: {exc.strerror or exc}") from None
+        problem = exc.strerror or exc
+        raise RepatriateError(f"cannot list the rule base in {str(data_dir)!r}: {problem}") from None
 
 
 def collect_files(data_dir: Path | None = None, overlay: Path | None = None) -> dict[str, Path]:

@@ -42,7 +42,9 @@ def bounded(raw: Any) -> tuple[Any, list[tuple[str, str]]]:
         nonlocal count
         count += 1
         if count > MAX_NODES:
-            raise Refused(_field(loc), f"more than {MAX_NODES:,} values once aliases are expanded (alias bomb?)")
+            raise Refused(
+                _field(loc), f"more than {MAX_NODES:,} values once aliases are expanded (alias bomb?)"
+            )
         if isinstance(node, str):
             if _NON_FINITE.match(node):  # pydantic would read it as a float
                 bad.append((_field(loc), f"not a finite number: {node.strip()!r}"))
@@ -61,7 +63,8 @@ def bounded(raw: Any) -> tuple[Any, list[tuple[str, str]]]:
         try:
             if isinstance(node, dict):
                 return {
-                    (clean_text(k) if isinstance(k, str) else k): walk(v, [*loc, str(k)]) for k, v in node.items()
+                    (clean_text(k) if isinstance(k, str) else k): walk(v, [*loc, str(k)])
+                    for k, v in node.items()
                 }
             return [walk(v, [*loc, str(i)]) for i, v in enumerate(node)]
         finally:
@@ -105,7 +108,7 @@ def check_matcher_size(when: Any) -> list[str]:
 
 
 def after_cycles(steps: list[tuple[str, str, list[str]]]) -> list[str]:
-    """``where: after: cycle a → b → a`` for each step on a cycle of ``after``; steps are (where, id, after)."""
+    """``where: after: cycle a → b → a`` for each cycle of ``after``; ``steps`` are (where, id, after)."""
     edges: dict[str, set[str]] = {}
     where: dict[str, str] = {}
     for w, sid, after in steps:
@@ -129,10 +132,12 @@ def after_cycles(steps: list[tuple[str, str, list[str]]]) -> list[str]:
             if nxt not in edges:
                 continue  # an unknown step is reported by the reference check
             if state.get(nxt) == 1:
-                cycle = path[path.index(nxt):] + [nxt]
+                cycle = path[path.index(nxt) :] + [nxt]
                 if nxt not in reported:
                     reported.update(cycle)
-                    problems.append(f"{where[nxt]}: after: cycle {' → '.join(cycle)} (a step cannot wait for itself)")
+                    problems.append(
+                        f"{where[nxt]}: after: cycle {' → '.join(cycle)} (a step cannot wait for itself)"
+                    )
                 continue
             if not state.get(nxt):
                 state[nxt] = 1
@@ -158,7 +163,9 @@ def dry_run_formula(formula: str, parameters: dict[str, Any]) -> list[str]:
     problems: list[str] = []
     for pid, values in used.items():
         for v in values:
-            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)):
+            if v is not None and (
+                isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)
+            ):
                 problems.append(f"parameter {pid!r} has a value that is not a finite number: {v!r}")
     if problems:
         return problems
