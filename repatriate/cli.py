@@ -236,11 +236,14 @@ class _BatchBar:
 
         console = Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")) or None)
         # auto_refresh=False: no refresh thread, so the batch's worker processes fork cleanly
+        from .render.escape import clean_text
+
+        # the file name is the user's text: shown as typed, never parsed as rich markup
         self._progress = Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} rows"), TimeElapsedColumn(),
+            SpinnerColumn(), TextColumn("{task.description}", markup=False), TextColumn("{task.completed:,} rows"), TimeElapsedColumn(),
             console=console, transient=True, auto_refresh=False,
         )
-        self._task = self._progress.add_task(name, total=None)
+        self._task = self._progress.add_task(clean_text(name, multiline=False), total=None)
         self._progress.start()
 
     def update(self, rows: int) -> None:
@@ -396,12 +399,13 @@ def graph(
 @data_app.command("validate")
 def data_validate(data_dir: Optional[Path] = DATA_DIR) -> None:
     """Validate every data file; list each error with its file and field. Example: repatriate data validate"""
+    from .render.escape import clean_text
     from .rulebase.loader import validate
 
     problems = validate(overlay=data_dir)
     if problems:
         for p in problems:
-            typer.echo(p, err=True)
+            typer.echo(clean_text(p, multiline=False), err=True)
         typer.echo(f"{len(problems)} problem(s)", err=True)
         raise typer.Exit(2)
     typer.echo("rule base is valid")

@@ -230,3 +230,18 @@ def test_key_file_is_private(cache_root):
     assert keys, "a key file sits beside the entries"
     for k in keys:
         assert stat.S_IMODE(k.stat().st_mode) == 0o600
+
+
+def test_cache_dir_under_a_parent_others_can_write_is_refused(cache_root):
+    """Others could rename our folder away and put theirs in its place: like ssh, refuse it."""
+    entry = _filled(cache_root)
+    os.chmod(cache_root, 0o777)  # world-writable, no sticky bit
+    try:
+        from repatriate.rulebase import cache
+
+        assert cache.get(loader.digest_of(loader.collect_files())) is None
+        os.chmod(cache_root, 0o1777)  # a sticky folder such as /tmp is fine
+        assert cache.get(loader.digest_of(loader.collect_files())) is not None
+    finally:
+        os.chmod(cache_root, 0o755)
+    assert entry.exists()
