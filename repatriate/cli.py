@@ -87,9 +87,13 @@ def _console():
 
 def _emit(text: str, output: Optional[str] = None, force: bool = False) -> None:
     if output and output != "-":
-        from .render.output import write_output
+        from .errors import RepatriateError
+        from .files import OutputExists, write_text
 
-        write_output(text if text.endswith("\n") else text + "\n", output, force=force)
+        try:
+            write_text(output, text if text.endswith("\n") else text + "\n", force=force)
+        except OutputExists as exc:
+            raise RepatriateError(f"{exc.path} exists (use --force to overwrite it)") from None
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
@@ -187,6 +191,7 @@ def batch(
     fmt: Optional[str] = typer.Option(None, "--format", help="csv, xlsx or jsonl; default from the -o extension, else csv."),
     encoding: Optional[str] = typer.Option(None, "--encoding", help="Encoding of a CSV/JSONL portfolio; detected when omitted."),
     input_format: Optional[str] = typer.Option(None, "--input-format", help="csv, xlsx or jsonl; detected when omitted."),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX sheet to read; needed when several hold data."),
     top: int = typer.Option(1, "--top", help="Routes per asset; above 1 adds a `routes` list (JSONL only)."),
     as_of: Optional[str] = AS_OF,
     optimize: str = OPTIMIZE,
@@ -204,15 +209,18 @@ def batch(
     """
     from .batch.run import run_batch
     from .errors import RepatriateError
+    from .files import check_target, same_path, write_text
     from .render.route import to_json
 
-    if summary_json is not None and not summary_json.parent.is_dir():
-        raise RepatriateError(f"cannot write {str(summary_json)!r}: no directory {str(summary_json.parent)!r}")
+    if summary_json is not None:
+        if output and output != "-" and same_path(summary_json, output):
+            raise RepatriateError(f"--summary-json {str(summary_json)!r} is the -o file too (accepted: another path)")
+        check_target(summary_json, force=True, inputs=[portfolio])  # fail before the batch, not after it
     rb = _rulebase(data_dir)
     bar = _batch_progress(portfolio)
     try:
         summary = run_batch(
-            portfolio, rb, output, fmt=fmt, encoding=encoding, input_format=input_format,
+            portfolio, rb, output, fmt=fmt, encoding=encoding, input_format=input_format, sheet=sheet,
             as_of=as_of, optimize=optimize, top=top, progress=bar.update if bar else None,
         )
     finally:
@@ -221,10 +229,7 @@ def batch(
     for line in summary.lines():
         typer.echo(line, err=True)
     if summary_json is not None:
-        try:
-            summary_json.write_text(to_json(summary.as_dict()) + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise RepatriateError(f"cannot write {str(summary_json)!r}: {exc.strerror or exc}") from None
+        write_text(summary_json, to_json(summary.as_dict()) + "\n", force=True, inputs=[portfolio, output or "-"])
 
 
 class _BatchBar:
@@ -287,6 +292,7 @@ def compare(
     --label "Acme Solar" --format html -o acme.html
     """
     from .engine.compare import compare as compare_report
+    from .files import strip_control
     from .render.report import FORMATS, render, render_table
 
     _choice("format", fmt, FORMATS)
@@ -309,7 +315,7 @@ def compare(
         as_of=as_of,
         optimize=optimize,
         top=top,
-        label=label,
+        label=None if label is None else strip_control(label),
         lang=lang,
     )
     if fmt == "table" and not (output and output != "-"):
@@ -438,6 +444,7 @@ def _run(group_main, args, kwargs) -> int:
         from click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
     from .errors import RepatriateError
+    from .files import Interrupted, clip_quoted
 
     try:
         result = group_main(args=args, standalone_mode=False, **kwargs)
@@ -450,17 +457,19 @@ def _run(group_main, args, kwargs) -> int:
         typer.echo(exc.format_message())
         return 0
     except ClickException as exc:
-        typer.echo(f"error: {exc.format_message()}", err=True)
+        typer.echo(f"error: {clip_quoted(exc.format_message())}", err=True)
         return 2 if isinstance(exc, UsageError) else exc.exit_code
     except RepatriateError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {clip_quoted(str(exc))}", err=True)
         return 2
+    except Interrupted as exc:  # SIGTERM/SIGHUP: temp files are gone already; no traceback
+        return 128 + exc.signum
     except BrokenPipeError:
         return 0
     except Exception as exc:  # unexpected: one line unless --debug
         if _STATE["debug"] or "--debug" in (args or sys.argv):
             raise
-        typer.echo(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
+        typer.echo(f"error: unexpected {type(exc).__name__}: {clip_quoted(str(exc))} (run with --debug for the traceback)", err=True)
         return 1
 
 
