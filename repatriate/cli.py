@@ -65,12 +65,9 @@ def _choice(name: str, value: str, accepted: tuple[str, ...]) -> str:
 
 
 def _count(name: str, value: str) -> int:
-    from .errors import RepatriateError
+    from .engine.profile import parse_integer
 
-    try:
-        return int(value)
-    except ValueError:
-        raise RepatriateError(f"{name} {value!r} is not a whole number (accepted: 1 or more)") from None
+    return parse_integer(name, value)
 
 
 def _rulebase(data_dir: Optional[Path]):

@@ -10,8 +10,6 @@ import contextlib
 import os
 import re
 import signal
-import tempfile
-import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -89,6 +87,8 @@ def _on_signal(signum: int, frame: Any) -> None:
 
 @contextlib.contextmanager
 def _signals_clean_up() -> Iterator[None]:
+    import threading
+
     global _depth
     main = threading.current_thread() is threading.main_thread()
     if main and _depth == 0:
@@ -203,6 +203,8 @@ def atomic_write(
     """
     if mode not in ("w", "wb"):
         raise ValueError(f"mode {mode!r} (accepted: 'w', 'wb')")
+    import tempfile
+
     target = check_target(path, force=force, inputs=inputs)
     shown = clip(str(target))
     with _signals_clean_up():

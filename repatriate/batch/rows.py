@@ -309,7 +309,7 @@ class Table:
         try:
             problem = None if len(cells) == self.width else self.fit(cells)
             values = self.values(cells)
-            key = self.key(values)
+            key = self.key(values) if self.typed else values
             try:
                 out = self.cache.get(key)
             except TypeError:  # an unhashable cell (a JSON list or object): resolve it uncached

@@ -30,7 +30,7 @@ from .readers import (
     read_jsonl,
     read_xlsx,
 )
-from .rows import RESULT_FIELDS, Outcome, Planner, Result, Table, Tables, plan_rows
+from .rows import RESULT_FIELDS, Outcome, Planner, Result, Table, Tables, error_result, plan_rows
 from .writers import OUTPUT_FORMATS, make_writer, output_format
 
 __all__ = [
@@ -207,11 +207,14 @@ def _stream(table: Table, rows: Iterable[list], writer: Any, summary: Summary,
     """
     writer.header(table.columns)
     tally: dict[Outcome, int] = {}  # rows per outcome, folded into the summary now and then
-    row = table.row
+    row, write = table.row, writer.write
     n = 0
     for cells in rows:
         cells, out = row(cells)
-        _write(writer, table, cells, out)
+        try:
+            write(cells, out.routes)
+        except (ValueError, TypeError, RecursionError) as exc:  # a value the format cannot hold: an error row
+            _write_failed(writer, table, exc)
         tally[out] = tally.get(out, 0) + 1
         n += 1
         if not n & 2047:
@@ -222,18 +225,9 @@ def _stream(table: Table, rows: Iterable[list], writer: Any, summary: Summary,
     _fold(tally, summary)
 
 
-def _write(writer: Any, table: Table, cells: list, out: Outcome) -> None:
-    try:
-        writer.write(cells, out.routes)
-    except (ValueError, TypeError, RecursionError) as exc:  # a value the format cannot hold: an error row
-        from .rows import error_result
-
-        writer.write(*_error_cells(table, error_result(f"cannot write this row: {exc}")))
-
-
-def _error_cells(table: Table, result: Result) -> tuple[list, list | None]:
-    cells, out = table.failed_row(result)
-    return cells, out.routes
+def _write_failed(writer: Any, table: Table, exc: Exception) -> None:
+    cells, out = table.failed_row(error_result(f"cannot write this row: {exc}"))
+    writer.write(cells, out.routes)
 
 
 def _ragged(source: Source, planner: Planner, encoding: str | None, writer: Any, summary: Summary,
@@ -247,7 +241,10 @@ def _ragged(source: Source, planner: Planner, encoding: str | None, writer: Any,
             current = table
             writer.header(table.columns)
         cells, out = table.row(record if record.__class__ is BrokenRecord else list(record.values()))
-        _write(writer, table, cells, out)
+        try:
+            writer.write(cells, out.routes)
+        except (ValueError, TypeError, RecursionError) as exc:
+            _write_failed(writer, table, exc)
         summary.add(out.result)
         if progress is not None and not n & 2047:
             progress(n)
