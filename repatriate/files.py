@@ -54,7 +54,9 @@ def clip_quoted(message: str) -> str:
 # --- temp files removed on a signal -----------------------------------------------------------
 
 _LIVE: set[str] = set()  # temp files in flight, removed on SIGTERM/SIGHUP
-_SIGNALS = tuple(s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None)
+_SIGNALS = tuple(
+    s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None
+)
 _saved: dict[int, Any] = {}
 _depth = 0
 
@@ -148,7 +150,9 @@ def _check_target(target: Path, force: bool, inputs: Iterable[str | os.PathLike]
         if other is not None and os.fspath(other) not in ("", "-") and _same_file(target, Path(other)):
             raise RepatriateError(f"cannot write {clip(str(target))!r}: it is also an input")
     if target.is_dir():
-        raise RepatriateError(f"cannot write {clip(str(target))!r}: it is a directory (accepted: a file path)")
+        raise RepatriateError(
+            f"cannot write {clip(str(target))!r}: it is a directory (accepted: a file path)"
+        )
     if target.exists() and not force:
         raise OutputExists(target)
     directory = target.parent
@@ -159,7 +163,9 @@ def _check_target(target: Path, force: bool, inputs: Iterable[str | os.PathLike]
     except (OSError, ValueError, AttributeError):
         limit = 255
     if len(os.fsencode(target.name)) > limit:
-        raise RepatriateError(f"cannot write {clip(str(target))!r}: File name too long (at most {limit} bytes)")
+        raise RepatriateError(
+            f"cannot write {clip(str(target))!r}: File name too long (at most {limit} bytes)"
+        )
     return target
 
 
@@ -215,7 +221,9 @@ def atomic_write(
         register_temp(tmp)
         try:
             try:
-                fh = os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": encoding, "newline": newline}))
+                fh = os.fdopen(
+                    fd, mode, **({} if "b" in mode else {"encoding": encoding, "newline": newline})
+                )
             except BaseException:
                 os.close(fd)
                 raise
@@ -237,7 +245,9 @@ def atomic_write(
                 os.replace(tmp, target)
             else:
                 try:
-                    os.link(tmp, target)  # fails if the name appeared meanwhile: no clobbering, even in a race
+                    os.link(
+                        tmp, target
+                    )  # fails if the name appeared meanwhile: no clobbering, even in a race
                 except FileExistsError:
                     raise OutputExists(target) from None
                 except OSError:
@@ -250,7 +260,9 @@ def atomic_write(
                 os.unlink(tmp)
 
 
-def write_text(path: str | os.PathLike, text: str, *, force: bool, inputs: Iterable[str | os.PathLike] = ()) -> Path:
+def write_text(
+    path: str | os.PathLike, text: str, *, force: bool, inputs: Iterable[str | os.PathLike] = ()
+) -> Path:
     """``text`` into ``path`` through ``atomic_write``."""
     with atomic_write(path, force=force, inputs=inputs) as fh:
         fh.write(text)

@@ -21,7 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def debris(directory: Path) -> list[str]:
-    return sorted(p.name for p in directory.iterdir() if p.name.endswith((".tmp", ".partial")) or p.name.startswith("."))
+    return sorted(
+        p.name for p in directory.iterdir() if p.name.endswith((".tmp", ".partial")) or p.name.startswith(".")
+    )
 
 
 def test_atomic_write_replaces_only_on_success(tmp_path):
@@ -79,7 +81,15 @@ def test_temp_is_unlinked_when_close_fails(tmp_path, monkeypatch):
 
 def test_safe_cell_is_the_one_escaping():
     assert [safe_cell(v) for v in ("=1", "+1", "-1", "@x", "\tx", "\rx", "ok", 5, None)] == [
-        "'=1", "'+1", "'-1", "'@x", "'\tx", "'\rx", "ok", 5, None,
+        "'=1",
+        "'+1",
+        "'-1",
+        "'@x",
+        "'\tx",
+        "'\rx",
+        "ok",
+        5,
+        None,
     ]
 
 
@@ -97,7 +107,9 @@ def tiny_disk(tmp_path):
     mount.mkdir()
     if os.geteuid() != 0:
         pytest.skip("disk-full test needs root to mount a 64 KiB tmpfs")
-    res = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True, text=True)
+    res = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True, text=True
+    )
     if res.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {res.stderr.strip()}")
     yield mount
@@ -112,7 +124,9 @@ def portfolio(path: Path, rows: int) -> Path:
 
 
 def cli(*args, env=None, **kw):
-    return subprocess.run([sys.executable, "-m", "repatriate", *args], capture_output=True, text=True, env=env, cwd=ROOT, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "repatriate", *args], capture_output=True, text=True, env=env, cwd=ROOT, **kw
+    )
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "jsonl"])
@@ -156,7 +170,11 @@ def test_signal_leaves_no_temp_files(tmp_path, sig, fmt):
     env = {**os.environ, "TMPDIR": str(tmp_dir)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "repatriate", "batch", str(src), "-o", str(out_dir / f"out.{fmt}")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
     )
     deadline = time.time() + 60
     while not any(out_dir.iterdir()) and time.time() < deadline:  # the temp output exists: rows are streaming

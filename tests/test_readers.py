@@ -24,7 +24,9 @@ HEAD = "asset_id,asset_class,province,amount\n"
 ROW = "X{i},equity,CN-GD,50000000\n"
 
 
-def batch_rows(rb, data: bytes | str, suffix: str = ".csv", tmp_path: Path | None = None, **options) -> list[dict]:
+def batch_rows(
+    rb, data: bytes | str, suffix: str = ".csv", tmp_path: Path | None = None, **options
+) -> list[dict]:
     """Run a portfolio given as bytes through run_batch; the JSONL output rows."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
     out = io.StringIO()
@@ -72,7 +74,11 @@ def test_huge_csv_field_is_a_row_error(rb, tmp_path):
 
 def test_multiline_cell_that_looks_like_a_row_is_one_record(rb):
     """issue 14: a multi-line quoted cell that looks like a row made 2 records into 4."""
-    data = "asset_id,label,asset_class,province,amount\n" 'X1,"note\nX9,y,equity,CN-GD,1\nend",equity,CN-GD,50000000\n' "X2,z,abs,CN-SH,30000000\n"
+    data = (
+        "asset_id,label,asset_class,province,amount\n"
+        'X1,"note\nX9,y,equity,CN-GD,1\nend",equity,CN-GD,50000000\n'
+        "X2,z,abs,CN-SH,30000000\n"
+    )
     rows = batch_rows(rb, data)
     assert [r["asset_id"] for r in rows] == ["X1", "X2"]
     assert rows[0]["label"] == "note\nX9,y,equity,CN-GD,1\nend" and rows[0]["status"] == "ok"
@@ -96,7 +102,10 @@ def test_utf32_bom_is_not_read_as_utf16(rb, bom):
 
 def test_big5_is_not_decoded_as_gb18030(rb):
     """issue 14: a Big5 file was decoded as GB18030 (mojibake provinces)."""
-    text = "asset_id,label,asset_class,province,amount\nX1,廣東光伏電站,equity,廣東省,50000000\nX2,臺灣資產,abs,上海市,30000000\n"
+    text = (
+        "asset_id,label,asset_class,province,amount\n"
+        "X1,廣東光伏電站,equity,廣東省,50000000\nX2,臺灣資產,abs,上海市,30000000\n"
+    )
     rows = batch_rows(rb, text.encode("big5"))
     assert [r["province"] for r in rows] == ["廣東省", "上海市"] and rows[0]["label"] == "廣東光伏電站"
     assert {r["status"] for r in rows} == {"ok"}
@@ -107,7 +116,10 @@ def test_big5_is_not_decoded_as_gb18030(rb):
 
 def test_decimal_comma_in_semicolon_files(rb):
     """issue 14 serious 3: in a ';' file `50000000,50` was read as 5000000050 and `1.234,56` as 1.23456."""
-    data = "asset_id;asset_class;province;amount\nX1;equity;CN-GD;50000000,50\nX2;equity;CN-GD;1.234.567,5\nX3;equity;CN-GD;1.234\n"
+    data = (
+        "asset_id;asset_class;province;amount\n"
+        "X1;equity;CN-GD;50000000,50\nX2;equity;CN-GD;1.234.567,5\nX3;equity;CN-GD;1.234\n"
+    )
     rows = batch_rows(rb, data)
     assert rows[0]["amount"] == 50000000.5 and rows[0]["status"] == "ok"
     assert rows[1]["amount"] == 1234567.5
@@ -128,7 +140,9 @@ def test_json_depth_is_a_row_error(rb):
     """issue 14: a 100k-deep JSON line killed the whole batch."""
     deep = "[" * 100_000 + "]" * 100_000
     data = '{"asset_id": "J1", "asset_class": "equity", "province": "CN-GD", "amount": 5e7}\n' + deep + "\n"
-    data += '{"asset_id": "J3", "asset_class": "equity", "province": "CN-GD", "amount": 5e7, "x": ' + deep + "}\n"
+    data += (
+        '{"asset_id": "J3", "asset_class": "equity", "province": "CN-GD", "amount": 5e7, "x": ' + deep + "}\n"
+    )
     data += '{"asset_id": "J4", "asset_class": "equity", "province": "CN-GD", "amount": 5e7}\n'
     rows = batch_rows(rb, data, suffix=".jsonl")
     assert [r["status"] for r in rows] == ["ok", "error", "error", "ok"]
@@ -144,7 +158,8 @@ def test_carriage_return_inside_a_json_object_is_one_record(rb):
 
 def test_jsonl_never_writes_infinity(rb):
     """issue 14: JSONL output carried `Infinity` (invalid JSON); it must be null."""
-    data = '{"asset_id": "J1", "asset_class": "equity", "province": "CN-GD", "amount": 5e7, "x": 1e400, "y": [-1e400]}\n'
+    data = '{"asset_id": "J1", "asset_class": "equity", "province": "CN-GD", "amount": 5e7, '
+    data += '"x": 1e400, "y": [-1e400]}\n'
     out = io.StringIO()
     run_batch("-", rb, "-", fmt="jsonl", stdin=io.BytesIO(data.encode()), stdout=out, as_of=AS_OF)
     record = json.loads(out.getvalue(), parse_constant=lambda c: pytest.fail(f"invalid JSON constant {c}"))
@@ -170,7 +185,10 @@ XLSX_ROWS = [["asset_id", "asset_class", "province", "amount"], ["S1", "equity",
 
 def test_several_sheets_with_data_need_a_name(rb, tmp_path):
     """issue 14: only the first XLSX sheet was read, silently."""
-    src = workbook(tmp_path / "two.xlsx", {"2025": XLSX_ROWS, "2026": [XLSX_ROWS[0], ["S2", "abs", "CN-SH", 30_000_000]], "notes": []})
+    src = workbook(
+        tmp_path / "two.xlsx",
+        {"2025": XLSX_ROWS, "2026": [XLSX_ROWS[0], ["S2", "abs", "CN-SH", 30_000_000]], "notes": []},
+    )
     with pytest.raises(RepatriateError, match="'2025', '2026'.*--sheet"):
         run_batch(src, rb, "-", stdout=io.StringIO())
     out = io.StringIO()
@@ -218,7 +236,10 @@ def test_xlsx_output_truncates_long_cells_visibly(rb, tmp_path):
     from openpyxl import load_workbook
 
     src = tmp_path / "in.csv"
-    src.write_text("asset_id,label,asset_class,province,amount\nX1," + "a" * 40_000 + ",equity,CN-GD,50000000\n", encoding="utf-8")
+    src.write_text(
+        "asset_id,label,asset_class,province,amount\nX1," + "a" * 40_000 + ",equity,CN-GD,50000000\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "out.xlsx"
     run_batch(src, rb, out, as_of=AS_OF)
     header, row = list(load_workbook(out, read_only=True).worksheets[0].iter_rows(values_only=True))
@@ -264,7 +285,9 @@ def test_generated_files_give_one_row_per_record(rb, tmp_path, rows, blank_lead,
         src.write_bytes(("\r\n" * blank_lead + buf.getvalue()).encode(encoding))
     elif fmt == "jsonl":
         src = tmp_path / "in.jsonl"
-        lines = ["\n" * blank_lead] + [json.dumps(dict(zip(header, r)), ensure_ascii=False) + "\n" for r in records]
+        lines = ["\n" * blank_lead] + [
+            json.dumps(dict(zip(header, r)), ensure_ascii=False) + "\n" for r in records
+        ]
         src.write_bytes("".join(lines).encode("utf-8" if encoding in ("utf-16", "utf-32") else encoding))
     else:
         src = workbook(tmp_path / "in.xlsx", {"s": [header] + [[_xml_safe(c) for c in r] for r in records]})

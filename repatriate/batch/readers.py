@@ -24,9 +24,14 @@ from ..files import clip
 
 INPUT_FORMATS = ("csv", "xlsx", "jsonl")
 EXTENSIONS = {
-    ".csv": "csv", ".tsv": "csv", ".txt": "csv",
-    ".xlsx": "xlsx", ".xlsm": "xlsx",
-    ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
 }
 _SNIFF_BYTES = 1 << 20  # enough text to meet the first Chinese cell in any real export
 # XLSX is a zip: refuse members that would inflate past these before openpyxl reads a byte
@@ -37,7 +42,10 @@ JSON_DEPTH_MAX = 64  # nesting of one JSONL record
 
 
 class BrokenRecord(list):
-    """An input record that could not be read (a broken CSV row, a line that is not JSON): empty, with the reason."""
+    """An input record that could not be read (a broken CSV row, a line that is not JSON).
+
+    Empty, with the reason in ``problem``: it becomes an error row.
+    """
 
     def __init__(self, problem: str):
         super().__init__()
@@ -93,7 +101,9 @@ class _Prefixed(io.RawIOBase):
         super().close()
 
 
-def open_portfolio(path: str | os.PathLike, input_format: str | None = None, stdin: IO[bytes] | None = None) -> Source:
+def open_portfolio(
+    path: str | os.PathLike, input_format: str | None = None, stdin: IO[bytes] | None = None
+) -> Source:
     """Open a portfolio file (or ``'-'`` for stdin) and settle its format.
 
     Parameters
@@ -110,7 +120,9 @@ def open_portfolio(path: str | os.PathLike, input_format: str | None = None, std
         A missing or unreadable file, an unknown format.
     """
     if input_format is not None and input_format not in INPUT_FORMATS:
-        raise RepatriateError(f"unknown input format {clip(input_format)!r} (accepted: {', '.join(INPUT_FORMATS)})")
+        raise RepatriateError(
+            f"unknown input format {clip(input_format)!r} (accepted: {', '.join(INPUT_FORMATS)})"
+        )
     name = os.fspath(path)
     if name == "-":
         stream = stdin if stdin is not None else sys.stdin.buffer
@@ -248,11 +260,13 @@ def check_encoding(encoding: str) -> str:
         info = codecs.lookup(encoding)
     except (LookupError, TypeError, ValueError):
         raise RepatriateError(
-            f"unknown encoding {clip(encoding)!r} (accepted: a text codec such as utf-8, utf-8-sig, gb18030, big5)"
+            f"unknown encoding {clip(encoding)!r} "
+            "(accepted: a text codec such as utf-8, utf-8-sig, gb18030, big5)"
         ) from None
     if not getattr(info, "_is_text_encoding", True):
         raise RepatriateError(
-            f"encoding {clip(encoding)!r} is not a text encoding (accepted: a text codec such as utf-8, gb18030, big5)"
+            f"encoding {clip(encoding)!r} is not a text encoding "
+            "(accepted: a text codec such as utf-8, gb18030, big5)"
         )
     return info.name
 
@@ -266,7 +280,8 @@ def _text(source: Source, encoding: str | None) -> io.TextIOWrapper:
             guess = detect_encoding(source.head, complete=source.complete)
             raise RepatriateError(
                 f"portfolio {clip(source.name)!r} is not {enc} (byte {source.head[exc.start]:#04x} at offset "
-                f"{exc.start}); it looks like {guess} (accepted: utf-8, utf-8-sig, gb18030, big5, or none to detect)"
+                f"{exc.start}); it looks like {guess} "
+                "(accepted: utf-8, utf-8-sig, gb18030, big5, or none to detect)"
             ) from None
     else:
         enc = detect_encoding(source.head, complete=source.complete)
@@ -288,7 +303,8 @@ def _delimiter(first_line: str) -> str:
 
 @dataclass
 class CsvTable:
-    """A CSV's header, its rows (lists of text, or ``BrokenRecord``) and the decimal mark its delimiter implies."""
+    """A CSV's header, its rows (lists of text, or ``BrokenRecord``), and the decimal mark
+    its delimiter implies."""
 
     header: list[str]
     rows: Iterator[list]
@@ -317,7 +333,7 @@ def read_csv(source: Source, encoding: str | None = None) -> CsvTable:
 
 
 def _strict_record(lines: list[str], delimiter: str, width: int) -> bool:
-    """Whether ``lines`` are one well-formed record of ``width`` fields (every quote closed where it should)."""
+    """Whether ``lines`` are one well-formed record of ``width`` fields (quotes closed where they should be)."""
     try:
         records = list(csv.reader(["".join(lines)], delimiter=delimiter, strict=True))
     except csv.Error:
@@ -374,7 +390,9 @@ def _csv_rows(text: Iterable[str], delimiter: str, width: int) -> Iterator[list]
                 consumed.clear()
                 size = 0
                 if long_cell:
-                    yield BrokenRecord(f"CSV row at line {reader.line_num} has a cell over {CSV_FIELD_MAX:,} characters")
+                    yield BrokenRecord(
+                        f"CSV row at line {reader.line_num} has a cell over {CSV_FIELD_MAX:,} characters"
+                    )
                 elif cells and (len(cells) > 1 or cells[0].strip()):  # a blank line is not an asset
                     yield cells
             else:
@@ -383,7 +401,11 @@ def _csv_rows(text: Iterable[str], delimiter: str, width: int) -> Iterator[list]
                 if not pending:
                     return
         except csv.Error as exc:
-            yield broken() if len(consumed) > 1 else BrokenRecord(f"broken CSV row at line {reader.line_num}: {exc}")
+            yield (
+                broken()
+                if len(consumed) > 1
+                else BrokenRecord(f"broken CSV row at line {reader.line_num}: {exc}")
+            )
             consumed.clear()
             size = 0
 
@@ -438,13 +460,16 @@ def read_xlsx(source: Source, sheet: str | None = None) -> tuple[list[str], Iter
     try:
         wb = load_workbook(source.stream, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises what its parsers raise: zip, XML, key and value errors
-        raise RepatriateError(f"cannot read {clip(source.name)} as an XLSX workbook: {clip(str(exc))}") from None
+        raise RepatriateError(
+            f"cannot read {clip(source.name)} as an XLSX workbook: {clip(str(exc))}"
+        ) from None
     try:
         names = wb.sheetnames
         if sheet is not None:
             if sheet not in names:
                 raise RepatriateError(
-                    f"no sheet {clip(sheet)!r} in {clip(source.name)} (accepted: {', '.join(map(repr, names))})"
+                    f"no sheet {clip(sheet)!r} in {clip(source.name)} "
+                    f"(accepted: {', '.join(map(repr, names))})"
                 )
             ws = wb[sheet]
         else:
@@ -466,7 +491,9 @@ def read_xlsx(source: Source, sheet: str | None = None) -> tuple[list[str], Iter
         raise
     except Exception as exc:
         wb.close()
-        raise RepatriateError(f"cannot read {clip(source.name)} as an XLSX workbook: {clip(str(exc))}") from None
+        raise RepatriateError(
+            f"cannot read {clip(source.name)} as an XLSX workbook: {clip(str(exc))}"
+        ) from None
     while header and header[-1] == "":
         header.pop()  # the empty, formatted cells right of a header row
     return header, _xlsx_rows(wb, rows, len(header), source.name)
@@ -480,7 +507,9 @@ def _xlsx_rows(wb: Any, rows: Iterator[tuple], width: int, name: str) -> Iterato
             except StopIteration:
                 return
             except Exception as exc:  # broken XML mid-sheet: the file is damaged, not one row
-                raise RepatriateError(f"cannot read {clip(name)} as an XLSX workbook: {clip(str(exc))}") from None
+                raise RepatriateError(
+                    f"cannot read {clip(name)} as an XLSX workbook: {clip(str(exc))}"
+                ) from None
             if any(v is not None and v != "" for v in values):  # skip formatted but empty rows
                 cells = list(values)
                 while len(cells) > width and cells[-1] is None:
@@ -510,7 +539,9 @@ def read_jsonl(source: Source, encoding: str | None = None) -> Iterator[dict | B
             yield BrokenRecord(f"line {number} is not valid JSON: {clip(str(exc))}")
             continue
         if not isinstance(record, dict):
-            yield BrokenRecord(f"line {number} is not a JSON object but {type(record).__name__} {clip(repr(record), 60)}")
+            yield BrokenRecord(
+                f"line {number} is not a JSON object but {type(record).__name__} {clip(repr(record), 60)}"
+            )
             continue
         yield record
 

@@ -166,10 +166,19 @@ class Planner:
         For an unknown objective, a bad date or a ``top`` below 1.
     """
 
-    def __init__(self, rb: Any, *, as_of: str | dt.date | None = None, optimize: str = "balanced", top: int = 1,
-                 cache: bool = True):
+    def __init__(
+        self,
+        rb: Any,
+        *,
+        as_of: str | dt.date | None = None,
+        optimize: str = "balanced",
+        top: int = 1,
+        cache: bool = True,
+    ):
         if optimize not in OBJECTIVES:
-            raise RepatriateError(f"unknown objective {clip(str(optimize))!r} (accepted: {', '.join(OBJECTIVES)})")
+            raise RepatriateError(
+                f"unknown objective {clip(str(optimize))!r} (accepted: {', '.join(OBJECTIVES)})"
+            )
         if isinstance(top, bool) or not isinstance(top, int) or top < 1:
             raise RepatriateError(f"top {clip(repr(top))} must be a whole number, 1 or more")
         self.rb = rb
@@ -184,7 +193,7 @@ class Planner:
         return [] if self.top > 1 else None
 
     def search(self, fields: tuple[str, ...], values: tuple, decimal: str = ".") -> Found:
-        """The result of one profile given as raw values; any failure is an error result, never an exception."""
+        """The result of one profile given as raw values; a failure is an error result, never an exception."""
         try:
             raw = {}
             for f, v in zip(fields, values):
@@ -211,8 +220,9 @@ class Planner:
         except Exception as exc:  # a bad row becomes an error row; the batch goes on
             return Found(error_result(exc), self.no_routes())
 
-    def outcome(self, fields: tuple[str, ...], positions: list[int], mode: str, values: tuple,
-                decimal: str = ".") -> Outcome:
+    def outcome(
+        self, fields: tuple[str, ...], positions: list[int], mode: str, values: tuple, decimal: str = "."
+    ) -> Outcome:
         """The outcome of one row whose ``fields`` (at cell ``positions``) hold raw ``values``.
 
         ``mode`` is ``'plain'`` (values as they are), ``'inert'`` (text escaped, for XLSX)
@@ -268,8 +278,9 @@ class Table:
         Cells may be other than text (XLSX, JSON): the cache then tells ``True`` from ``1``.
     """
 
-    def __init__(self, header: list[str], planner: Planner, mode: str = "plain", decimal: str = ".",
-                 typed: bool = True):
+    def __init__(
+        self, header: list[str], planner: Planner, mode: str = "plain", decimal: str = ".", typed: bool = True
+    ):
         self.planner = planner
         self.escape = mode != "plain"
         self.mode = mode
@@ -431,7 +442,9 @@ def plan_rows(
     RepatriateError
         Only for bad options (objective, date, ``top``), before any row is read.
     """
-    planner = Planner(rb, as_of=as_of, optimize=optimize, top=top, cache=cache)  # bad options fail here, eagerly
+    planner = Planner(
+        rb, as_of=as_of, optimize=optimize, top=top, cache=cache
+    )  # bad options fail here, eagerly
     return _plan_dicts(rows, planner)
 
 

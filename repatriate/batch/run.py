@@ -34,8 +34,15 @@ from .rows import RESULT_FIELDS, Outcome, Planner, Result, Table, Tables, error_
 from .writers import OUTPUT_FORMATS, make_writer, output_format
 
 __all__ = [
-    "RESULT_FIELDS", "OUTPUT_FORMATS", "Summary", "Planner", "Table", "detect_encoding", "output_format",
-    "plan_rows", "run_batch",
+    "RESULT_FIELDS",
+    "OUTPUT_FORMATS",
+    "Summary",
+    "Planner",
+    "Table",
+    "detect_encoding",
+    "output_format",
+    "plan_rows",
+    "run_batch",
 ]
 
 
@@ -162,7 +169,9 @@ def run_batch(
             _write_all(source, planner, encoding, sheet, kind, writer, summary, progress)
             writer.close()
         else:
-            with atomic_write(output, force=True, mode="wb" if kind == "xlsx" else "w", inputs=[portfolio]) as fh:
+            with atomic_write(
+                output, force=True, mode="wb" if kind == "xlsx" else "w", inputs=[portfolio]
+            ) as fh:
                 writer = make_writer(kind, fh)
                 try:
                     _write_all(source, planner, encoding, sheet, kind, writer, summary, progress)
@@ -179,8 +188,16 @@ def run_batch(
     return summary
 
 
-def _write_all(source: Source, planner: Planner, encoding: str | None, sheet: str | None, kind: str, writer: Any,
-               summary: Summary, progress: Callable[[int], None] | None) -> None:
+def _write_all(
+    source: Source,
+    planner: Planner,
+    encoding: str | None,
+    sheet: str | None,
+    kind: str,
+    writer: Any,
+    summary: Summary,
+    progress: Callable[[int], None] | None,
+) -> None:
     if source.format == "jsonl" and kind == "jsonl":
         _ragged(source, planner, encoding, writer, summary, progress)
         return
@@ -198,8 +215,9 @@ def _write_all(source: Source, planner: Planner, encoding: str | None, sheet: st
     _stream(table, rows, writer, summary, progress)
 
 
-def _stream(table: Table, rows: Iterable[list], writer: Any, summary: Summary,
-            progress: Callable[[int], None] | None) -> None:
+def _stream(
+    table: Table, rows: Iterable[list], writer: Any, summary: Summary, progress: Callable[[int], None] | None
+) -> None:
     """The hot loop: every record of a file under one header, in order, one output row each.
 
     bench/bench_batch.py on 2 cores showed a fork pool of searchers slower than searching here
@@ -230,8 +248,14 @@ def _write_failed(writer: Any, table: Table, exc: Exception) -> None:
     writer.write(cells, out.routes)
 
 
-def _ragged(source: Source, planner: Planner, encoding: str | None, writer: Any, summary: Summary,
-            progress: Callable[[int], None] | None) -> None:
+def _ragged(
+    source: Source,
+    planner: Planner,
+    encoding: str | None,
+    writer: Any,
+    summary: Summary,
+    progress: Callable[[int], None] | None,
+) -> None:
     """JSONL to JSONL: each record keeps its own keys."""
     tables = Tables(planner)
     current = None
@@ -266,8 +290,13 @@ def _jsonl_table(source: Source, encoding: str | None) -> tuple[list[str], Itera
         source.stream.close()
         source.stream = spool  # type: ignore[assignment]
     keys: dict[str, None] = {}
-    first_pass = Source(source.name, "jsonl", io.BufferedReader(_Prefixed(b"", source.stream, close=False)),
-                        source.head, source.size)
+    first_pass = Source(
+        source.name,
+        "jsonl",
+        io.BufferedReader(_Prefixed(b"", source.stream, close=False)),
+        source.head,
+        source.size,
+    )
     for record in read_jsonl(first_pass, encoding):
         if record.__class__ is not BrokenRecord:
             keys.update(dict.fromkeys(map(str, record)))

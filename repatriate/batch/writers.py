@@ -39,7 +39,8 @@ def output_format(output: str | None, fmt: str | None) -> str:
         if ext in EXTENSIONS:
             return EXTENSIONS[ext]
         raise RepatriateError(
-            f"cannot tell the output format of {clip(output)!r} (accepted: .csv, .xlsx, .jsonl, or format csv|xlsx|jsonl)"
+            f"cannot tell the output format of {clip(output)!r} "
+            "(accepted: .csv, .xlsx, .jsonl, or format csv|xlsx|jsonl)"
         )
     return "csv"
 
