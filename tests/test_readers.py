@@ -133,6 +133,37 @@ def test_comma_files_refuse_bad_grouping(rb):
     assert rows[1]["status"] == "ok" and rows[1]["amount"] == 50_000_000
 
 
+@pytest.mark.parametrize(
+    "text, decimal, expected",
+    [
+        ("50000000", ".", 5e7), ("50,000,000", ".", 5e7), ("5e7", ".", 5e7), ("50_000_000", ".", 5e7),
+        (" -5 ", ".", -5.0), ("1,234.5", ".", 1234.5), ("50000000,50", ",", 50000000.5),
+        ("1.234.567,5", ",", 1234567.5), ("1.234.567", ",", 1234567.0), ("5e7", ",", 5e7),
+    ],
+)
+def test_the_one_number_parser(text, decimal, expected):
+    """engine.profile.parse_number serves CLI options and every batch cell (there were four parsers)."""
+    from repatriate.engine.profile import parse_number
+
+    assert parse_number("amount", text, decimal=decimal) == expected
+
+
+@pytest.mark.parametrize(
+    "text, decimal, message",
+    [
+        ("５０００", ".", "not a number"), ("1,2,3", ".", "not a number"), ("1,5", ".", "not a number"),
+        ("1e309", ".", "not finite"), ("-inf", ".", "not finite"), ("nan", ",", "not finite"),
+        ("1.234", ",", "ambiguous"), ("0.5", ",", "ambiguous"), ("x" * 100_000, ".", "not a number"),
+    ],
+)
+def test_the_one_number_parser_refuses(text, decimal, message):
+    from repatriate.engine.profile import parse_number
+
+    with pytest.raises(RepatriateError, match=message) as info:
+        parse_number("amount", text, decimal=decimal)
+    assert len(str(info.value)) < 300
+
+
 # --- JSONL -----------------------------------------------------------------------------
 
 

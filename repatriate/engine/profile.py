@@ -80,12 +80,17 @@ class Profile:
 # The profile's fields in the order of the JSON contract's ``query``: also the batch columns read.
 PROFILE_FIELDS = ("asset_class", "sector", "province", "city", "amount", "currency", "holder_type", "net_assets", "term_months", "spv_owner")
 _QUERY_ORDER = PROFILE_FIELDS
-assert set(PROFILE_FIELDS) == {f.name for f in dataclasses.fields(Profile)}, "PROFILE_FIELDS lists every Profile field"
+assert set(PROFILE_FIELDS) == {f.name for f in dataclasses.fields(Profile)}, "PROFILE_FIELDS: every field"
 
 
 def _as_float(what: str, value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError(f"{what} {_show(value)} is not a number")
+    if isinstance(value, str):  # text goes through the one parser (no full-width digits, no "1,2,3")
+        try:
+            return parse_number(what, value)
+        except RepatriateError as exc:
+            raise ValueError(str(exc)) from None
     try:
         return float(value)
     except (TypeError, ValueError):
