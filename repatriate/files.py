@@ -28,7 +28,7 @@ def safe_cell(value: Any) -> Any:
     >>> safe_cell("=HYPERLINK(1)"), safe_cell("plain"), safe_cell(-5)
     ("'=HYPERLINK(1)", 'plain', -5)
     """
-    if value.__class__ is str and value[:1] in _FORMULA_START:
+    if isinstance(value, str) and value[:1] in _FORMULA_START:
         return "'" + value
     return value
 

@@ -332,13 +332,27 @@ def read_csv(source: Source, encoding: str | None = None) -> CsvTable:
     return CsvTable(header, _csv_rows(text, delimiter, len(header)), "," if delimiter == ";" else ".")
 
 
-def _strict_record(lines: list[str], delimiter: str, width: int) -> bool:
-    """Whether ``lines`` are one well-formed record of ``width`` fields (quotes closed where they should be)."""
+def _one_record(lines: list[str], delimiter: str, width: int) -> bool:
+    """Whether ``lines`` (a record read across several lines) are one record, not an unbalanced quote.
+
+    They must parse strictly (every quote closed before a delimiter or a line end). A record of
+    the header's width is then one record even if a line of its cell looks like a row; a record of
+    another width is not when one of its later lines is a whole row by itself.
+    """
     try:
         records = list(csv.reader(["".join(lines)], delimiter=delimiter, strict=True))
     except csv.Error:
         return False
-    return len(records) == 1 and len(records[0]) == width
+    if len(records) != 1:
+        return False
+    return len(records[0]) == width or not any(_is_row(line, delimiter, width) for line in lines[1:])
+
+
+def _is_row(line: str, delimiter: str, width: int) -> bool:
+    try:
+        return len(next(csv.reader([line], delimiter=delimiter, strict=True), [])) == width
+    except csv.Error:
+        return False
 
 
 def _csv_rows(text: Iterable[str], delimiter: str, width: int) -> Iterator[list]:
@@ -371,11 +385,11 @@ def _csv_rows(text: Iterable[str], delimiter: str, width: int) -> Iterator[list]
             yield line
 
     def broken() -> BrokenRecord:
-        nonlocal size
+        nonlocal size, cut
         first = consumed[0]
         pending.extend(reversed(consumed[1:]))
         consumed.clear()
-        size = 0
+        size, cut = 0, False
         return BrokenRecord(f"broken CSV row: an unbalanced quote in {clip(first.strip())}")
 
     csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_MAX * 2))
@@ -383,17 +397,21 @@ def _csv_rows(text: Iterable[str], delimiter: str, width: int) -> Iterator[list]
         reader = csv.reader(feed(), delimiter=delimiter)
         try:
             for cells in reader:
-                if (len(consumed) > 1 or cut) and not _strict_record(consumed, delimiter, width):
+                if not cells or (len(cells) == 1 and not cells[0].strip()):  # a blank line is not an asset
+                    consumed.clear()
+                    size, cut = 0, False
+                    continue
+                if (len(consumed) > 1 or cut) and not _one_record(consumed, delimiter, width):
                     yield broken()
                     break
                 long_cell = size > CSV_FIELD_MAX
                 consumed.clear()
-                size = 0
+                size, cut = 0, False
                 if long_cell:
                     yield BrokenRecord(
                         f"CSV row at line {reader.line_num} has a cell over {CSV_FIELD_MAX:,} characters"
                     )
-                elif cells and (len(cells) > 1 or cells[0].strip()):  # a blank line is not an asset
+                else:
                     yield cells
             else:
                 if consumed:  # a quote left open at the end of the file
@@ -407,7 +425,7 @@ def _csv_rows(text: Iterable[str], delimiter: str, width: int) -> Iterator[list]
                 else BrokenRecord(f"broken CSV row at line {reader.line_num}: {exc}")
             )
             consumed.clear()
-            size = 0
+            size, cut = 0, False
 
 
 # --- XLSX ----------------------------------------------------------------------------------

@@ -352,8 +352,6 @@ def render_markdown(plan: Plan, rb: RuleBase, lang: str = "en", explain: bool = 
     return "\n".join(out)
 
 
-
-
 def render_csv(plan: Plan, rb: RuleBase, lang: str = "en") -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
