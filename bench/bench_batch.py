@@ -162,7 +162,8 @@ def main() -> None:
         ((_, rss_big),) = best_of(1, lambda: child([*exe, "batch", str(big), "-o", str(tmp / "out_big.csv")]))
 
     print(f"portfolio: {args.rows:,} rows, {args.distinct} distinct profiles drawn, {summary['errors']} bad rows, "
-          f"{summary['distinct_searches']} searches; {os.cpu_count()} cores, one process (the fork pool did not pay)")
+          f"{summary['distinct_searches']} searches; {os.cpu_count()} cores, one process "
+          "(a fork pool did not pay)")
     print(f"bare csv read+write             {base:7.3f} s")
     print(f"batch, in-process               {default:7.3f} s   ratio {default / base:5.2f}  (goal <= 3)")
     print(f"bare csv, subprocess            {base_sub:7.3f} s")

@@ -188,7 +188,9 @@ def batch(
     fmt: Optional[str] = typer.Option(None, "--format", help="csv, xlsx or jsonl; default from the -o extension, else csv."),
     encoding: Optional[str] = typer.Option(None, "--encoding", help="Encoding of a CSV/JSONL portfolio; detected when omitted."),
     input_format: Optional[str] = typer.Option(None, "--input-format", help="csv, xlsx or jsonl; detected when omitted."),
-    sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX sheet to read; needed when several hold data."),
+    sheet: Optional[str] = typer.Option(
+        None, "--sheet", help="XLSX sheet to read; needed when several sheets hold data."
+    ),
     top: int = typer.Option(1, "--top", help="Routes per asset; above 1 adds a `routes` list (JSONL only)."),
     as_of: Optional[str] = AS_OF,
     optimize: str = OPTIMIZE,
@@ -211,7 +213,9 @@ def batch(
 
     if summary_json is not None:
         if output and output != "-" and same_path(summary_json, output):
-            raise RepatriateError(f"--summary-json {str(summary_json)!r} is the -o file too (accepted: another path)")
+            raise RepatriateError(
+                f"--summary-json {str(summary_json)!r} is the -o file too (accepted: another path)"
+            )
         check_target(summary_json, force=True, inputs=[portfolio])  # fail before the batch, not after it
     rb = _rulebase(data_dir)
     bar = _batch_progress(portfolio)
@@ -226,7 +230,8 @@ def batch(
     for line in summary.lines():
         typer.echo(line, err=True)
     if summary_json is not None:
-        write_text(summary_json, to_json(summary.as_dict()) + "\n", force=True, inputs=[portfolio, output or "-"])
+        text = to_json(summary.as_dict()) + "\n"
+        write_text(summary_json, text, force=True, inputs=[portfolio, output or "-"])
 
 
 class _BatchBar:
@@ -466,7 +471,8 @@ def _run(group_main, args, kwargs) -> int:
     except Exception as exc:  # unexpected: one line unless --debug
         if _STATE["debug"] or "--debug" in (args or sys.argv):
             raise
-        typer.echo(f"error: unexpected {type(exc).__name__}: {clip_quoted(str(exc))} (run with --debug for the traceback)", err=True)
+        message = clip_quoted(str(exc))
+        typer.echo(f"error: unexpected {type(exc).__name__}: {message} (run with --debug for the traceback)", err=True)
         return 1
 
 

@@ -1,4 +1,5 @@
-"""Batch planning (``repatriate.batch``: readers, rows, writers, run) through its public calls, on the real rule base.
+"""Batch planning (``repatriate.batch``: readers, rows, writers, run) through its public calls, on the
+real rule base.
 
 Encodings and formats round-trip; bad rows become error rows; spreadsheet cells stay inert.
 """
@@ -317,8 +318,8 @@ def test_arbitrary_csv_cells_give_one_row_each(rb, tmp_path, rows):
 def test_cache_keys_are_type_tagged(rb):
     """issue 14 serious 4: the per-row cache took True for 1 and False for 0, copying results between rows."""
     base = {"asset_class": "equity", "province": "CN-GD", "amount": 50_000_000}
-    rows = [{**base, "term_months": 1}, {**base, "term_months": True}, {**base, "term_months": 0}, {**base, "term_months": False},
-            {**base, "amount": 1}, {**base, "amount": True}]
+    rows = [{**base, "term_months": v} for v in (1, True, 0, False)]
+    rows += [{**base, "amount": 1}, {**base, "amount": True}]
     out = list(plan_rows(rows, rb, as_of=AS_OF))
     assert [r["status"] for r in out] == ["ok", "error", "error", "error", "ok", "error"]
     assert out[1]["term_months"] is True and out[5]["amount"] is True
@@ -337,6 +338,7 @@ def test_any_exception_on_a_record_is_an_error_row(rb, monkeypatch):
         return real(rb_, **fields)
 
     monkeypatch.setattr(rows_mod, "make_profile", flaky)
-    rows = [dict(zip(HEADER, GOOD[0])), {**dict(zip(HEADER, GOOD[1])), "province": "boom"}, dict(zip(HEADER, GOOD[2]))]
+    rows = [dict(zip(HEADER, g)) for g in GOOD[:3]]
+    rows[1]["province"] = "boom"
     out = list(plan_rows(rows, rb, as_of=AS_OF))
     assert [r["status"] for r in out] == ["ok", "error", "ok"] and "RecursionError" in out[1]["error"]

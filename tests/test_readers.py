@@ -322,7 +322,8 @@ def test_generated_files_give_one_row_per_record(rb, tmp_path, rows, blank_lead,
         src = tmp_path / "in.jsonl"
         lines = ["\n" * blank_lead]
         for record, (_, _, blank_after) in zip(records, rows):
-            lines.append(json.dumps(dict(zip(header, record)), ensure_ascii=False) + "\n" + "\n" * blank_after)
+            line = json.dumps(dict(zip(header, record)), ensure_ascii=False)
+            lines.append(line + "\n" + "\n" * blank_after)
         src.write_bytes("".join(lines).encode("utf-8" if encoding in ("utf-16", "utf-32") else encoding))
     else:
         src = workbook(tmp_path / "in.xlsx", {"s": [header] + [[_xml_safe(c) for c in r] for r in records]})
@@ -341,7 +342,7 @@ def _xml_safe(text: str) -> str:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=st.lists(st.sampled_from(list('a,;"\n\r 1.') + ["CN-GD", "equity", "\ufeff"]), max_size=40).map("".join))
+@given(body=st.lists(st.sampled_from([*'a,;"\n\r 1.', "CN-GD", "equity", "\ufeff"]), max_size=40).map("".join))
 def test_arbitrary_csv_bytes_never_invent_rows(rb, body):
     """Any text after a header: no exception, and never more records than non-blank lines."""
     data = HEAD + body
@@ -353,7 +354,8 @@ def test_arbitrary_csv_bytes_never_invent_rows(rb, body):
 
 def test_short_multiline_record_is_one_row(rb):
     """A well-formed record with a multi-line cell stays one row even when it is short of fields."""
-    rows = batch_rows(rb, 'asset_id,label,asset_class,province,amount\nX1,"two\nlines",equity\nX2,x,abs,CN-SH,30000000\n')
+    data = 'asset_id,label,asset_class,province,amount\nX1,"two\nlines",equity\nX2,x,abs,CN-SH,30000000\n'
+    rows = batch_rows(rb, data)
     assert [r["asset_id"] for r in rows] == ["X1", "X2"] and rows[0]["label"] == "two\nlines"
 
 

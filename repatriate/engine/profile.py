@@ -78,7 +78,10 @@ class Profile:
 
 
 # The profile's fields in the order of the JSON contract's ``query``: also the batch columns read.
-PROFILE_FIELDS = ("asset_class", "sector", "province", "city", "amount", "currency", "holder_type", "net_assets", "term_months", "spv_owner")
+PROFILE_FIELDS = (
+    "asset_class", "sector", "province", "city", "amount", "currency",
+    "holder_type", "net_assets", "term_months", "spv_owner",
+)
 _QUERY_ORDER = PROFILE_FIELDS
 assert set(PROFILE_FIELDS) == {f.name for f in dataclasses.fields(Profile)}, "PROFILE_FIELDS: every field"
 
@@ -221,7 +224,9 @@ def make_profile(rb: Any, **fields: Any) -> Profile:
 # digits only (no full-width ５), grouping in threes or none (no "1,2,3"), finite, and the decimal
 # mark given by the caller (a ';'-separated file is written where the decimal mark is a comma).
 _DIGITS = r"(?:\d+(?:_\d+)*)"
-_PLAIN = re.compile(rf"[+-]?(?:{_DIGITS}(?:\.{_DIGITS}?)?|\.{_DIGITS})(?:[eE][+-]?\d+)?|[+-]?(?:inf|infinity|nan)", re.ASCII | re.I)
+_PLAIN = re.compile(
+    rf"[+-]?(?:{_DIGITS}(?:\.{_DIGITS}?)?|\.{_DIGITS})(?:[eE][+-]?\d+)?|[+-]?(?:inf|infinity|nan)", re.ASCII | re.I
+)
 _GROUPED = {
     ".": re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?", re.ASCII),
     ",": re.compile(r"[+-]?\d{1,3}(?:\.\d{3})+(?:,\d+)?", re.ASCII),
@@ -273,7 +278,9 @@ def parse_number(what: str, text: str, *, decimal: str = ".") -> float:
             )
         s = s.replace(",", "")
     if not _PLAIN.fullmatch(s):
-        raise RepatriateError(f"{name} {_show(text)} is not a number (accepted: ASCII digits, e.g. 50000000 or 5e7)")
+        raise RepatriateError(
+            f"{name} {_show(text)} is not a number (accepted: ASCII digits, e.g. 50000000 or 5e7)"
+        )
     number = float(s)
     if not math.isfinite(number):
         raise RepatriateError(f"{name} {_show(text)} is not finite (accepted: a number up to {MAX_AMOUNT:g})")
