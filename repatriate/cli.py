@@ -183,7 +183,9 @@ def route(
 
 @app.command()
 def batch(
-    portfolio: str = typer.Argument(..., help="CSV (UTF-8, UTF-8 with BOM or GB18030), XLSX or JSONL file; - for stdin."),
+    portfolio: str = typer.Argument(
+        ..., help="CSV (UTF-8, GB18030, Big5; UTF-16/32 with BOM), XLSX or JSONL file; - for stdin."
+    ),
     output: Optional[str] = typer.Option(None, "-o", "--output", help="Result file (.csv, .xlsx, .jsonl); default stdout."),
     fmt: Optional[str] = typer.Option(None, "--format", help="csv, xlsx or jsonl; default from the -o extension, else csv."),
     encoding: Optional[str] = typer.Option(None, "--encoding", help="Encoding of a CSV/JSONL portfolio; detected when omitted."),
@@ -201,8 +203,10 @@ def batch(
 
     Columns: asset_class, sector, province, city, amount, currency, holder_type,
     net_assets, term_months, spv_owner (snake_case); asset_id, label and any other
-    column pass through. A summary goes to stderr. -o FILE is replaced when the
-    batch has finished.
+    column pass through (an input column named like a result column, e.g. status,
+    comes out as input_status). In a ';'-separated CSV the decimal mark is a comma.
+    A summary goes to stderr. -o FILE is replaced when the batch has finished; it
+    may not be the portfolio itself.
 
     Example: repatriate batch portfolio.csv -o results.xlsx --as-of 2026-03-01
     """
