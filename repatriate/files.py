@@ -199,7 +199,7 @@ def atomic_write(
     Yields
     ------
     file object
-        Open on the temp file; ``fh.name`` is its path (for writers that need one, e.g. openpyxl).
+        Open on the temp file (text, or bytes with ``mode='wb'``: openpyxl saves into it).
 
     Raises
     ------
@@ -245,9 +245,8 @@ def atomic_write(
                 os.replace(tmp, target)
             else:
                 try:
-                    os.link(
-                        tmp, target
-                    )  # fails if the name appeared meanwhile: no clobbering, even in a race
+                    # link() fails if the name appeared meanwhile: no clobbering, even in a race
+                    os.link(tmp, target)
                 except FileExistsError:
                     raise OutputExists(target) from None
                 except OSError:
