@@ -133,10 +133,13 @@ def cli(*args, env=None, **kw):
 def test_disk_full_is_exit_2_without_debris(tmp_path, tiny_disk, fmt):
     """issue 14: disk full gave 'unexpected OSError', exit 1, and left .partial and .tmp files."""
     src = portfolio(tmp_path / "in.csv", 3000)
-    res = cli("batch", str(src), "-o", str(tiny_disk / f"out.{fmt}"))
+    systmp = tmp_path / "systmp"
+    systmp.mkdir()
+    res = cli("batch", str(src), "-o", str(tiny_disk / f"out.{fmt}"), env={**os.environ, "TMPDIR": str(systmp)})
     assert res.returncode == 2, res.stderr
     assert res.stderr.startswith("error: cannot write") and "Traceback" not in res.stderr
-    assert list(tiny_disk.iterdir()) == []
+    assert res.stderr.count("\n") == 1 and "No space left on device" in res.stderr
+    assert list(tiny_disk.iterdir()) == [] and list(systmp.iterdir()) == []  # nor openpyxl's temp files
 
 
 def test_summary_json_on_a_full_disk_leaves_no_file(tmp_path, tiny_disk):
