@@ -18,7 +18,7 @@ from .errors import RepatriateError
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # OWASP: what a spreadsheet may read as a formula
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-_QUOTED = re.compile(r"""'[^'\n]{80,}'|"[^"\n]{80,}\"""")
+_QUOTED = re.compile(r"""'(?:[^'\\\n]|\\.){80,}'|"(?:[^"\\\n]|\\.){80,}\"""")
 ECHO_LIMIT = 80  # characters of a user's value echoed back in a message
 
 

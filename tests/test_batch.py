@@ -342,3 +342,13 @@ def test_any_exception_on_a_record_is_an_error_row(rb, monkeypatch):
     rows[1]["province"] = "boom"
     out = list(plan_rows(rows, rb, as_of=AS_OF))
     assert [r["status"] for r in out] == ["ok", "error", "ok"] and "RecursionError" in out[1]["error"]
+
+
+def test_long_bad_cells_are_not_echoed_whole(rb):
+    """issue 14: a bad value of 5-100 KB was echoed whole (here in the row's error cell)."""
+    rows = [{"asset_class": "equity", "province": "P" * 100_000, "amount": "5e7"},
+            {"asset_class": "equity", "province": "CN-GD", "amount": "9" * 50_000 + "x"},
+            {"asset_class": "e" * 50_000, "province": "CN-GD", "amount": "5e7"}]
+    out = list(plan_rows(rows, rb, as_of=AS_OF))
+    assert [r["status"] for r in out] == ["error"] * 3
+    assert all(len(r["error"]) < 600 for r in out), [len(r["error"]) for r in out]

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 from ..engine.profile import PROFILE_FIELDS, make_profile, parse_date, parse_integer, parse_number
 from ..engine.search import OBJECTIVES, Plan, plan
 from ..errors import RepatriateError
-from ..files import clip, safe_cell
+from ..files import clip, clip_quoted, safe_cell
 from .readers import BrokenRecord
 
 NUMERIC_FIELDS = frozenset({"amount", "net_assets", "term_months"})
@@ -74,8 +74,9 @@ def error_result(exc: BaseException | str) -> Result:
     if isinstance(exc, (RepatriateError, str)):
         message = str(exc)
     else:
-        message = f"unexpected {type(exc).__name__}: {clip(str(exc), 200)}"
-    return Result("error", " ".join(message.split()), "", "", "", None, None, None, None, 0)
+        message = f"unexpected {type(exc).__name__}: {exc}"
+    message = clip_quoted(" ".join(message.split()))  # a 100 KB cell is not echoed whole
+    return Result("error", clip(message, 1000), "", "", "", None, None, None, None, 0)
 
 
 def _summarise(found: Plan) -> Result:

@@ -57,7 +57,7 @@ class Profile:
         set_(self, "spv_owner", _choice("spv owner", self.spv_owner, SPV_OWNERS))
         code = str(self.currency).strip().upper()
         if code not in CURRENCIES:
-            raise ValueError(f"unknown currency {_show(self.currency)} (accepted: ISO 4217 codes such as USD, HKD, CNY, CNH)")
+            raise ValueError(f"unknown currency {self.currency!r} (accepted: ISO 4217 codes such as USD, HKD, CNY, CNH)")
         set_(self, "currency", code)
         set_(self, "amount", _positive("amount", _as_float("amount", self.amount), allow_zero=False))
         if self.net_assets is not None:
@@ -103,7 +103,7 @@ def _as_float(what: str, value: Any) -> float:
 def _choice(what: str, value: Any, accepted: tuple[str, ...]) -> str:
     v = str(value).strip().lower()
     if v not in accepted:
-        raise ValueError(f"unknown {what} {_show(value)} (accepted: {', '.join(accepted)})")
+        raise ValueError(f"unknown {what} {value!r} (accepted: {', '.join(accepted)})")
     return v
 
 
@@ -144,7 +144,7 @@ class Places:
         code = self.provinces.get(_norm(value))
         if code is None:
             raise RepatriateError(
-                f"unknown province {_show(value)} (accepted: an ISO code such as CN-GD, "
+                f"unknown province {value!r} (accepted: an ISO code such as CN-GD, "
                 f"or a name such as Guangdong / 广东 / 廣東; codes: {', '.join(sorted(self.rb.provinces))})"
             )
         return code
@@ -156,7 +156,7 @@ class Places:
                 names = [cid, city.name.en, city.name.zh, city.name.zh_hant or "", *city.aliases]
                 if wanted in {_norm(n) for n in names if n}:
                     if code != province:
-                        raise RepatriateError(f"city {_show(value)} is in {code} ({self.rb.provinces[code].name.en}), not in {province} (accepted: --province {code}, or a city of {province})")
+                        raise RepatriateError(f"city {value!r} is in {code} ({self.rb.provinces[code].name.en}), not in {province} (accepted: --province {code}, or a city of {province})")
                     return cid
         if re.fullmatch(r"[a-z][a-z0-9_]*", str(value).strip()):
             import difflib
@@ -164,10 +164,10 @@ class Places:
             known_ids = [cid for pv in self.rb.provinces.values() for cid in pv.cities]
             close = difflib.get_close_matches(str(value).strip(), known_ids, n=1, cutoff=0.8)
             if close:
-                raise RepatriateError(f"unknown city {_show(value)} (did you mean {close[0]!r}? accepted: lower-case pinyin ids)")
+                raise RepatriateError(f"unknown city {value!r} (did you mean {close[0]!r}? accepted: lower-case pinyin ids)")
             return str(value).strip()  # a real city without local rules: provincial rules apply
         known = ", ".join(sorted(self.rb.provinces[province].cities)) or "none with local rules"
-        raise RepatriateError(f"unknown city {_show(value)} in {province} (accepted: lower-case pinyin ids; with local rules: {known})")
+        raise RepatriateError(f"unknown city {value!r} in {province} (accepted: lower-case pinyin ids; with local rules: {known})")
 
 
 _PLACES: dict[int, tuple[Any, Places]] = {}
@@ -209,11 +209,11 @@ def make_profile(rb: Any, **fields: Any) -> Profile:
     if "sector" in raw:
         s = str(raw["sector"]).strip().lower()
         if s not in rb.sectors:
-            raise RepatriateError(f"unknown sector {_show(raw['sector'])} (accepted: {', '.join(sorted(rb.sectors))})")
+            raise RepatriateError(f"unknown sector {raw['sector']!r} (accepted: {', '.join(sorted(rb.sectors))})")
         raw["sector"] = s
     unknown = set(raw) - {f.name for f in dataclasses.fields(Profile)}
     if unknown:
-        raise RepatriateError(f"unknown field {_show(sorted(unknown)[0])} (accepted: {', '.join(_QUERY_ORDER)})")
+        raise RepatriateError(f"unknown field {sorted(unknown)[0]!r} (accepted: {', '.join(_QUERY_ORDER)})")
     try:
         return Profile(**raw)
     except ValueError as exc:
@@ -312,4 +312,4 @@ def parse_date(value: str | dt.date | None) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value).strip())
     except ValueError:
-        raise RepatriateError(f"invalid date {_show(value)} (accepted: YYYY-MM-DD)") from None
+        raise RepatriateError(f"invalid date {value!r} (accepted: YYYY-MM-DD)") from None
