@@ -135,7 +135,8 @@ def test_disk_full_is_exit_2_without_debris(tmp_path, tiny_disk, fmt):
     src = portfolio(tmp_path / "in.csv", 3000)
     systmp = tmp_path / "systmp"
     systmp.mkdir()
-    res = cli("batch", str(src), "-o", str(tiny_disk / f"out.{fmt}"), env={**os.environ, "TMPDIR": str(systmp)})
+    env = {**os.environ, "TMPDIR": str(systmp)}
+    res = cli("batch", str(src), "-o", str(tiny_disk / f"out.{fmt}"), env=env)
     assert res.returncode == 2, res.stderr
     assert res.stderr.startswith("error: cannot write") and "Traceback" not in res.stderr
     assert res.stderr.count("\n") == 1 and "No space left on device" in res.stderr
