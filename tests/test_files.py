@@ -162,11 +162,16 @@ def test_summary_json_on_a_full_disk_leaves_no_file(tmp_path, tiny_disk):
 # --- signals -----------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def big_portfolio(tmp_path_factory):
+    return portfolio(tmp_path_factory.mktemp("big") / "in.csv", 300_000)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_signal_leaves_no_temp_files(tmp_path, sig, fmt):
+def test_signal_leaves_no_temp_files(tmp_path, big_portfolio, sig, fmt):
     """issue 14: SIGTERM/SIGHUP left .partial files and openpyxl temp files; Ctrl-C printed tracebacks."""
-    src = portfolio(tmp_path / "in.csv", 400_000)
+    src = big_portfolio
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     tmp_dir = tmp_path / "systmp"
@@ -183,7 +188,7 @@ def test_signal_leaves_no_temp_files(tmp_path, sig, fmt):
     deadline = time.time() + 60
     while not any(out_dir.iterdir()) and time.time() < deadline:  # the temp output exists: rows are streaming
         time.sleep(0.05)
-    time.sleep(0.5)
+    time.sleep(0.3)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode != 0
