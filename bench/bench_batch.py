@@ -99,7 +99,7 @@ def baseline(src: Path, dst: Path) -> float:
     return time.perf_counter() - t
 
 
-def in_process(src: Path, dst: Path, workers: int | None = None) -> tuple[float, dict]:
+def in_process(src: Path, dst: Path) -> tuple[float, dict]:
     """Seconds for ``run_batch`` (the engine of ``repatriate batch``), rule base already loaded, caches cold."""
     from repatriate import load_rulebase
     from repatriate.batch.run import run_batch
@@ -108,7 +108,7 @@ def in_process(src: Path, dst: Path, workers: int | None = None) -> tuple[float,
     rb = load_rulebase()
     clear_caches()  # every run searches cold, as a fresh process does
     t = time.perf_counter()
-    summary = run_batch(str(src), rb, str(dst), workers=workers)
+    summary = run_batch(str(src), rb, str(dst))
     return time.perf_counter() - t, summary.as_dict()
 
 
@@ -147,13 +147,12 @@ def main() -> None:
         write_portfolio(small, args.rows, args.distinct)
         write_portfolio(big, args.big_rows, args.distinct)
         subprocess.run([*exe, "batch", str(small), "-o", str(tmp / "warm.csv")], check=True, capture_output=True)  # rule-base cache
-        in_process(small, tmp / "warm.csv", workers=0)  # imports
+        in_process(small, tmp / "warm.csv")  # imports
 
-        base, (default, summary), (pooled, _) = best_of(
+        base, (default, summary) = best_of(
             args.repeat,
             lambda: baseline(small, tmp / "base.csv"),
             lambda: in_process(small, tmp / "out.csv"),
-            lambda: in_process(small, tmp / "out1.csv", workers=0),
         )
         (base_sub, _), (ours_sub, rss_small) = best_of(
             args.repeat,
@@ -162,13 +161,11 @@ def main() -> None:
         )
         ((_, rss_big),) = best_of(1, lambda: child([*exe, "batch", str(big), "-o", str(tmp / "out_big.csv")]))
 
-    from repatriate.batch.run import _workers
-
     print(f"portfolio: {args.rows:,} rows, {args.distinct} distinct profiles drawn, {summary['errors']} bad rows, "
-          f"{summary['distinct_searches']} searches; {os.cpu_count()} cores, {_workers(None)} worker process(es) by default")
+          f"{summary['distinct_searches']} searches; {os.cpu_count()} cores, one process "
+          "(a fork pool did not pay)")
     print(f"bare csv read+write             {base:7.3f} s")
-    print(f"batch, in-process, default      {default:7.3f} s   ratio {default / base:5.2f}  (goal <= 3)")
-    print(f"batch, in-process, no workers   {pooled:7.3f} s   ratio {pooled / base:5.2f}  (inline, for comparison)")
+    print(f"batch, in-process               {default:7.3f} s   ratio {default / base:5.2f}  (goal <= 3)")
     print(f"bare csv, subprocess            {base_sub:7.3f} s")
     print(f"repatriate batch, subprocess    {ours_sub:7.3f} s   ratio {ours_sub / base_sub:5.2f}  (with imports and rule-base load)")
     print(f"peak RSS {args.rows:>9,} rows       {rss_small / 1024:7.1f} MiB")

@@ -65,12 +65,9 @@ def _choice(name: str, value: str, accepted: tuple[str, ...]) -> str:
 
 
 def _count(name: str, value: str) -> int:
-    from .errors import RepatriateError, short
+    from .engine.profile import parse_integer
 
-    try:
-        return int(value)
-    except ValueError:
-        raise RepatriateError(f"{name} {short(value)} is not a whole number (accepted: 1 or more)") from None
+    return parse_integer(name, value)
 
 
 def _rulebase(data_dir: Optional[Path]):
@@ -87,9 +84,13 @@ def _console():
 
 def _emit(text: str, output: Optional[str] = None, force: bool = False) -> None:
     if output and output != "-":
-        from .render.output import write_output
+        from .errors import RepatriateError
+        from .files import OutputExists, write_text
 
-        write_output(text if text.endswith("\n") else text + "\n", output, force=force)
+        try:
+            write_text(output, text if text.endswith("\n") else text + "\n", force=force)
+        except OutputExists as exc:
+            raise RepatriateError(f"{exc.path} exists (use --force to overwrite it)") from None
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
@@ -182,11 +183,16 @@ def route(
 
 @app.command()
 def batch(
-    portfolio: str = typer.Argument(..., help="CSV (UTF-8, UTF-8 with BOM or GB18030), XLSX or JSONL file; - for stdin."),
+    portfolio: str = typer.Argument(
+        ..., help="CSV (UTF-8, GB18030, Big5; UTF-16/32 with BOM), XLSX or JSONL file; - for stdin."
+    ),
     output: Optional[str] = typer.Option(None, "-o", "--output", help="Result file (.csv, .xlsx, .jsonl); default stdout."),
     fmt: Optional[str] = typer.Option(None, "--format", help="csv, xlsx or jsonl; default from the -o extension, else csv."),
     encoding: Optional[str] = typer.Option(None, "--encoding", help="Encoding of a CSV/JSONL portfolio; detected when omitted."),
     input_format: Optional[str] = typer.Option(None, "--input-format", help="csv, xlsx or jsonl; detected when omitted."),
+    sheet: Optional[str] = typer.Option(
+        None, "--sheet", help="XLSX sheet to read; needed when several sheets hold data."
+    ),
     top: int = typer.Option(1, "--top", help="Routes per asset; above 1 adds a `routes` list (JSONL only)."),
     as_of: Optional[str] = AS_OF,
     optimize: str = OPTIMIZE,
@@ -197,22 +203,29 @@ def batch(
 
     Columns: asset_class, sector, province, city, amount, currency, holder_type,
     net_assets, term_months, spv_owner (snake_case); asset_id, label and any other
-    column pass through. A summary goes to stderr. -o FILE is replaced when the
-    batch has finished.
+    column pass through (an input column named like a result column, e.g. status,
+    comes out as input_status). In a ';'-separated CSV the decimal mark is a comma.
+    A summary goes to stderr. -o FILE is replaced when the batch has finished; it
+    may not be the portfolio itself.
 
     Example: repatriate batch portfolio.csv -o results.xlsx --as-of 2026-03-01
     """
     from .batch.run import run_batch
     from .errors import RepatriateError
+    from .files import check_target, same_path, write_text
     from .render.route import to_json
 
-    if summary_json is not None and not summary_json.parent.is_dir():
-        raise RepatriateError(f"cannot write {str(summary_json)!r}: no directory {str(summary_json.parent)!r}")
+    if summary_json is not None:
+        if output and output != "-" and same_path(summary_json, output):
+            raise RepatriateError(
+                f"--summary-json {str(summary_json)!r} is the -o file too (accepted: another path)"
+            )
+        check_target(summary_json, force=True, inputs=[portfolio])  # fail before the batch, not after it
     rb = _rulebase(data_dir)
     bar = _batch_progress(portfolio)
     try:
         summary = run_batch(
-            portfolio, rb, output, fmt=fmt, encoding=encoding, input_format=input_format,
+            portfolio, rb, output, fmt=fmt, encoding=encoding, input_format=input_format, sheet=sheet,
             as_of=as_of, optimize=optimize, top=top, progress=bar.update if bar else None,
         )
     finally:
@@ -221,10 +234,8 @@ def batch(
     for line in summary.lines():
         typer.echo(line, err=True)
     if summary_json is not None:
-        try:
-            summary_json.write_text(to_json(summary.as_dict()) + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise RepatriateError(f"cannot write {str(summary_json)!r}: {exc.strerror or exc}") from None
+        text = to_json(summary.as_dict()) + "\n"
+        write_text(summary_json, text, force=True, inputs=[portfolio, output or "-"])
 
 
 class _BatchBar:
@@ -451,6 +462,7 @@ def _run(group_main, args, kwargs) -> int:
         from click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
     from .errors import RepatriateError, short_message
+    from .files import Interrupted
 
     try:
         result = group_main(args=args, standalone_mode=False, **kwargs)
@@ -468,6 +480,8 @@ def _run(group_main, args, kwargs) -> int:
     except RepatriateError as exc:
         typer.echo(f"error: {short_message(str(exc))}", err=True)
         return 2
+    except Interrupted as exc:  # SIGTERM/SIGHUP: temp files are gone already; no traceback
+        return 128 + exc.signum
     except BrokenPipeError:
         return 0
     except Exception as exc:  # unexpected: one line unless --debug

@@ -18,7 +18,15 @@ class DataError(RepatriateError):
         super().__init__(f"rule base is invalid: {first}{more}")
 
 
-def short(value: object, limit: int = 80) -> str:
+ECHO_LIMIT = 80  # characters of a user's value echoed back in a message
+
+
+def clip(text: str, limit: int = ECHO_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis: how a user's value is echoed in a message."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def short(value: object, limit: int = ECHO_LIMIT) -> str:
     """``repr(value)`` cut to about ``limit`` characters: an error message never echoes a whole file."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 2] + "…" + text[-1]

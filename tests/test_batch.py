@@ -1,4 +1,5 @@
-"""Batch planning (``repatriate.batch.run``) through its public calls, on the real rule base.
+"""Batch planning (``repatriate.batch``: readers, rows, writers, run) through its public calls, on the
+real rule base.
 
 Encodings and formats round-trip; bad rows become error rows; spreadsheet cells stay inert.
 """
@@ -263,7 +264,7 @@ def test_order_count_and_cache(rb):
     assert [r["asset_id"] for r in cached] == [f"R{i}" for i in range(60)]
     # 广东 / 廣東 and 50000000 / 50,000,000 are one profile: one search between them
     planner = batch.Planner(rb, as_of=AS_OF)
-    table = batch._Table(HEADER, planner)
+    table = batch.Table(HEADER, planner)
     for r in (GOOD[0], GOOD[3]):
         table.row(list(r))
     assert planner.searches == 1
@@ -272,22 +273,6 @@ def test_order_count_and_cache(rb):
 def test_plan_many_is_the_library_call(rb):
     rows = [dict(zip(HEADER, r)) for r in GOOD]
     assert list(plan_many(rows, rb, as_of=AS_OF)) == list(plan_rows(rows, rb, as_of=AS_OF))
-
-
-def test_worker_processes_give_the_same_answers(rb, tmp_path, monkeypatch):
-    """The process pool (on platforms that fork) changes the speed, not the output."""
-    monkeypatch.setattr(batch, "_INLINE_SEARCHES", 1)
-    pool = GOOD + list(BAD.values())
-    rows = [[f"R{i}", *pool[(i * 5) % len(pool)][1:]] for i in range(3000)]
-    rows[1500] = rows[1500] + ["extra"]
-    src = write_csv(tmp_path / "in.csv", rows)
-    outputs = []
-    for workers in (0, 2):
-        out = tmp_path / f"out{workers}.csv"
-        summary = run_batch(src, rb, out, as_of=AS_OF, workers=workers)
-        outputs.append(out.read_bytes())
-        assert summary.rows == 3000
-    assert outputs[0] == outputs[1]
 
 
 def test_summary_counts(rb, tmp_path):
@@ -325,3 +310,45 @@ def test_arbitrary_csv_cells_give_one_row_each(rb, tmp_path, rows):
     out = io.StringIO()
     summary = run_batch("-", rb, "-", fmt="jsonl", as_of=AS_OF, stdin=io.BytesIO(buf.getvalue().encode()), stdout=out)
     assert summary.rows == len(out.getvalue().split("\n")) - 1  # not splitlines: \x85 is a line break to it
+
+
+# --- issue 14: the row pipeline ----------------------------------------------------------------
+
+
+def test_cache_keys_are_type_tagged(rb):
+    """issue 14 serious 4: the per-row cache took True for 1 and False for 0, copying results between rows."""
+    base = {"asset_class": "equity", "province": "CN-GD", "amount": 50_000_000}
+    rows = [{**base, "term_months": v} for v in (1, True, 0, False)]
+    rows += [{**base, "amount": 1}, {**base, "amount": True}]
+    out = list(plan_rows(rows, rb, as_of=AS_OF))
+    assert [r["status"] for r in out] == ["ok", "error", "error", "error", "ok", "error"]
+    assert out[1]["term_months"] is True and out[5]["amount"] is True
+    assert "True" in out[1]["error"] and "False" in out[3]["error"]
+
+
+def test_any_exception_on_a_record_is_an_error_row(rb, monkeypatch):
+    """issue 14: any failure on one record becomes its error row; the batch goes on."""
+    import repatriate.batch.rows as rows_mod
+
+    real = rows_mod.make_profile
+
+    def flaky(rb_, **fields):
+        if fields.get("province") == "boom":
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(rb_, **fields)
+
+    monkeypatch.setattr(rows_mod, "make_profile", flaky)
+    rows = [dict(zip(HEADER, g)) for g in GOOD[:3]]
+    rows[1]["province"] = "boom"
+    out = list(plan_rows(rows, rb, as_of=AS_OF))
+    assert [r["status"] for r in out] == ["ok", "error", "ok"] and "RecursionError" in out[1]["error"]
+
+
+def test_long_bad_cells_are_not_echoed_whole(rb):
+    """issue 14: a bad value of 5-100 KB was echoed whole (here in the row's error cell)."""
+    rows = [{"asset_class": "equity", "province": "P" * 100_000, "amount": "5e7"},
+            {"asset_class": "equity", "province": "CN-GD", "amount": "9" * 50_000 + "x"},
+            {"asset_class": "e" * 50_000, "province": "CN-GD", "amount": "5e7"}]
+    out = list(plan_rows(rows, rb, as_of=AS_OF))
+    assert [r["status"] for r in out] == ["error"] * 3
+    assert all(len(r["error"]) < 600 for r in out), [len(r["error"]) for r in out]

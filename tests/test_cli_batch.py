@@ -6,6 +6,8 @@ import csv
 import io
 import json
 
+import pytest
+
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
@@ -122,3 +124,101 @@ def test_quoted_multiline_label_is_one_row(tmp_path):
     src.write_text('asset_id,label,asset_class,province,amount\nX1,"two\nlines",equity,CN-GD,1e7\nX2,x,abs,CN-SH,5\n', encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO(invoke("batch", str(src)).stdout)))
     assert [r["status"] for r in rows] == ["ok", "ok"] and rows[0]["label"] == "two\nlines"
+
+
+# --- issue 14: clean failure and strict options ------------------------------------------------
+
+
+def test_output_equal_to_input_is_refused(tmp_path):
+    """issue 14: -o could point at the input file (the portfolio was overwritten)."""
+    src = portfolio(tmp_path)
+    before = src.read_bytes()
+    res = invoke("batch", str(src), "-o", str(tmp_path / "." / "book.csv"))
+    assert res.exit_code == 2 and "is also an input" in res.stderr
+    assert src.read_bytes() == before
+
+
+def test_summary_json_equal_to_output_is_refused(tmp_path):
+    """issue 14: --summary-json at the same path as -o overwrote the results."""
+    out = tmp_path / "out.jsonl"
+    res = invoke("batch", str(portfolio(tmp_path)), "-o", str(out), "--summary-json", str(out))
+    assert res.exit_code == 2 and "--summary-json" in res.stderr and "-o" in res.stderr
+    assert not out.exists()
+
+
+def test_non_text_encoding_is_exit_2(tmp_path):
+    """issue 14: --encoding rot13 / base64 gave exit 1 'unexpected'."""
+    for codec in ("rot13", "base64"):
+        res = invoke("batch", str(portfolio(tmp_path)), "--encoding", codec)
+        assert res.exit_code == 2 and "not a text encoding" in res.stderr, res.stderr
+
+
+def test_long_output_name_is_exit_2(tmp_path):
+    """issue 14: a 300-character -o name gave exit 1 'unexpected'."""
+    res = invoke("batch", str(portfolio(tmp_path)), "-o", str(tmp_path / ("r" * 300 + ".csv")))
+    assert res.exit_code == 2 and "name too long" in res.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["book.csv"]
+
+
+def test_input_status_and_duplicate_columns_do_not_collide(tmp_path):
+    """issue 14: duplicate input columns and an input `status` column collided with output columns."""
+    src = tmp_path / "cols.csv"
+    src.write_text("asset_id,Status,status,input_status,note,note,asset_class,province,amount\n"
+                   "A1,s1,s2,s3,n1,n2,equity,CN-GD,50000000\n", encoding="utf-8")
+    res = invoke("batch", str(src), "--format", "jsonl")
+    assert res.exit_code == 0, res.stderr
+    row = json.loads(res.stdout)
+    assert row["status"] == "ok"
+    carried = sorted(v for v in row.values() if isinstance(v, str) and v[:1] in "sn" and v[1:].isdigit())
+    assert carried == ["n1", "n2", "s1", "s2", "s3"]
+    header = next(csv.reader(io.StringIO(invoke("batch", str(src)).stdout)))
+    assert len(header) == len({h.casefold() for h in header})
+
+
+def test_summary_json_and_output_write_atomically(tmp_path):
+    out, summary = tmp_path / "out.csv", tmp_path / "s.json"
+    res = invoke("batch", str(portfolio(tmp_path)), "-o", str(out), "--summary-json", str(summary))
+    assert res.exit_code == 0 and json.loads(summary.read_text())["rows"] == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["book.csv", "out.csv", "s.json"]
+
+
+# --- lenient option values (route/compare go through the same parser) ---------------------------------
+
+PROFILE = ["--asset-class", "equity", "--province", "CN-GD"]
+
+
+@pytest.mark.parametrize(
+    "amount, message",
+    [
+        ("５０００", "'５０００' is not a number"),
+        ("1,2,3", "'1,2,3' is not a number"),
+        ("1e309", "'1e309' is not finite"),
+        ("nan", "'nan' is not finite"),
+    ],
+)
+def test_strict_amounts(amount, message):
+    """issue 14: full-width digits and `1,2,3` (read as 123) were accepted; `1e309` was reported as inf."""
+    res = invoke("route", *PROFILE, "--amount", amount)
+    assert res.exit_code == 2 and message in res.stderr, res.stderr
+
+
+def test_empty_currency_is_refused():
+    """issue 14: `--currency ""` silently meant USD."""
+    res = invoke("route", *PROFILE, "--amount", "5e7", "--currency", "")
+    assert res.exit_code == 2 and "currency" in res.stderr
+
+
+def test_bad_values_are_echoed_short():
+    """issue 14: a bad value of 5-100 KB was echoed whole."""
+    for args in (["--amount", "9x" * 50_000], ["--amount", "5e7", "--sector", "s" * 100_000],
+                 ["--amount", "5e7", "--optimize", "o" * 100_000]):
+        res = invoke("route", *PROFILE, *args)
+        assert res.exit_code == 2 and len(res.stderr) < 600, len(res.stderr)
+
+
+def test_label_control_characters_do_not_reach_the_terminal():
+    """issue 14: `--label` ESC sequences reached the terminal."""
+    res = invoke("compare", "--asset-class", "equity", "--amount", "5e7", "--province", "CN-GD",
+                 "--label", "Acme\x1b]8;;http://evil\x07 \x1b[2J", "--format", "md")
+    assert res.exit_code == 0, res.stderr
+    assert "\x1b" not in res.stdout and "\x07" not in res.stdout and "Acme" in res.stdout

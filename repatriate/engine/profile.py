@@ -14,7 +14,7 @@ from typing import Any
 import dataclasses
 from dataclasses import dataclass
 
-from ..errors import RepatriateError
+from ..errors import RepatriateError, short
 from ..vocab import ASSET_CLASSES, HOLDER_TYPES, SPV_OWNERS
 
 # ISO 4217 active codes plus CNH (offshore renminbi), which the spec allows.
@@ -77,16 +77,27 @@ class Profile:
         return tuple(getattr(self, f) for f in _QUERY_ORDER)
 
 
-_QUERY_ORDER = ("asset_class", "sector", "province", "city", "amount", "currency", "holder_type", "net_assets", "term_months", "spv_owner")
+# The profile's fields in the order of the JSON contract's ``query``: also the batch columns read.
+PROFILE_FIELDS = (
+    "asset_class", "sector", "province", "city", "amount", "currency",
+    "holder_type", "net_assets", "term_months", "spv_owner",
+)
+_QUERY_ORDER = PROFILE_FIELDS
+assert set(PROFILE_FIELDS) == {f.name for f in dataclasses.fields(Profile)}, "PROFILE_FIELDS: every field"
 
 
 def _as_float(what: str, value: Any) -> float:
     if isinstance(value, bool):
-        raise ValueError(f"{what} {value!r} is not a number")
+        raise ValueError(f"{what} {short(value)} is not a number")
+    if isinstance(value, str):  # text goes through the one parser (no full-width digits, no "1,2,3")
+        try:
+            return parse_number(what, value)
+        except RepatriateError as exc:
+            raise ValueError(str(exc)) from None
     try:
         return float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{what} {value!r} is not a number (accepted: digits, e.g. 50000000)") from None
+        raise ValueError(f"{what} {short(value)} is not a number (accepted: digits, e.g. 50000000)") from None
 
 
 def _choice(what: str, value: Any, accepted: tuple[str, ...]) -> str:
@@ -181,11 +192,13 @@ def make_profile(rb: Any, **fields: Any) -> Profile:
         Naming the first bad value and what is accepted.
     """
     raw = {k: v for k, v in fields.items() if v is not None and not (isinstance(v, str) and v.strip() == "")}
+    if isinstance(fields.get("currency"), str) and not fields["currency"].strip():
+        raise RepatriateError("currency '' is empty (accepted: ISO 4217 codes such as USD, HKD, CNY, CNH)")
     for k in ("amount", "net_assets"):
         if k in raw and isinstance(raw[k], str):
-            raw[k] = _number(k, raw[k])
+            raw[k] = parse_number(k, raw[k])
     if "term_months" in raw:
-        raw["term_months"] = _integer("term_months", raw["term_months"])
+        raw["term_months"] = parse_integer("term_months", raw["term_months"])
     for required in ("asset_class", "province", "amount"):
         if required not in raw:
             raise RepatriateError(f"missing {required.replace('_', ' ')} (required)")
@@ -207,22 +220,81 @@ def make_profile(rb: Any, **fields: Any) -> Profile:
         raise RepatriateError(str(exc)) from None
 
 
-def _number(field: str, text: str) -> float:
-    cleaned = text.strip().replace(",", "").replace("_", "")
-    try:
-        return float(cleaned)
-    except ValueError:
-        raise RepatriateError(f"{field.replace('_', ' ')} {text!r} is not a number (accepted: digits, e.g. 50000000)") from None
+# One number parser for every way a number comes in (CLI options, CSV/XLSX/JSONL cells): ASCII
+# digits only (no full-width ５), grouping in threes or none (no "1,2,3"), finite, and the decimal
+# mark given by the caller (a ';'-separated file is written where the decimal mark is a comma).
+_DIGITS = r"(?:\d+(?:_\d+)*)"
+_PLAIN = re.compile(
+    rf"[+-]?(?:{_DIGITS}(?:\.{_DIGITS}?)?|\.{_DIGITS})(?:[eE][+-]?\d+)?|[+-]?(?:inf|infinity|nan)", re.ASCII | re.I
+)
+_GROUPED = {
+    ".": re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?", re.ASCII),
+    ",": re.compile(r"[+-]?\d{1,3}(?:\.\d{3})+(?:,\d+)?", re.ASCII),
+}
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+(?:[eE][+-]?\d+)?", re.ASCII)
 
 
-def _integer(field: str, value: Any) -> int:
-    try:
-        f = float(str(value).strip())
-    except ValueError:
-        raise RepatriateError(f"{field.replace('_', ' ')} {value!r} is not a whole number (accepted: e.g. 36)") from None
-    if not f.is_integer():
-        raise RepatriateError(f"{field.replace('_', ' ')} {value!r} is not a whole number (accepted: e.g. 36)")
-    return int(f)
+def parse_number(what: str, text: str, *, decimal: str = ".") -> float:
+    """A number typed by a user: ``'50000000'``, ``'50,000,000'``, ``'5e7'``; with ``decimal=','``
+    also ``'50000000,50'`` and ``'1.234.567,5'``.
+
+    Parameters
+    ----------
+    what : str
+        The field, for the message (``'amount'``).
+    text : str
+    decimal : {'.', ','}
+        The decimal mark; the other one may group digits in threes.
+
+    Raises
+    ------
+    RepatriateError
+        Not a number (full-width digits, bad grouping), not finite (``1e309``, ``nan``), or,
+        with a decimal comma, ambiguous (``1.234``, ``1.5``: a point could be either mark).
+    """
+    s = text.strip()
+    name = what.replace("_", " ")
+    if decimal == ",":
+        if _DECIMAL_COMMA.fullmatch(s):
+            s = s.replace(",", ".")
+        elif _GROUPED[","].fullmatch(s) and (s.count(".") > 1 or "," in s):
+            s = s.replace(".", "").replace(",", ".")
+        elif "." in s and _PLAIN.fullmatch(s):
+            raise RepatriateError(
+                f"{name} {short(text)} is ambiguous: in a ';'-separated file the decimal mark is a comma "
+                "(accepted: 1234,5 for a fraction, 1.234.567 or 1234567 for a whole number)"
+            )
+    elif "," in s:
+        if not _GROUPED["."].fullmatch(s):
+            raise RepatriateError(
+                f"{name} {short(text)} is not a number (accepted: digits with a decimal point, "
+                "commas only between groups of three, e.g. 50000000 or 50,000,000)"
+            )
+        s = s.replace(",", "")
+    if not _PLAIN.fullmatch(s):
+        raise RepatriateError(
+            f"{name} {short(text)} is not a number (accepted: ASCII digits, e.g. 50000000 or 5e7)"
+        )
+    number = float(s)
+    if not math.isfinite(number):
+        raise RepatriateError(f"{name} {short(text)} is not finite (accepted: a number up to {MAX_AMOUNT:g})")
+    return number
+
+
+def parse_integer(what: str, value: Any) -> int:
+    """A whole number (``'36'``, ``36``, ``36.0``), through ``parse_number`` for text.
+
+    Raises
+    ------
+    RepatriateError
+    """
+    name = what.replace("_", " ")
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise RepatriateError(f"{name} {short(value)} is not a whole number (accepted: e.g. 36)")
+    number = parse_number(what, value) if isinstance(value, str) else value
+    if isinstance(number, float) and not number.is_integer():
+        raise RepatriateError(f"{name} {short(value)} is not a whole number (accepted: e.g. 36)")
+    return int(number)
 
 
 def parse_date(value: str | dt.date | None) -> dt.date:

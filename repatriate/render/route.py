@@ -13,6 +13,7 @@ from typing import Any
 from ..rulebase.records import Record as RuleBase
 from ..rulebase.records import Text
 from ..engine.search import Exclusion, Finding, Plan, Route
+from ..files import safe_cell  # the one spreadsheet escaping
 
 SCHEMA_VERSION = "1"
 NOTICE = Text(
@@ -386,13 +387,6 @@ def render_markdown(plan: Plan, rb: RuleBase, lang: str = "en", explain: bool = 
     ]
     out += ["", f"_{NOTICE.get(lang)}_", ""]
     return "\n".join(out)
-
-
-def safe_cell(value: Any) -> Any:
-    """Make a text cell inert in spreadsheets (OWASP CSV injection); numbers stay numbers."""
-    if isinstance(value, str) and value and value[0] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def render_csv(plan: Plan, rb: RuleBase, lang: str = "en") -> str:
