@@ -194,7 +194,8 @@ def atomic_write(
     shown = clip(str(target))
     with _signals_clean_up():
         try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:40]}.", suffix=".tmp", dir=target.parent)
+            # the writer's pid in the name lets a later run tell a dead writer's leftovers (rulebase/cache.py)
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:40]}.{os.getpid()}.", suffix=".tmp", dir=target.parent)
         except OSError as exc:
             raise RepatriateError(f"cannot write {shown!r}: {_why(exc)}") from None
         register_temp(tmp)

@@ -196,23 +196,16 @@ def put(digest: str, value: Any) -> None:
     key = _key(folder, create=True)
     if key is None:
         return
+    from ..errors import RepatriateError
+    from ..files import atomic_write
+
     path = _entry(folder, digest)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        fd = os.open(tmp, _OPEN_NEW, 0o600)
-        try:
-            with os.fdopen(fd, "wb", closefd=False) as fh:
-                fh.write(MAGIC + _mac(key, digest, payload) + payload)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except (OSError, pickle.PicklingError):
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        return
+        with atomic_write(path, force=True, mode="wb", file_mode=0o600) as fh:
+            fh.write(MAGIC + _mac(key, digest, payload) + payload)
+    except (RepatriateError, pickle.PicklingError):
+        return  # an unusable cache only costs speed; atomic_write left no temp file
     _evict(folder)
 
 
@@ -225,7 +218,7 @@ def _clean(folder: Path) -> None:
     now = time.time()
     for e in names:
         try:
-            pid = int(e.name.rsplit(".", 2)[-2])
+            pid = int(e.name.rsplit(".", 3)[-3])  # .<entry>.<pid>.<random>.tmp (files.atomic_write)
         except (ValueError, IndexError):
             pid = 0
         try:
