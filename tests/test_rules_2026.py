@@ -98,3 +98,122 @@ def test_lgfv_debt_tokens_excluded_from_the_local_soe_notice(rb):
     on = plan(rb, as_of="2019-06-13", **lgfv)
     assert not on["routes"]
     assert all(any(f["rule"] == "debt_issue_lgfv_refinancing_only" for f in e["reasons"]) for e in on["excluded"])
+
+
+# --- item 2: QFLP history --------------------------------------------------------------------
+
+
+def qflp_cities(d):
+    return {(r["location"]["province"], r["location"]["city"]) for r in routes(d, "qflp")}
+
+
+EQUITY = dict(asset_class="equity", sector="manufacturing", province="CN-GS")
+
+
+def test_beijing_and_chongqing_are_qflp_cities_in_2015(rb):
+    """京政办函〔2011〕16号 (Beijing) and 渝办发〔2011〕132号 (Chongqing) ran QFLP pilots from 2011, so an asset
+    planned as of 2015 is offered both cities, each citing its 2011 text."""
+    d = plan(rb, as_of="2015-06-01", **EQUITY)
+    assert {("CN-BJ", "beijing"), ("CN-CQ", "chongqing")} <= qflp_cities(d)
+    bj = next(r for r in routes(d, "qflp") if r["location"]["city"] == "beijing")
+    first = next(s for s in bj["steps"] if s["id"] == "qflp_pilot_qualification")
+    assert "bj_qflp_2011" in first["sources"] and first["verified"] is False
+
+
+def test_2011_start_is_year_precision_and_said_so(rb):
+    """京政办函〔2011〕16号: only the year 2011 is known; the period starts on the last day it can have begun
+    (31 Dec 2011), and the output says the day is approximate."""
+    assert ("CN-BJ", "beijing") not in qflp_cities(plan(rb, as_of="2011-12-30", **EQUITY))
+    d = plan(rb, as_of="2011-12-31", **EQUITY)
+    assert {("CN-BJ", "beijing"), ("CN-CQ", "chongqing")} <= qflp_cities(d)
+    bj = next(r for r in routes(d, "qflp") if r["location"]["city"] == "beijing")
+    unverified = findings(bj)["qflp_terms_unverified"]
+    assert "Start day approximate" in unverified["message"] and "2011" in unverified["message"]
+
+
+def test_beijing_2011_text_governs_until_the_2021_measures(rb):
+    """Beijing's 2021 interim measures (jointly issued 28 Apr 2021) revise 京政办函〔2011〕16号: the day before
+    the 2011 text governs, from that day the 2021 measures."""
+    def bj_docs(as_of):
+        d = plan(rb, as_of=as_of, asset_class="equity", sector="manufacturing", province="CN-BJ", city="beijing")
+        r = next(r for r in routes(d, "qflp") if r["location"]["city"] == "beijing")
+        return next(s for s in r["steps"] if s["id"] == "qflp_pilot_qualification")["sources"]
+
+    assert "bj_qflp_2011" in bj_docs("2021-04-27") and "bj_qflp_2021" not in bj_docs("2021-04-27")[:1]
+    assert bj_docs("2021-04-28")[0] == "bj_qflp_2021" and "bj_qflp_2011" not in bj_docs("2021-04-28")
+
+
+def test_qingdao_from_2015(rb):
+    """青金办字〔2015〕10号 (Qingdao, 2015; day unknown): Qingdao is offered from 31 Dec 2015, not before."""
+    assert ("CN-SD", "qingdao") not in qflp_cities(plan(rb, as_of="2015-12-30", **EQUITY))
+    d = plan(rb, as_of="2015-12-31", **EQUITY)
+    assert ("CN-SD", "qingdao") in qflp_cities(d)
+    qd = next(r for r in routes(d, "qflp") if r["location"]["city"] == "qingdao")
+    assert "qd_qflp_2015" in next(s for s in qd["steps"] if s["id"] == "qflp_pilot_qualification")["sources"]
+
+
+def test_suzhou_industrial_park_pilot_from_24_july_2020(rb):
+    """苏园管规字〔2020〕2号 (SIP Administrative Committee and the Suzhou FTZ Area committee, 24 Jul 2020):
+    Suzhou is a QFLP city from its issue date; its approval body is the SIP leading group (Art. 3)."""
+    assert ("CN-JS", "suzhou") not in qflp_cities(plan(rb, as_of="2020-07-23", **EQUITY))
+    d = plan(rb, as_of="2020-07-24", **EQUITY)
+    assert ("CN-JS", "suzhou") in qflp_cities(d)
+    sz = next(r for r in routes(d, "qflp") if r["location"]["city"] == "suzhou")
+    step = next(s for s in sz["steps"] if s["id"] == "qflp_pilot_qualification")
+    assert "sip_qflp_2020" in step["sources"] and "leading group" in step["authority"]
+    src = rb.sources["sip_qflp_2020"]
+    assert src.doc_no == "苏园管规字〔2020〕2号" and "自由贸易试验区苏州片区" in src.issuer.zh
+
+
+def test_suzhou_by_name_under_jiangsu_cli():
+    """苏园管规字〔2020〕2号: `--city 苏州` resolves to Suzhou under Jiangsu and its pilot is offered."""
+    d = cli_json("--asset-class", "equity", "--sector", "manufacturing", "--province", "江苏", "--city", "苏州",
+                 "--amount", "20000000", "--as-of", TODAY, "--top", "100")
+    assert d["query"]["city"] == "suzhou"
+    assert any(r["location"]["city"] == "suzhou" for r in routes(d, "qflp"))
+
+
+def test_shanghai_safe_2023_citywide_qflp_fx_extension(rb):
+    """SAFE Shanghai Branch notice of 13 Feb 2023 (关于临港新片区部分跨境贸易投资高水平开放试点扩围的通知):
+    the Lingang QFLP FX policy covers the whole city from that day; its content is unverified."""
+    def note(as_of):
+        d = plan(rb, as_of=as_of, asset_class="equity", sector="manufacturing", province="CN-SH", city="shanghai")
+        r = next(r for r in routes(d, "qflp") if r["location"]["city"] == "shanghai")
+        return findings(r).get("fx_pilot_qflp_fx_facilitation_shanghai")
+
+    assert note("2023-02-12") is None
+    n = note("2023-02-13")
+    assert n is not None and n["verified"] is False and n["sources"] == ["sh_safe_2023_qflp_citywide"]
+
+
+# --- item 3: Shanghai's real-estate bar ----------------------------------------------------
+
+
+SH_REAL_ESTATE = dict(asset_class="equity", sector="real_estate", province="CN-SH", city="shanghai")
+
+
+def test_shanghai_qflp_bars_non_self_use_real_estate(rb):
+    """沪金融办通〔2010〕38号 Art. 31(4): a Shanghai QFLP fund may not invest directly or indirectly in non-self-use
+    real estate; in force 30 days after issue (24 Dec 2010), i.e. from 23 Jan 2011."""
+    d = plan(rb, as_of="2011-01-23", **SH_REAL_ESTATE)
+    sh = [e for e in excluded(d, "qflp") if e["location"]["city"] == "shanghai"]
+    assert sh and any(f["rule"] == "qflp_sh_non_self_use_real_estate" for e in sh for f in e["reasons"])
+    rule = next(f for e in sh for f in e["reasons"] if f["rule"] == "qflp_sh_non_self_use_real_estate")
+    assert "sh_qflp_2010_art31_reprint" in rule["sources"] and "Art. 31(4)" in rule["message"]
+    # other cities are not barred by Shanghai's measures
+    assert not any(f["rule"] == "qflp_sh_non_self_use_real_estate"
+                   for e in excluded(d, "qflp") if e["location"]["city"] != "shanghai" for f in e["reasons"])
+
+
+def test_shanghai_real_estate_bar_not_before_its_effective_date(rb):
+    """沪金融办通〔2010〕38号 took effect on 23 Jan 2011; the day before there is no Shanghai pilot at all."""
+    d = plan(rb, as_of="2011-01-22", **SH_REAL_ESTATE)
+    assert not any(f["rule"] == "qflp_sh_non_self_use_real_estate" for e in d["excluded"] for f in e["reasons"])
+    assert ("CN-SH", "shanghai") not in qflp_cities(d)
+
+
+def test_shanghai_real_estate_bar_cli():
+    """沪金融办通〔2010〕38号 Art. 31(4), through the CLI: no Shanghai QFLP route for a real-estate asset."""
+    d = cli_json("--asset-class", "equity", "--sector", "real_estate", "--province", "CN-SH", "--city", "shanghai",
+                 "--amount", "20000000", "--as-of", TODAY, "--top", "100")
+    assert not any(r["location"]["city"] == "shanghai" for r in routes(d, "qflp"))
