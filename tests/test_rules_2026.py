@@ -217,3 +217,34 @@ def test_shanghai_real_estate_bar_cli():
     d = cli_json("--asset-class", "equity", "--sector", "real_estate", "--province", "CN-SH", "--city", "shanghai",
                  "--amount", "20000000", "--as-of", TODAY, "--top", "100")
     assert not any(r["location"]["city"] == "shanghai" for r in routes(d, "qflp"))
+
+
+# --- item 3: the QFLP checklist order ------------------------------------------------------
+
+
+def _qflp_route(rb, city="shenzhen", province="CN-GD"):
+    d = plan(rb, asset_class="equity", sector="manufacturing", province=province, city=city)
+    return next(r for r in routes(d, "qflp") if r["location"]["city"] == city)
+
+
+def test_qflp_manager_registers_with_amac_before_fundraising(rb):
+    """证监会〔2020〕71号 Art. 2: a private fund manager completes AMAC registration before it first raises money
+    or manages a fund, so the manager's registration precedes the fund's set-up and the LP's pay-in."""
+    ids = step_ids(_qflp_route(rb))
+    assert "qflp_manager_amac_registration" in ids
+    assert ids.index("qflp_pilot_qualification") < ids.index("qflp_manager_amac_registration") < ids.index("qflp_fund_registration")
+    assert ids.index("qflp_manager_amac_registration") < ids.index("qflp_subscription")
+    step = next(s for s in _qflp_route(rb)["steps"] if s["id"] == "qflp_manager_amac_registration")
+    assert "csrc_2020_71" in step["sources"]
+
+
+def test_qflp_lp_pays_in_before_the_amac_fund_filing(rb):
+    """AMAC 2014 trial measures Art. 11: the fund is filed within 20 working days after fundraising completes;
+    AMAC Filing Notice (2019): complete means the LPs' money is in the fund's account. So pay-in, then filing,
+    then investment."""
+    r = _qflp_route(rb)
+    ids = step_ids(r)
+    assert ids.index("qflp_fx_registration") < ids.index("qflp_subscription") < ids.index("qflp_amac_filing") < ids.index("qflp_investment")
+    filing = next(s for s in r["steps"] if s["id"] == "qflp_amac_filing")
+    assert filing["phase"] == "funds" and "20 working days" in filing["action"]["en"]
+    assert "amac_2014_trial_filing" in filing["sources"] and "amac_2019_filing_notice" in filing["sources"]
