@@ -248,3 +248,103 @@ def test_qflp_lp_pays_in_before_the_amac_fund_filing(rb):
     filing = next(s for s in r["steps"] if s["id"] == "qflp_amac_filing")
     assert filing["phase"] == "funds" and "20 working days" in filing["action"]["en"]
     assert "amac_2014_trial_filing" in filing["sources"] and "amac_2019_filing_notice" in filing["sources"]
+
+
+# --- item 4: the CSRC track by token type, and the VATP step ------------------------------
+
+
+def _first_route(rb, as_of=TODAY, **fields):
+    d = plan(rb, as_of=as_of, **fields)
+    assert d["routes"], fields
+    return d["routes"][0]
+
+
+def test_abs_tokens_take_the_csrc_2026_filing(rb):
+    """CSRC Announcement [2026] No. 1 (in force 6 Feb 2026): asset-backed security tokens are filed with the CSRC
+    before the business starts; the day before, no filing step exists."""
+    abs_ = dict(asset_class="abs", sector="logistics", province="CN-GD")
+    assert "csrc_rwa_filing" in step_ids(_first_route(rb, as_of="2026-02-06", **abs_))
+    assert "csrc_rwa_filing" not in step_ids(_first_route(rb, as_of="2026-02-05", **abs_))
+
+
+def test_equity_tokens_get_their_own_unverified_track(rb):
+    """银发〔2026〕42号 Art. 14 (equity-type RWA under the CSRC, as reported) and 证监会公告〔2023〕43号 Art. 16 (by
+    reference): equity tokens are not ABS tokens; their filing is marked unverified with a warning."""
+    r = _first_route(rb, asset_class="equity", sector="manufacturing", province="CN-GD")
+    assert "csrc_rwa_filing" not in step_ids(r) and "csrc_equity_token_filing" in step_ids(r)
+    step = next(s for s in r["steps"] if s["id"] == "csrc_equity_token_filing")
+    assert step["verified"] is False and {"yinfa_2026_42", "csrc_2023_trial_43"} <= set(step["sources"])
+    assert {"csrc_equity_token_filing_report", "prc_legal_opinion"} <= set(step["documents"])
+    warning = findings(r)["rwa_equity_track_unsettled"]
+    assert warning["verified"] is False and warning["kind"] == "warning"
+    assert rb.sources["csrc_2023_trial_43"].doc_no == "中国证监会公告〔2023〕43号"
+
+
+def test_equity_track_starts_with_notice_42(rb):
+    """银发〔2026〕42号 was issued and took effect on 6 Feb 2026: no equity-token filing the day before."""
+    eq = dict(asset_class="equity", sector="manufacturing", province="CN-GD")
+    assert "csrc_equity_token_filing" not in step_ids(_first_route(rb, as_of="2026-02-05", **eq))
+    assert "csrc_equity_token_filing" in step_ids(_first_route(rb, as_of="2026-02-06", **eq))
+
+
+def test_debt_tokens_go_to_ndrc_and_safe_not_the_csrc(rb):
+    """银发〔2026〕42号 Art. 14: debt-form RWA is foreign debt, under the NDRC and SAFE; no CSRC filing."""
+    debt = dict(asset_class="debt", sector="logistics", province="CN-JS", term_months=36, net_assets=1e9)
+    r = _first_route(rb, **debt)
+    assert "ndrc_foreign_debt_certificate" in step_ids(r)
+    assert not {"csrc_rwa_filing", "csrc_equity_token_filing"} & set(step_ids(r))
+    note = findings(r)["debt_tokens_ndrc_and_safe_track"]
+    assert note["kind"] == "note" and "yinfa_2026_42" in note["sources"]
+    assert "debt_tokens_ndrc_and_safe_track" not in findings(_first_route(rb, as_of="2026-02-05", **debt))
+
+
+def test_vatp_admission_only_when_the_tokens_trade_on_a_vatp(rb):
+    """SFC circular 23EC52 (2 Nov 2023): tokenised securities are securities; a licensed intermediary may
+    distribute them and no VATP admission is required. VATP admission stays for --distribution vatp (default)."""
+    abs_ = dict(asset_class="abs", sector="logistics", province="CN-GD")
+    vatp = step_ids(_first_route(rb, **abs_))
+    broker = step_ids(_first_route(rb, distribution="intermediary", **abs_))
+    assert "vatp_admission" in vatp and "hk_intermediary_distribution" not in vatp
+    assert "vatp_admission" not in broker and "hk_intermediary_distribution" in broker
+
+
+def test_intermediary_distribution_from_the_2023_circular(rb):
+    """SFC circular 23EC52 is dated 2 Nov 2023: the intermediary step starts that day."""
+    abs_ = dict(asset_class="abs", sector="logistics", province="CN-GD", distribution="intermediary")
+    assert "hk_intermediary_distribution" not in step_ids(_first_route(rb, as_of="2023-11-01", **abs_))
+    assert "hk_intermediary_distribution" in step_ids(_first_route(rb, as_of="2023-11-02", **abs_))
+
+
+def test_distribution_option_in_the_cli_and_query():
+    """SFC circular 23EC52: `--distribution intermediary` drops the VATP step; the query echoes the choice;
+    an unknown value is refused with exit 2."""
+    base = ["--asset-class", "abs", "--sector", "logistics", "--province", "CN-GD", "--amount", "5000000", "--as-of", TODAY]
+    d = cli_json(*base, "--distribution", "intermediary")
+    assert d["query"]["distribution"] == "intermediary"
+    assert all("vatp_admission" not in step_ids(r) for r in d["routes"])
+    assert cli_json(*base)["query"]["distribution"] == "vatp"
+    res = runner.invoke(app, ["route", *base, "--distribution", "exchange"])
+    assert res.exit_code == 2 and "distribution" in res.output and "intermediary" in res.output
+
+
+SIX_BARS = ("csrc_bar_prohibited_financing", "csrc_bar_national_security", "csrc_bar_recent_crime",
+            "csrc_bar_open_investigation", "csrc_bar_ownership_dispute", "csrc_bar_abs_negative_list")
+
+
+def test_the_six_csrc_bars_are_confirm_none_applies_items(rb):
+    """CSRC Announcement [2026] No. 1, the six situations in which the business may not be carried out: each is
+    a note to confirm on every ABS-token route, citing the guideline (bar 6 also the AMAC negative list)."""
+    r = _first_route(rb, asset_class="abs", sector="logistics", province="CN-GD")
+    f = findings(r)
+    for bar in SIX_BARS:
+        assert f[bar]["kind"] == "note" and "csrc_2026_1" in f[bar]["sources"] and "Confirm" in f[bar]["message"]
+    assert "amac_abs_negative_list_2024" in f["csrc_bar_abs_negative_list"]["sources"]
+    eq = findings(_first_route(rb, asset_class="equity", sector="logistics", province="CN-GD"))
+    assert not set(SIX_BARS) & set(eq)
+
+
+def test_the_six_bars_start_with_the_guideline(rb):
+    """CSRC Announcement [2026] No. 1 took effect on 6 Feb 2026: no bars the day before."""
+    abs_ = dict(asset_class="abs", sector="logistics", province="CN-GD")
+    assert not set(SIX_BARS) & set(findings(_first_route(rb, as_of="2026-02-05", **abs_)))
+    assert set(SIX_BARS) <= set(findings(_first_route(rb, as_of="2026-02-06", **abs_)))
