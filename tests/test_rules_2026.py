@@ -348,3 +348,63 @@ def test_the_six_bars_start_with_the_guideline(rb):
     abs_ = dict(asset_class="abs", sector="logistics", province="CN-GD")
     assert not set(SIX_BARS) & set(findings(_first_route(rb, as_of="2026-02-05", **abs_)))
     assert set(SIX_BARS) <= set(findings(_first_route(rb, as_of="2026-02-06", **abs_)))
+
+
+# --- item 5: citations -----------------------------------------------------------------------
+
+
+QFII_LISTED = dict(asset_class="equity", sector="healthcare", province="CN-SH", holder_type="listed")
+
+
+def _qfii_steps(rb, as_of):
+    r = next(r for r in plan(rb, as_of=as_of, **QFII_LISTED)["routes"] if "qfii" in r["channels"])
+    return {s["id"]: s for s in r["steps"]}
+
+
+def test_qfii_funds_rules_are_announcement_2024_no_7(rb):
+    """PBOC/SAFE Announcement [2024] No. 7, Art. 31: in force 26 Aug 2024, repealing Announcement [2020] No. 2;
+    from that day the registration and remittance steps cite the 2024 rules."""
+    on = _qfii_steps(rb, "2024-08-26")
+    assert on["qfi_safe_registration"]["sources"][0] == "qfi_funds_2024_7"
+    assert on["qfi_remittance"]["sources"] == ["qfi_funds_2024_7"]
+    assert not {"qfi_safe_registration_2020", "qfi_remittance_2020"} & set(on)
+    assert rb.sources["qfi_funds_2024_7"].doc_no == "中国人民银行 国家外汇管理局公告〔2024〕第7号"
+    assert "qfi_funds_2020_2" not in rb.channels["qfii"].sources
+
+
+def test_qfii_2020_rules_before_26_august_2024(rb):
+    """PBOC/SAFE Announcement [2020] No. 2 (in force 6 Jun 2020) governed until 25 Aug 2024."""
+    before = _qfii_steps(rb, "2024-08-25")
+    assert before["qfi_safe_registration_2020"]["sources"] == ["qfi_funds_2020_2"]
+    assert before["qfi_remittance_2020"]["sources"] == ["qfi_funds_2020_2"]
+    assert not {"qfi_safe_registration", "qfi_remittance"} & set(before)
+
+
+def test_fdi_into_real_estate_warns_with_its_rules(rb):
+    """建住房〔2006〕171号 (FIE for non-self-use real estate), 商资函〔2007〕50号 (round trips into real-estate
+    enterprises strictly controlled) and 建房〔2015〕122号: an FDI route for a real-estate asset carries a warning."""
+    d = plan(rb, asset_class="equity", sector="real_estate", province="CN-GD")
+    fdi = routes(d, "fdi")
+    assert fdi and all("fdi_real_estate_rules" in findings(r) for r in fdi)
+    w = findings(fdi[0])["fdi_real_estate_rules"]
+    assert w["kind"] == "warning" and {"moc_2006_171", "mofcom_safe_2007_50", "mohurd_2015_122"} <= set(w["sources"])
+    assert "fdi_real_estate_rules" not in findings(routes(plan(rb, asset_class="equity", sector="logistics", province="CN-GD"), "fdi")[0])
+
+
+def test_fdi_real_estate_warning_from_notice_50(rb):
+    """商资函〔2007〕50号 is dated 23 May 2007: the warning starts that day."""
+    def has(as_of):
+        d = plan(rb, as_of=as_of, asset_class="equity", sector="real_estate", province="CN-GD")
+        return any("fdi_real_estate_rules" in findings(r) for r in routes(d, "fdi"))
+
+    assert not has("2007-05-22") and has("2007-05-23")
+
+
+def test_abs_tokens_of_real_estate_and_lgfv_meet_the_amac_negative_list(rb):
+    """AMAC ABS base-asset negative list (2024 revision), applied by CSRC Announcement [2026] No. 1 bar 6:
+    vacant or unfinished real estate, and assets adding local-government debt, are ineligible."""
+    re_ = _first_route(rb, asset_class="abs", sector="real_estate", province="CN-GD")
+    lg = _first_route(rb, asset_class="abs", sector="infrastructure", holder_type="lgfv", province="CN-GD")
+    assert "amac_abs_negative_list_2024" in findings(re_)["abs_negative_list_real_estate"]["sources"]
+    assert "local-government debt" in findings(lg)["abs_negative_list_lgfv"]["message"]
+    assert "abs_negative_list_real_estate" not in findings(_first_route(rb, as_of="2026-02-05", asset_class="abs", sector="real_estate", province="CN-GD"))
