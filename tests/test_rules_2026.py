@@ -408,3 +408,63 @@ def test_abs_tokens_of_real_estate_and_lgfv_meet_the_amac_negative_list(rb):
     assert "amac_abs_negative_list_2024" in findings(re_)["abs_negative_list_real_estate"]["sources"]
     assert "local-government debt" in findings(lg)["abs_negative_list_lgfv"]["message"]
     assert "abs_negative_list_real_estate" not in findings(_first_route(rb, as_of="2026-02-05", asset_class="abs", sector="real_estate", province="CN-GD"))
+
+
+# --- item 6: 汇发〔2025〕43号 ---------------------------------------------------------------
+
+
+def _reinvest(rb, as_of):
+    d = plan(rb, as_of=as_of, asset_class="equity", sector="manufacturing", province="CN-GD")
+    return next(r for r in d["routes"] if r["channels"] == ["fdi", "fie_reinvestment"])
+
+
+def test_reinvestment_registration_abolished_from_15_september_2025(rb):
+    """汇发〔2025〕43号 Part I (2) 取消外商投资企业境内再投资登记 (published and effective 15 Sep 2025): from that
+    day the FDI reinvestment route has no registration step and no registration document."""
+    r = _reinvest(rb, "2025-09-15")
+    assert "fdi_domestic_reinvestment" not in step_ids(r) and "fdi_domestic_reinvestment_no_registration" in step_ids(r)
+    assert "reinvestment_registration" not in {doc["id"] for doc in r["documents"]}
+    step = next(s for s in r["steps"] if s["id"] == "fdi_domestic_reinvestment_no_registration")
+    assert step["sources"] == ["safe_2025_43"] and step["kind"] == "transaction"
+    assert rb.sources["safe_2025_43"].doc_no == "汇发〔2025〕43号"
+
+
+def test_reinvestment_registration_kept_before_43(rb):
+    """Before 汇发〔2025〕43号 (15 Sep 2025) the domestic reinvestment was registered at the bank."""
+    r = _reinvest(rb, "2025-09-14")
+    assert "fdi_domestic_reinvestment" in step_ids(r) and "fdi_domestic_reinvestment_no_registration" not in step_ids(r)
+    assert "reinvestment_registration" in {doc["id"] for doc in r["documents"]}
+
+
+def _fd_findings(rb, as_of, province="CN-BJ", city=None):
+    d = plan(rb, as_of=as_of, asset_class="equity", sector="manufacturing", province=province, city=city, net_assets=1e9)
+    return findings(routes(d, "foreign_debt")[0])
+
+
+def test_tech_sme_facility_nationwide_from_43(rb):
+    """汇发〔2025〕43号 (15 Sep 2025): high-tech, 专精特新 and tech SMEs anywhere may borrow up to USD 10m (20m
+    for innovation-points firms) without audited accounts at signing; Gansu, never in the 2022 pilot, gets it."""
+    gs = _fd_findings(rb, "2025-09-15", province="CN-GS")
+    note = gs["fd_tech_sme_facility_nationwide"]
+    assert note["kind"] == "note" and "safe_2025_43" in note["sources"]
+    assert "USD 10 million" in note["message"] and "audited" in note["message"]
+    assert "fd_tech_sme_facility_nationwide" not in _fd_findings(rb, "2025-09-14", province="CN-GS")
+
+
+def test_2022_regional_pilot_ends_when_43_starts(rb):
+    """汇发〔2022〕16号 (31 May 2022) ran the pilot in 17 areas (Beijing among them) until 汇发〔2025〕43号 replaced
+    it on 15 Sep 2025."""
+    before = _fd_findings(rb, "2025-09-14", city="beijing")
+    assert "fx_pilot_hightech_financing_beijing" in before and "fd_tech_sme_facility_nationwide" not in before
+    on = _fd_findings(rb, "2025-09-15", city="beijing")
+    assert "fx_pilot_hightech_financing_beijing" not in on and "fd_tech_sme_facility_nationwide" in on
+    assert "safe_2022_16" in before["fx_pilot_hightech_financing_beijing"]["sources"]
+    assert rb.sources["safe_2022_16"].doc_no == "汇发〔2022〕16号"
+
+
+def test_signing_registration_keeps_audited_accounts_for_the_cap(rb):
+    """汇发〔2025〕43号 waives audited accounts at signing only for firms using the facilitation (news summaries);
+    a macro-prudential borrower still files them (SAFE Q&A of 2017 on net assets)."""
+    d = plan(rb, asset_class="equity", sector="manufacturing", province="CN-GD", net_assets=1e9)
+    reg = next(s for s in routes(d, "foreign_debt")[0]["steps"] if s["id"] == "safe_foreign_debt_registration")
+    assert "audited_financials" in reg["documents"]
