@@ -468,3 +468,35 @@ def test_signing_registration_keeps_audited_accounts_for_the_cap(rb):
     d = plan(rb, asset_class="equity", sector="manufacturing", province="CN-GD", net_assets=1e9)
     reg = next(s for s in routes(d, "foreign_debt")[0]["steps"] if s["id"] == "safe_foreign_debt_registration")
     assert "audited_financials" in reg["documents"]
+
+
+# --- item 8: 内保外贷 ------------------------------------------------------------------------
+
+
+DEBT = dict(asset_class="debt", sector="logistics", province="CN-JS", term_months=36, net_assets=1e9)
+
+
+def test_parent_guarantee_of_the_spv_debt_needs_safe_registration(rb):
+    """汇发〔2014〕29号 Arts. 3 and 6 (in force 1 Jun 2014): a mainland parent guaranteeing its SPV's offshore debt
+    gives a 内保外贷, which the guarantor registers with SAFE; the warning is on every route of a group SPV's
+    debt tokens and not on a third party's."""
+    own = plan(rb, **DEBT)
+    assert own["routes"] and all("debt_parent_guarantee_registration" in findings(r) for r in own["routes"])
+    w = findings(own["routes"][0])["debt_parent_guarantee_registration"]
+    assert w["kind"] == "warning" and "safe_2014_29" in w["sources"] and "内保外贷" in w["message"]
+    third = plan(rb, spv_owner="third_party", **DEBT)
+    assert not any("debt_parent_guarantee_registration" in findings(r) for r in third["routes"])
+    assert rb.sources["safe_2014_29"].doc_no == "汇发〔2014〕29号"
+
+
+def test_parent_guarantee_registration_from_1_june_2014(rb):
+    """汇发〔2014〕29号 took effect on 1 Jun 2014: the warning starts that day, not before."""
+    assert "debt_parent_guarantee_registration" not in findings(plan(rb, as_of="2014-05-31", **DEBT)["routes"][0])
+    assert "debt_parent_guarantee_registration" in findings(plan(rb, as_of="2014-06-01", **DEBT)["routes"][0])
+
+
+def test_parent_guarantee_warning_cli():
+    """汇发〔2014〕29号, through the CLI: a group SPV's debt tokens carry the 内保外贷 warning."""
+    d = cli_json("--asset-class", "debt", "--sector", "logistics", "--province", "CN-JS", "--amount", "20000000",
+                 "--term-months", "36", "--net-assets", "1000000000", "--as-of", TODAY)
+    assert any(w["rule"] == "debt_parent_guarantee_registration" for r in d["routes"] for w in r["warnings"])
