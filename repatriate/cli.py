@@ -108,7 +108,9 @@ HOLDER_TYPE = typer.Option("private", "--holder-type", help="private, soe, lgfv,
 NET_ASSETS = typer.Option(None, "--net-assets", help="Asset holder's net assets, same currency as --amount.")
 TERM_MONTHS = typer.Option(None, "--term-months", help="Term of the tokens (debt class), in months.")
 SPV_OWNER = typer.Option("group", "--spv-owner", help="group (the mainland group owns the SPV: ODI filings) or third_party.")
-DISTRIBUTION = typer.Option("vatp", "--distribution", help="vatp (tokens admitted to an SFC-licensed VATP) or intermediary (sold by a licensed broker).")
+DISTRIBUTION = typer.Option(
+    "vatp", "--distribution", help="vatp (tokens admitted to an SFC-licensed VATP) or intermediary (a licensed broker)."
+)
 OPTIMIZE = typer.Option("balanced", "--optimize", help="balanced, speed, cost or certainty.")
 FORCE = typer.Option(False, "--force", help="Overwrite an existing -o FILE.")
 

@@ -71,7 +71,15 @@ def test_706_is_issued_by_ndrc_and_mof_without_ban(rb):
     src = rb.sources["ndrc_mof_2018_706"]
     assert src.doc_no == "发改外资〔2018〕706号" and "办" not in src.doc_no
     assert src.issuer.zh == "国家发展和改革委员会、财政部"
-    d = plan(rb, as_of="2019-01-01", asset_class="equity", sector="infrastructure", holder_type="lgfv", province="CN-GD", net_assets=1e9)
+    d = plan(
+        rb,
+        as_of="2019-01-01",
+        asset_class="equity",
+        sector="infrastructure",
+        holder_type="lgfv",
+        province="CN-GD",
+        net_assets=1e9,
+    )
     fd = routes(d, "foreign_debt")[0]
     assert findings(fd)["fd_lgfv_isolation"]["sources"] == ["ndrc_mof_2018_706"]
 
@@ -80,10 +88,14 @@ def test_lgfv_rule_dates_from_the_local_soe_notice(rb):
     """NDRC General Office notice on local SOEs' foreign debt (reported 13 Jun 2019), point 5: LGFV-type local
     SOEs may borrow only to refinance debt maturing within a year. The rule starts on 13 Jun 2019, not on the
     real-estate notice's 9 Jul 2019."""
-    lgfv = dict(asset_class="equity", sector="infrastructure", holder_type="lgfv", province="CN-GD", net_assets=1e9)
+    lgfv = dict(
+        asset_class="equity", sector="infrastructure", holder_type="lgfv", province="CN-GD", net_assets=1e9
+    )
     before = plan(rb, as_of="2019-06-12", **lgfv)
     on = plan(rb, as_of="2019-06-13", **lgfv)
-    assert routes(before, "foreign_debt") and "fd_lgfv_isolation" in findings(routes(before, "foreign_debt")[0])
+    assert routes(before, "foreign_debt") and "fd_lgfv_isolation" in findings(
+        routes(before, "foreign_debt")[0]
+    )
     assert not routes(on, "foreign_debt")
     rule = reasons(on, "foreign_debt")["fd_lgfv_restrictions"]
     assert "ndrc_2019_local_soe" in rule["sources"]
@@ -93,11 +105,20 @@ def test_lgfv_rule_dates_from_the_local_soe_notice(rb):
 def test_lgfv_debt_tokens_excluded_from_the_local_soe_notice(rb):
     """Local-SOE notice (13 Jun 2019), point 5: debt tokens of an LGFV (its medium/long-term foreign debt)
     only refinance; the day before, the rule is not yet in force."""
-    lgfv = dict(asset_class="debt", sector="infrastructure", holder_type="lgfv", province="CN-GD", term_months=36, net_assets=1e9)
+    lgfv = dict(
+        asset_class="debt",
+        sector="infrastructure",
+        holder_type="lgfv",
+        province="CN-GD",
+        term_months=36,
+        net_assets=1e9,
+    )
     assert plan(rb, as_of="2019-06-12", **lgfv)["routes"]
     on = plan(rb, as_of="2019-06-13", **lgfv)
     assert not on["routes"]
-    assert all(any(f["rule"] == "debt_issue_lgfv_refinancing_only" for f in e["reasons"]) for e in on["excluded"])
+    assert all(
+        any(f["rule"] == "debt_issue_lgfv_refinancing_only" for f in e["reasons"]) for e in on["excluded"]
+    )
 
 
 # --- item 2: QFLP history --------------------------------------------------------------------
@@ -134,8 +155,11 @@ def test_2011_start_is_year_precision_and_said_so(rb):
 def test_beijing_2011_text_governs_until_the_2021_measures(rb):
     """Beijing's 2021 interim measures (jointly issued 28 Apr 2021) revise 京政办函〔2011〕16号: the day before
     the 2011 text governs, from that day the 2021 measures."""
+
     def bj_docs(as_of):
-        d = plan(rb, as_of=as_of, asset_class="equity", sector="manufacturing", province="CN-BJ", city="beijing")
+        d = plan(
+            rb, as_of=as_of, asset_class="equity", sector="manufacturing", province="CN-BJ", city="beijing"
+        )
         r = next(r for r in routes(d, "qflp") if r["location"]["city"] == "beijing")
         return next(s for s in r["steps"] if s["id"] == "qflp_pilot_qualification")["sources"]
 
@@ -167,8 +191,22 @@ def test_suzhou_industrial_park_pilot_from_24_july_2020(rb):
 
 def test_suzhou_by_name_under_jiangsu_cli():
     """苏园管规字〔2020〕2号: `--city 苏州` resolves to Suzhou under Jiangsu and its pilot is offered."""
-    d = cli_json("--asset-class", "equity", "--sector", "manufacturing", "--province", "江苏", "--city", "苏州",
-                 "--amount", "20000000", "--as-of", TODAY, "--top", "100")
+    d = cli_json(
+        "--asset-class",
+        "equity",
+        "--sector",
+        "manufacturing",
+        "--province",
+        "江苏",
+        "--city",
+        "苏州",
+        "--amount",
+        "20000000",
+        "--as-of",
+        TODAY,
+        "--top",
+        "100",
+    )
     assert d["query"]["city"] == "suzhou"
     assert any(r["location"]["city"] == "suzhou" for r in routes(d, "qflp"))
 
@@ -176,8 +214,11 @@ def test_suzhou_by_name_under_jiangsu_cli():
 def test_shanghai_safe_2023_citywide_qflp_fx_extension(rb):
     """SAFE Shanghai Branch notice of 13 Feb 2023 (关于临港新片区部分跨境贸易投资高水平开放试点扩围的通知):
     the Lingang QFLP FX policy covers the whole city from that day; its content is unverified."""
+
     def note(as_of):
-        d = plan(rb, as_of=as_of, asset_class="equity", sector="manufacturing", province="CN-SH", city="shanghai")
+        d = plan(
+            rb, as_of=as_of, asset_class="equity", sector="manufacturing", province="CN-SH", city="shanghai"
+        )
         r = next(r for r in routes(d, "qflp") if r["location"]["city"] == "shanghai")
         return findings(r).get("fx_pilot_qflp_fx_facilitation_shanghai")
 
@@ -201,21 +242,41 @@ def test_shanghai_qflp_bars_non_self_use_real_estate(rb):
     rule = next(f for e in sh for f in e["reasons"] if f["rule"] == "qflp_sh_non_self_use_real_estate")
     assert "sh_qflp_2010_art31_reprint" in rule["sources"] and "Art. 31(4)" in rule["message"]
     # other cities are not barred by Shanghai's measures
-    assert not any(f["rule"] == "qflp_sh_non_self_use_real_estate"
-                   for e in excluded(d, "qflp") if e["location"]["city"] != "shanghai" for f in e["reasons"])
+    assert not any(
+        f["rule"] == "qflp_sh_non_self_use_real_estate"
+        for e in excluded(d, "qflp")
+        if e["location"]["city"] != "shanghai"
+        for f in e["reasons"]
+    )
 
 
 def test_shanghai_real_estate_bar_not_before_its_effective_date(rb):
     """沪金融办通〔2010〕38号 took effect on 23 Jan 2011; the day before there is no Shanghai pilot at all."""
     d = plan(rb, as_of="2011-01-22", **SH_REAL_ESTATE)
-    assert not any(f["rule"] == "qflp_sh_non_self_use_real_estate" for e in d["excluded"] for f in e["reasons"])
+    assert not any(
+        f["rule"] == "qflp_sh_non_self_use_real_estate" for e in d["excluded"] for f in e["reasons"]
+    )
     assert ("CN-SH", "shanghai") not in qflp_cities(d)
 
 
 def test_shanghai_real_estate_bar_cli():
     """沪金融办通〔2010〕38号 Art. 31(4), through the CLI: no Shanghai QFLP route for a real-estate asset."""
-    d = cli_json("--asset-class", "equity", "--sector", "real_estate", "--province", "CN-SH", "--city", "shanghai",
-                 "--amount", "20000000", "--as-of", TODAY, "--top", "100")
+    d = cli_json(
+        "--asset-class",
+        "equity",
+        "--sector",
+        "real_estate",
+        "--province",
+        "CN-SH",
+        "--city",
+        "shanghai",
+        "--amount",
+        "20000000",
+        "--as-of",
+        TODAY,
+        "--top",
+        "100",
+    )
     assert not any(r["location"]["city"] == "shanghai" for r in routes(d, "qflp"))
 
 
@@ -232,7 +293,11 @@ def test_qflp_manager_registers_with_amac_before_fundraising(rb):
     or manages a fund, so the manager's registration precedes the fund's set-up and the LP's pay-in."""
     ids = step_ids(_qflp_route(rb))
     assert "qflp_manager_amac_registration" in ids
-    assert ids.index("qflp_pilot_qualification") < ids.index("qflp_manager_amac_registration") < ids.index("qflp_fund_registration")
+    assert (
+        ids.index("qflp_pilot_qualification")
+        < ids.index("qflp_manager_amac_registration")
+        < ids.index("qflp_fund_registration")
+    )
     assert ids.index("qflp_manager_amac_registration") < ids.index("qflp_subscription")
     step = next(s for s in _qflp_route(rb)["steps"] if s["id"] == "qflp_manager_amac_registration")
     assert "csrc_2020_71" in step["sources"]
@@ -244,7 +309,12 @@ def test_qflp_lp_pays_in_before_the_amac_fund_filing(rb):
     then investment."""
     r = _qflp_route(rb)
     ids = step_ids(r)
-    assert ids.index("qflp_fx_registration") < ids.index("qflp_subscription") < ids.index("qflp_amac_filing") < ids.index("qflp_investment")
+    assert (
+        ids.index("qflp_fx_registration")
+        < ids.index("qflp_subscription")
+        < ids.index("qflp_amac_filing")
+        < ids.index("qflp_investment")
+    )
     filing = next(s for s in r["steps"] if s["id"] == "qflp_amac_filing")
     assert filing["phase"] == "funds" and "20 working days" in filing["action"]["en"]
     assert "amac_2014_trial_filing" in filing["sources"] and "amac_2019_filing_notice" in filing["sources"]
@@ -260,8 +330,8 @@ def _first_route(rb, as_of=TODAY, **fields):
 
 
 def test_abs_tokens_take_the_csrc_2026_filing(rb):
-    """CSRC Announcement [2026] No. 1 (in force 6 Feb 2026): asset-backed security tokens are filed with the CSRC
-    before the business starts; the day before, no filing step exists."""
+    """CSRC Announcement [2026] No. 1 (in force 6 Feb 2026): asset-backed security tokens are filed with the
+    CSRC before the business starts; the day before, no filing step exists."""
     abs_ = dict(asset_class="abs", sector="logistics", province="CN-GD")
     assert "csrc_rwa_filing" in step_ids(_first_route(rb, as_of="2026-02-06", **abs_))
     assert "csrc_rwa_filing" not in step_ids(_first_route(rb, as_of="2026-02-05", **abs_))
@@ -300,7 +370,8 @@ def test_debt_tokens_go_to_ndrc_and_safe_not_the_csrc(rb):
 
 def test_vatp_admission_only_when_the_tokens_trade_on_a_vatp(rb):
     """SFC circular 23EC52 (2 Nov 2023): tokenised securities are securities; a licensed intermediary may
-    distribute them and no VATP admission is required. VATP admission stays for --distribution vatp (default)."""
+    distribute them and no VATP admission is required. VATP admission stays for --distribution vatp (default).
+    """
     abs_ = dict(asset_class="abs", sector="logistics", province="CN-GD")
     vatp = step_ids(_first_route(rb, **abs_))
     broker = step_ids(_first_route(rb, distribution="intermediary", **abs_))
@@ -318,7 +389,18 @@ def test_intermediary_distribution_from_the_2023_circular(rb):
 def test_distribution_option_in_the_cli_and_query():
     """SFC circular 23EC52: `--distribution intermediary` drops the VATP step; the query echoes the choice;
     an unknown value is refused with exit 2."""
-    base = ["--asset-class", "abs", "--sector", "logistics", "--province", "CN-GD", "--amount", "5000000", "--as-of", TODAY]
+    base = [
+        "--asset-class",
+        "abs",
+        "--sector",
+        "logistics",
+        "--province",
+        "CN-GD",
+        "--amount",
+        "5000000",
+        "--as-of",
+        TODAY,
+    ]
     d = cli_json(*base, "--distribution", "intermediary")
     assert d["query"]["distribution"] == "intermediary"
     assert all("vatp_admission" not in step_ids(r) for r in d["routes"])
@@ -327,17 +409,25 @@ def test_distribution_option_in_the_cli_and_query():
     assert res.exit_code == 2 and "distribution" in res.output and "intermediary" in res.output
 
 
-SIX_BARS = ("csrc_bar_prohibited_financing", "csrc_bar_national_security", "csrc_bar_recent_crime",
-            "csrc_bar_open_investigation", "csrc_bar_ownership_dispute", "csrc_bar_abs_negative_list")
+SIX_BARS = (
+    "csrc_bar_prohibited_financing",
+    "csrc_bar_national_security",
+    "csrc_bar_recent_crime",
+    "csrc_bar_open_investigation",
+    "csrc_bar_ownership_dispute",
+    "csrc_bar_abs_negative_list",
+)
 
 
 def test_the_six_csrc_bars_are_confirm_none_applies_items(rb):
-    """CSRC Announcement [2026] No. 1, the six situations in which the business may not be carried out: each is
-    a note to confirm on every ABS-token route, citing the guideline (bar 6 also the AMAC negative list)."""
+    """CSRC Announcement [2026] No. 1, the six situations in which the business may not be carried out:
+    each is a note to confirm on every ABS-token route, citing the guideline (bar 6 also the AMAC negative list)."""
     r = _first_route(rb, asset_class="abs", sector="logistics", province="CN-GD")
     f = findings(r)
     for bar in SIX_BARS:
-        assert f[bar]["kind"] == "note" and "csrc_2026_1" in f[bar]["sources"] and "Confirm" in f[bar]["message"]
+        assert (
+            f[bar]["kind"] == "note" and "csrc_2026_1" in f[bar]["sources"] and "Confirm" in f[bar]["message"]
+        )
     assert "amac_abs_negative_list_2024" in f["csrc_bar_abs_negative_list"]["sources"]
     eq = findings(_first_route(rb, asset_class="equity", sector="logistics", province="CN-GD"))
     assert not set(SIX_BARS) & set(eq)
@@ -362,8 +452,8 @@ def _qfii_steps(rb, as_of):
 
 
 def test_qfii_funds_rules_are_announcement_2024_no_7(rb):
-    """PBOC/SAFE Announcement [2024] No. 7, Art. 31: in force 26 Aug 2024, repealing Announcement [2020] No. 2;
-    from that day the registration and remittance steps cite the 2024 rules."""
+    """PBOC/SAFE Announcement [2024] No. 7, Art. 31: in force 26 Aug 2024, repealing Announcement [2020]
+    No. 2; from that day the registration and remittance steps cite the 2024 rules."""
     on = _qfii_steps(rb, "2024-08-26")
     assert on["qfi_safe_registration"]["sources"][0] == "qfi_funds_2024_7"
     assert on["qfi_remittance"]["sources"] == ["qfi_funds_2024_7"]
@@ -382,17 +472,23 @@ def test_qfii_2020_rules_before_26_august_2024(rb):
 
 def test_fdi_into_real_estate_warns_with_its_rules(rb):
     """建住房〔2006〕171号 (FIE for non-self-use real estate), 商资函〔2007〕50号 (round trips into real-estate
-    enterprises strictly controlled) and 建房〔2015〕122号: an FDI route for a real-estate asset carries a warning."""
+    enterprises strictly controlled) and 建房〔2015〕122号: an FDI route for a real-estate asset carries a warning.
+    """
     d = plan(rb, asset_class="equity", sector="real_estate", province="CN-GD")
     fdi = routes(d, "fdi")
     assert fdi and all("fdi_real_estate_rules" in findings(r) for r in fdi)
     w = findings(fdi[0])["fdi_real_estate_rules"]
-    assert w["kind"] == "warning" and {"moc_2006_171", "mofcom_safe_2007_50", "mohurd_2015_122"} <= set(w["sources"])
-    assert "fdi_real_estate_rules" not in findings(routes(plan(rb, asset_class="equity", sector="logistics", province="CN-GD"), "fdi")[0])
+    assert w["kind"] == "warning" and {"moc_2006_171", "mofcom_safe_2007_50", "mohurd_2015_122"} <= set(
+        w["sources"]
+    )
+    assert "fdi_real_estate_rules" not in findings(
+        routes(plan(rb, asset_class="equity", sector="logistics", province="CN-GD"), "fdi")[0]
+    )
 
 
 def test_fdi_real_estate_warning_from_notice_50(rb):
     """商资函〔2007〕50号 is dated 23 May 2007: the warning starts that day."""
+
     def has(as_of):
         d = plan(rb, as_of=as_of, asset_class="equity", sector="real_estate", province="CN-GD")
         return any("fdi_real_estate_rules" in findings(r) for r in routes(d, "fdi"))
@@ -407,7 +503,9 @@ def test_abs_tokens_of_real_estate_and_lgfv_meet_the_amac_negative_list(rb):
     lg = _first_route(rb, asset_class="abs", sector="infrastructure", holder_type="lgfv", province="CN-GD")
     assert "amac_abs_negative_list_2024" in findings(re_)["abs_negative_list_real_estate"]["sources"]
     assert "local-government debt" in findings(lg)["abs_negative_list_lgfv"]["message"]
-    assert "abs_negative_list_real_estate" not in findings(_first_route(rb, as_of="2026-02-05", asset_class="abs", sector="real_estate", province="CN-GD"))
+    assert "abs_negative_list_real_estate" not in findings(
+        _first_route(rb, as_of="2026-02-05", asset_class="abs", sector="real_estate", province="CN-GD")
+    )
 
 
 # --- item 6: 汇发〔2025〕43号 ---------------------------------------------------------------
@@ -422,7 +520,9 @@ def test_reinvestment_registration_abolished_from_15_september_2025(rb):
     """汇发〔2025〕43号 Part I (2) 取消外商投资企业境内再投资登记 (published and effective 15 Sep 2025): from that
     day the FDI reinvestment route has no registration step and no registration document."""
     r = _reinvest(rb, "2025-09-15")
-    assert "fdi_domestic_reinvestment" not in step_ids(r) and "fdi_domestic_reinvestment_no_registration" in step_ids(r)
+    assert "fdi_domestic_reinvestment" not in step_ids(
+        r
+    ) and "fdi_domestic_reinvestment_no_registration" in step_ids(r)
     assert "reinvestment_registration" not in {doc["id"] for doc in r["documents"]}
     step = next(s for s in r["steps"] if s["id"] == "fdi_domestic_reinvestment_no_registration")
     assert step["sources"] == ["safe_2025_43"] and step["kind"] == "transaction"
@@ -432,18 +532,29 @@ def test_reinvestment_registration_abolished_from_15_september_2025(rb):
 def test_reinvestment_registration_kept_before_43(rb):
     """Before 汇发〔2025〕43号 (15 Sep 2025) the domestic reinvestment was registered at the bank."""
     r = _reinvest(rb, "2025-09-14")
-    assert "fdi_domestic_reinvestment" in step_ids(r) and "fdi_domestic_reinvestment_no_registration" not in step_ids(r)
+    assert "fdi_domestic_reinvestment" in step_ids(
+        r
+    ) and "fdi_domestic_reinvestment_no_registration" not in step_ids(r)
     assert "reinvestment_registration" in {doc["id"] for doc in r["documents"]}
 
 
 def _fd_findings(rb, as_of, province="CN-BJ", city=None):
-    d = plan(rb, as_of=as_of, asset_class="equity", sector="manufacturing", province=province, city=city, net_assets=1e9)
+    d = plan(
+        rb,
+        as_of=as_of,
+        asset_class="equity",
+        sector="manufacturing",
+        province=province,
+        city=city,
+        net_assets=1e9,
+    )
     return findings(routes(d, "foreign_debt")[0])
 
 
 def test_tech_sme_facility_nationwide_from_43(rb):
     """汇发〔2025〕43号 (15 Sep 2025): high-tech, 专精特新 and tech SMEs anywhere may borrow up to USD 10m (20m
-    for innovation-points firms) without audited accounts at signing; Gansu, never in the 2022 pilot, gets it."""
+    for innovation-points firms) without audited accounts at signing; Gansu, never in the 2022 pilot, gets it.
+    """
     gs = _fd_findings(rb, "2025-09-15", province="CN-GS")
     note = gs["fd_tech_sme_facility_nationwide"]
     assert note["kind"] == "note" and "safe_2025_43" in note["sources"]
@@ -466,7 +577,9 @@ def test_signing_registration_keeps_audited_accounts_for_the_cap(rb):
     """汇发〔2025〕43号 waives audited accounts at signing only for firms using the facilitation (news summaries);
     a macro-prudential borrower still files them (SAFE Q&A of 2017 on net assets)."""
     d = plan(rb, asset_class="equity", sector="manufacturing", province="CN-GD", net_assets=1e9)
-    reg = next(s for s in routes(d, "foreign_debt")[0]["steps"] if s["id"] == "safe_foreign_debt_registration")
+    reg = next(
+        s for s in routes(d, "foreign_debt")[0]["steps"] if s["id"] == "safe_foreign_debt_registration"
+    )
     assert "audited_financials" in reg["documents"]
 
 
@@ -491,12 +604,28 @@ def test_parent_guarantee_of_the_spv_debt_needs_safe_registration(rb):
 
 def test_parent_guarantee_registration_from_1_june_2014(rb):
     """汇发〔2014〕29号 took effect on 1 Jun 2014: the warning starts that day, not before."""
-    assert "debt_parent_guarantee_registration" not in findings(plan(rb, as_of="2014-05-31", **DEBT)["routes"][0])
+    assert "debt_parent_guarantee_registration" not in findings(
+        plan(rb, as_of="2014-05-31", **DEBT)["routes"][0]
+    )
     assert "debt_parent_guarantee_registration" in findings(plan(rb, as_of="2014-06-01", **DEBT)["routes"][0])
 
 
 def test_parent_guarantee_warning_cli():
     """汇发〔2014〕29号, through the CLI: a group SPV's debt tokens carry the 内保外贷 warning."""
-    d = cli_json("--asset-class", "debt", "--sector", "logistics", "--province", "CN-JS", "--amount", "20000000",
-                 "--term-months", "36", "--net-assets", "1000000000", "--as-of", TODAY)
+    d = cli_json(
+        "--asset-class",
+        "debt",
+        "--sector",
+        "logistics",
+        "--province",
+        "CN-JS",
+        "--amount",
+        "20000000",
+        "--term-months",
+        "36",
+        "--net-assets",
+        "1000000000",
+        "--as-of",
+        TODAY,
+    )
     assert any(w["rule"] == "debt_parent_guarantee_registration" for r in d["routes"] for w in r["warnings"])
