@@ -374,12 +374,16 @@ def sources(
     lang: str = LANG,
     fmt: str = typer.Option("table", "--format", help="table or json."),
     unverified: bool = typer.Option(False, "--unverified", help="Only sources marked unverified."),
+    weak: bool = typer.Option(
+        False, "--weak", help="Facts whose best source is below law-firm tier (news, listing)."
+    ),
     data_dir: Optional[Path] = DATA_DIR,
 ) -> None:
-    """List every text the rule base cites. Example: repatriate sources --format json"""
+    """List every text the rule base cites, with its tier. Example: repatriate sources --weak"""
     from .engine.browse import show_sources
 
-    _emit(show_sources(_rulebase(data_dir), _choice("language", lang, LANGS), _choice("format", fmt, ("table", "json")), unverified))
+    fmt = _choice("format", fmt, ("table", "json"))
+    _emit(show_sources(_rulebase(data_dir), _choice("language", lang, LANGS), fmt, unverified, weak))
 
 
 @app.command()
@@ -427,7 +431,10 @@ def data_coverage(
     as_of: Optional[str] = AS_OF,
     data_dir: Optional[Path] = DATA_DIR,
 ) -> None:
-    """Per province: channels with local rules, QFLP cities, sourced and unverified facts. Example: repatriate data coverage"""
+    """Per province: local rules, QFLP cities, sourced and unverified facts; sources by tier.
+
+    Example: repatriate data coverage
+    """
     from .engine.browse import show_coverage
     from .engine.profile import parse_date
 

@@ -5,6 +5,7 @@ Each function returns the text to print (a plain table or JSON), so the CLI stay
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -106,11 +107,76 @@ def show_documents(rb: RuleBase, doc_id: str | None, lang: str, fmt: str) -> str
     return _table(rows, ["id", "name", "issuer", "used in"])
 
 
-def show_sources(rb: RuleBase, lang: str, fmt: str, only_unverified: bool) -> str:
+# source tiers, best first (models.Source.tier); below law_firm a fact is weak
+TIERS = ("official", "official_reprint", "law_firm", "news", "listing")
+WEAK_BELOW = TIERS.index("law_firm")
+
+
+def _walk(obj: Any, path: str, out: list[tuple[str, list[str]]]) -> None:
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            _walk(v, f"{path}.{k}", out)
+    elif isinstance(obj, (list, tuple)):
+        for i, v in enumerate(obj):
+            label = getattr(v, "id", None) or getattr(v, "from_", None) or i
+            _walk(v, f"{path}[{label}]", out)
+    elif hasattr(obj, "__dict__") or dataclasses.is_dataclass(obj):
+        if dataclasses.is_dataclass(obj):
+            names = [f.name for f in dataclasses.fields(obj)]
+        else:
+            names = list(vars(obj))
+        srcs = getattr(obj, "sources", None)
+        if isinstance(srcs, list) and srcs and all(isinstance(s, str) for s in srcs):
+            out.append((path, srcs))
+        for name in names:
+            if name != "sources" and not name.startswith("_"):
+                _walk(getattr(obj, name), f"{path}.{name}", out)
+
+
+def facts(rb: RuleBase) -> list[tuple[str, list[str]]]:
+    """Every sourced fact of the rule base as (where it sits, its source ids)."""
+    out: list[tuple[str, list[str]]] = []
+    for part in ("channels", "prerequisites", "provinces", "documents", "parameters", "sectors"):
+        _walk(getattr(rb, part, None), part, out)
+    return out
+
+
+def best_tier(rb: RuleBase, source_ids: list[str]) -> str:
+    """The best tier among the sources of one fact."""
+    return TIERS[min(TIERS.index(rb.sources[s].tier) for s in source_ids)]
+
+
+def weak_facts(rb: RuleBase) -> list[tuple[str, str, list[str]]]:
+    """Facts whose best source is below law-firm tier: (where, best tier, source ids)."""
+    rows = [(where, best_tier(rb, srcs), srcs) for where, srcs in facts(rb)]
+    return [r for r in rows if TIERS.index(r[1]) > WEAK_BELOW]
+
+
+def show_sources(rb: RuleBase, lang: str, fmt: str, only_unverified: bool, only_weak: bool = False) -> str:
+    if only_weak:
+        weak = weak_facts(rb)
+        if fmt == "json":
+            return to_json([{"fact": w, "best_tier": t, "sources": s} for w, t, s in weak])
+        rows = [[w, t, ", ".join(s)] for w, t, s in weak]
+        note = f"{len(weak)} fact(s) rest on news or listing pages only"
+        return _table(rows, ["fact", "best tier", "sources"]) + "\n" + note
     ids = [s for s, src in sorted(rb.sources.items()) if not (only_unverified and src.verified)]
     if fmt == "json":
         return to_json({s: source_to_dict(rb, s) for s in ids})
-    return "\n".join(f"{s}: {source_line(rb, s, lang)}" for s in ids)
+    return "\n".join(f"{s} [{rb.sources[s].tier}]: {source_line(rb, s, lang)}" for s in ids)
+
+
+def tier_counts(rb: RuleBase) -> dict[str, dict[str, int]]:
+    """Sources (all, and those in use) by tier, and facts by the best tier of their sources."""
+    used = {s for _, srcs in facts(rb) for s in srcs}
+    count = {k: dict.fromkeys(TIERS, 0) for k in ("sources", "sources_in_use", "facts_by_best_tier")}
+    for sid, s in rb.sources.items():
+        count["sources"][s.tier] += 1
+        if sid in used:
+            count["sources_in_use"][s.tier] += 1
+    for _, srcs in facts(rb):
+        count["facts_by_best_tier"][best_tier(rb, srcs)] += 1
+    return count
 
 
 def coverage(rb: RuleBase, day: dt.date) -> list[dict[str, Any]]:
@@ -157,15 +223,19 @@ def coverage(rb: RuleBase, day: dt.date) -> list[dict[str, Any]]:
 
 def show_coverage(rb: RuleBase, fmt: str, day: dt.date) -> str:
     rows = coverage(rb, day)
+    tiers = tier_counts(rb)
     if fmt == "json":
-        return to_json({"as_of": day.isoformat(), "digest": rb.digest, "provinces": rows})
+        return to_json({"as_of": day.isoformat(), "digest": rb.digest, "provinces": rows, "tiers": tiers})
     table = [
         [r["province"], r["name"], ", ".join(r["channels_with_local_rules"]) or "— (national rules)", r["qflp_cities"], r["facts_sourced"], r["facts_unsourced"], r["facts_unverified"]]
         for r in rows
     ]
     total = [sum(r[k] for r in rows) for k in ("qflp_cities", "facts_sourced", "facts_unsourced", "facts_unverified")]
     table.append(["all", "", "", *total])
-    return _table(table, ["code", "province", "local rules", f"QFLP cities ({day})", "sourced", "unsourced", "unverified"])
+    by_tier = _table([[k.replace("_", " "), *v.values()] for k, v in tiers.items()], ["by tier", *TIERS])
+    headers = ["code", "province", "local rules", f"QFLP cities ({day})"]
+    headers += ["sourced", "unsourced", "unverified"]
+    return _table(table, headers) + "\n\n" + by_tier
 
 
 def export_graph(rb: RuleBase, fmt: str, day: dt.date) -> str:

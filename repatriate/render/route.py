@@ -128,6 +128,11 @@ def exclusion_to_dict(e: Exclusion, rb: RuleBase, lang: str) -> dict[str, Any]:
     }
 
 
+def _first_date(s: Any) -> str | None:
+    date = s.issued or s.published or s.effective
+    return date.isoformat() if date else None
+
+
 def source_to_dict(rb: RuleBase, sid: str) -> dict[str, Any]:
     s = rb.sources[sid]
     return {
@@ -135,12 +140,16 @@ def source_to_dict(rb: RuleBase, sid: str) -> dict[str, Any]:
         "doc_no": s.doc_no,
         "issuer": s.issuer if isinstance(s.issuer, str) else s.issuer.en,
         "issuer_i18n": None if isinstance(s.issuer, str) else _bi(s.issuer),
-        "date": (s.issued or s.effective).isoformat() if (s.issued or s.effective) else None,
+        "date": _first_date(s),
         "effective": s.effective.isoformat() if s.effective else None,
         "status": s.status,
         "url": s.url,
         "unofficial_copy": s.unofficial_copy,
-        "kind": s.kind,
+        # the tier replaced the data's primary/secondary kind; the key stays for readers of the contract
+        "kind": "primary" if s.tier in ("official", "official_reprint") or s.unofficial_copy else "secondary",
+        "tier": s.tier,
+        "published": s.published.isoformat() if s.published else None,
+        "checked": s.checked.isoformat() if s.checked else None,
         "verified": s.verified,
     }
 
@@ -229,6 +238,16 @@ def grouped_exclusions(plan: Plan, rb: RuleBase, lang: str) -> list[tuple[str, s
     return [(k[0], k[1], v[0], v[1]) for k, v in groups.items()]
 
 
+# what a source's tier says of where its text was read
+TIER_LABEL = {
+    "official": ("official text", "官方文本"),
+    "official_reprint": ("official reprint", "官方转载"),
+    "law_firm": ("law firm or legal publisher", "律所或法律出版机构"),
+    "news": ("news report", "新闻报道"),
+    "listing": ("commercial listing page", "商业信息页面"),
+}
+
+
 def source_line(rb: RuleBase, sid: str, lang: str) -> str:
     s = rb.sources[sid]
     bits = [f"{s.title.get(lang)}"]
@@ -238,15 +257,20 @@ def source_line(rb: RuleBase, sid: str, lang: str) -> str:
         bits.append(s.doc_no)
     issuer = s.issuer if isinstance(s.issuer, str) else s.issuer.get(lang)
     bits.append(issuer)
-    date = s.issued or s.effective
+    date = s.issued or s.published or s.effective
     if date:
         bits.append(date.isoformat())
     bits.append(s.status)
     if s.url:
         copy = (" (unofficial copy)" if lang == "en" else "（非官方转载）") if s.unofficial_copy else ""
+        if s.tier == "official_reprint":
+            copy = " (official reprint)" if lang == "en" else "（官方转载）"
         bits.append(s.url + copy)
-    if s.kind == "secondary":
-        bits.append("secondary source" if lang == "en" else "二手资料")
+    label = TIER_LABEL[s.tier][0 if lang == "en" else 1]
+    if not s.url and s.tier != "official":
+        bits.append(f"no link; known from: {label}" if lang == "en" else f"无链接；依据：{label}")
+    elif s.url and s.tier not in ("official", "official_reprint") and not s.unofficial_copy:
+        bits.append(f"secondary source: {label}" if lang == "en" else f"二手资料：{label}")
     if not s.verified:
         bits.append("UNVERIFIED" if lang == "en" else "未核实")
     return "; ".join(bits)

@@ -10,12 +10,15 @@ import hashlib
 import os
 import pickle
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from ..errors import DataError, RepatriateError
 from ..rulebase.records import Record
 
 CACHE_VERSION = "5"
+
+# domains whose pages a source may not cite (copy, listing and spam sites), each with its reason
+REFUSED_FILE = "refused_domains.yaml"
 
 # catalogue folder or file -> name of the model of one entry (mapping id -> model)
 _CATALOGUES = {"sources": "Source", "documents": "Document", "structures": "Structure", "sectors": "Sector", "parameters": "Parameter"}
@@ -134,6 +137,8 @@ def _parse(files: dict[str, Path]) -> tuple[dict[str, Any], list[str]]:
             parts["prerequisites"] = col.validate(rel, TypeAdapter(list[Prerequisite]), raw) or []
         elif top == "scoring":
             parts["scoring"] = col.validate(rel, TypeAdapter(Scoring), raw)
+        elif rel == REFUSED_FILE:
+            pass  # read by the reference checks: it constrains source urls, it is not part of the model
         else:
             col.add(rel, "(file)", "not a known part of the rule base")
     if parts["scoring"] is None and not any(p.startswith("scoring") for p in col.problems):
@@ -141,11 +146,57 @@ def _parse(files: dict[str, Path]) -> tuple[dict[str, Any], list[str]]:
     return parts, col.problems
 
 
+def refused_domain(host: str, refused: Iterable[str]) -> str | None:
+    """The refused domain ``host`` is or sits under (a subdomain), else ``None``."""
+    host = host.lower().rstrip(".")
+    return next((d for d in map(str, refused) if host == d.lower() or host.endswith("." + d.lower())), None)
+
+
+def _refused_urls(sources: dict[str, Any], files: dict[str, Path]) -> list[str]:
+    """Source urls that are not http(s), name a bare IP address or sit on a refused domain."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    refused = _yaml_load(files[REFUSED_FILE]) if REFUSED_FILE in files else {}
+    shaped = isinstance(refused, dict) and all(isinstance(r, str) for r in refused.values())
+    if not shaped:
+        return [f"{REFUSED_FILE}: (top): expected a mapping of domain to a one-line reason"]
+    bad: dict[str, str] = {}
+    for sid, s in sources.items():
+        if s.url is None:
+            continue
+        parts = urlsplit(s.url)
+        host = (parts.hostname or "").lower()
+        if parts.scheme not in ("http", "https") or not host:
+            bad[sid] = f"url {s.url!r}: only http(s) urls with a host are accepted"
+            continue
+        try:
+            ipaddress.ip_address(host)
+            bad[sid] = f"url {s.url!r}: a bare IP address names no publisher"
+            continue
+        except ValueError:
+            pass
+        hit = refused_domain(host, refused)
+        if hit:
+            bad[sid] = f"url {s.url!r}: refused domain {hit} ({refused[hit]})"
+    if not bad:
+        return []
+    # the parsed catalogue forgets its files: find each offending id's file from its top-level key
+    where: dict[str, str] = {}
+    for rel, path in files.items():
+        if rel.startswith("sources"):
+            for line in path.read_text(encoding="utf-8").splitlines():
+                key = line.split(":", 1)[0]
+                if key in bad and line[:1] not in (" ", "#", "-"):
+                    where[key] = rel
+    return [f"{where.get(sid, 'sources')}: {sid}.url: {msg}" for sid, msg in bad.items()]
+
+
 def _check_refs(rb: dict[str, Any], files: dict[str, Path]) -> list[str]:
     """Referential integrity: every referenced node, document, source, city and sector exists."""
     from ..rulebase.conditions import check_matcher
 
-    problems: list[str] = []
+    problems: list[str] = _refused_urls(rb["sources"], files)
     sources, documents = rb["sources"], rb["documents"]
     sectors, structures = rb["sectors"], rb["structures"]
 

@@ -114,16 +114,26 @@ class Source(Strict):
 
     title: Text
     doc_no: str | None = None
-    issuer: Text | str
-    issued: Date | None = None
-    effective: Date | None = None
+    issuer: Text | str  # a joint text names every issuing body
+    issued: Date | None = None  # signed or adopted
+    published: Date | None = None  # made public
+    effective: Date | None = None  # a rule's period starts here
     status: Literal["in_force", "amended", "superseded", "repealed", "expired", "draft", "unknown"]
     url: str | None = None
-    # the url is where the text was read; True when that is not the issuer's own site
+    # who publishes the text at `url` (or, without one, what the fact rests on); it replaces the
+    # old primary/secondary kind: official and official_reprint hold the text itself
+    tier: Literal["official", "official_reprint", "law_firm", "news", "listing"]
+    # the url holds the text itself, copied by a publisher that is not a government
     unofficial_copy: bool = False
-    kind: Literal["primary", "secondary"] = "primary"
+    checked: Date | None = None  # when the url and the fact were last read
     verified: bool = True
     note: str | None = None
+
+    @model_validator(mode="after")
+    def _copy_is_unofficial(self) -> "Source":
+        if self.unofficial_copy and self.tier in ("official", "official_reprint"):
+            raise ValueError(f"unofficial_copy contradicts tier {self.tier!r}")
+        return self
 
 
 class Document(Strict):
