@@ -629,3 +629,24 @@ def test_parent_guarantee_warning_cli():
         TODAY,
     )
     assert any(w["rule"] == "debt_parent_guarantee_registration" for r in d["routes"] for w in r["warnings"])
+
+
+def test_abs_filer_reports_after_the_issue(rb):
+    """CSRC Announcement [2026] No. 1 (as reported): the filer reports completion of the offshore issue and later
+    major risks or events; a step on ABS-token routes from 6 Feb 2026, with no day count."""
+    abs_ = dict(asset_class="abs", sector="logistics", province="CN-GD")
+    r = _first_route(rb, **abs_)
+    ids = step_ids(r)
+    assert ids.index("csrc_rwa_filing") < ids.index("csrc_rwa_post_issuance_report")
+    step = next(s for s in r["steps"] if s["id"] == "csrc_rwa_post_issuance_report")
+    assert step["weeks"] is None and step["sources"] == ["csrc_2026_1"]
+    assert "csrc_rwa_post_issuance_report" not in step_ids(_first_route(rb, as_of="2026-02-05", **abs_))
+
+
+def test_shanghai_qflp_fund_may_not_lend(rb):
+    """沪金融办通〔2010〕38号 Art. 31(6): a Shanghai QFLP fund may not lend or guarantee, so debt-class proceeds
+    go in as equity; the warning is on Shanghai's QFLP route only."""
+    d = plan(rb, asset_class="debt", sector="logistics", province="CN-SH", city="shanghai", term_months=36)
+    qflp = {r["location"]["city"]: r for r in routes(d, "qflp")}
+    assert "qflp_sh_no_lending" in findings(qflp["shanghai"])
+    assert all("qflp_sh_no_lending" not in findings(r) for c, r in qflp.items() if c != "shanghai")
