@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from repatriate import load_rulebase, plan_route, plan_to_dict
+from repatriate import RepatriateError, load_rulebase, plan_route, plan_to_dict
 from repatriate.cli import app
 
 TODAY = "2026-11-25"
@@ -421,7 +423,8 @@ SIX_BARS = (
 
 def test_the_six_csrc_bars_are_confirm_none_applies_items(rb):
     """CSRC Announcement [2026] No. 1, the six situations in which the business may not be carried out:
-    each is a note to confirm on every ABS-token route, citing the guideline (bar 6 also the AMAC negative list)."""
+    each is a note to confirm on every ABS-token route, citing the guideline (bar 6 also the AMAC negative list).
+    """
     r = _first_route(rb, asset_class="abs", sector="logistics", province="CN-GD")
     f = findings(r)
     for bar in SIX_BARS:
@@ -650,3 +653,30 @@ def test_shanghai_qflp_fund_may_not_lend(rb):
     qflp = {r["location"]["city"]: r for r in routes(d, "qflp")}
     assert "qflp_sh_no_lending" in findings(qflp["shanghai"])
     assert all("qflp_sh_no_lending" not in findings(r) for c, r in qflp.items() if c != "shanghai")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    value=st.sampled_from(["vatp", "intermediary"]), upper=st.booleans(), pad=st.sampled_from(["", " ", "  "])
+)
+def test_distribution_accepts_its_values_in_any_case(value, upper, pad):
+    """SFC circular 23EC52: the two distribution modes are accepted whatever the case and padding."""
+    raw = pad + (value.upper() if upper else value) + pad
+    d = plan_to_dict(
+        plan_route(as_of=TODAY, asset_class="abs", province="CN-GD", amount=1e6, distribution=raw),
+        load_rulebase(),
+    )
+    assert d["query"]["distribution"] == value
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    raw=st.text(min_size=1, max_size=12).filter(
+        lambda t: t.strip() and t.strip().lower() not in ("vatp", "intermediary")
+    )
+)
+def test_distribution_refuses_anything_else(raw):
+    """An unknown distribution is refused with one error naming the accepted values."""
+    with pytest.raises(RepatriateError) as err:
+        plan_route(as_of=TODAY, asset_class="abs", province="CN-GD", amount=1e6, distribution=raw)
+    assert "vatp" in str(err.value) and "intermediary" in str(err.value)
