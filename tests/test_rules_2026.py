@@ -423,7 +423,8 @@ SIX_BARS = (
 
 def test_the_six_csrc_bars_are_confirm_none_applies_items(rb):
     """CSRC Announcement [2026] No. 1, the six situations in which the business may not be carried out:
-    each is a note to confirm on every ABS-token route, citing the guideline (bar 6 also the AMAC negative list).
+    each is a note to confirm on every ABS-token route, citing the guideline (bar 6 also the AMAC
+    negative list).
     """
     r = _first_route(rb, asset_class="abs", sector="logistics", province="CN-GD")
     f = findings(r)
@@ -635,8 +636,8 @@ def test_parent_guarantee_warning_cli():
 
 
 def test_abs_filer_reports_after_the_issue(rb):
-    """CSRC Announcement [2026] No. 1 (as reported): the filer reports completion of the offshore issue and later
-    major risks or events; a step on ABS-token routes from 6 Feb 2026, with no day count."""
+    """CSRC Announcement [2026] No. 1 (as reported): the filer reports completion of the offshore issue and
+    later major risks or events; a step on ABS-token routes from 6 Feb 2026, with no day count."""
     abs_ = dict(asset_class="abs", sector="logistics", province="CN-GD")
     r = _first_route(rb, **abs_)
     ids = step_ids(r)
