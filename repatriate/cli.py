@@ -57,20 +57,20 @@ def _root(
 
 
 def _choice(name: str, value: str, accepted: tuple[str, ...]) -> str:
-    from .errors import RepatriateError
+    from .errors import RepatriateError, short
 
     if value not in accepted:
-        raise RepatriateError(f"unknown {name} {value!r} (accepted: {', '.join(accepted)})")
+        raise RepatriateError(f"unknown {name} {short(value)} (accepted: {', '.join(accepted)})")
     return value
 
 
 def _count(name: str, value: str) -> int:
-    from .errors import RepatriateError
+    from .errors import RepatriateError, short
 
     try:
         return int(value)
     except ValueError:
-        raise RepatriateError(f"{name} {value!r} is not a whole number (accepted: 1 or more)") from None
+        raise RepatriateError(f"{name} {short(value)} is not a whole number (accepted: 1 or more)") from None
 
 
 def _rulebase(data_dir: Optional[Path]):
@@ -241,11 +241,14 @@ class _BatchBar:
 
         console = Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")) or None)
         # auto_refresh=False: no refresh thread, so the batch's worker processes fork cleanly
+        from .render.escape import clean_text
+
+        # the file name is the user's text: shown as typed, never parsed as rich markup
         self._progress = Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} rows"), TimeElapsedColumn(),
+            SpinnerColumn(), TextColumn("{task.description}", markup=False), TextColumn("{task.completed:,} rows"), TimeElapsedColumn(),
             console=console, transient=True, auto_refresh=False,
         )
-        self._task = self._progress.add_task(name, total=None)
+        self._task = self._progress.add_task(clean_text(name, multiline=False), total=None)
         self._progress.start()
 
     def update(self, rows: int) -> None:
@@ -293,6 +296,7 @@ def compare(
     --label "Acme Solar" --format html -o acme.html
     """
     from .engine.compare import compare as compare_report
+    from .render.escape import clean_text
     from .render.report import FORMATS, render, render_table
 
     _choice("format", fmt, FORMATS)
@@ -316,7 +320,8 @@ def compare(
         as_of=as_of,
         optimize=optimize,
         top=top,
-        label=label,
+        # an option is untrusted text too: no ESC sequence of a --label reaches a terminal
+        label=None if label is None else clean_text(label, multiline=False),
         lang=lang,
     )
     if fmt == "table" and not (output and output != "-"):
@@ -405,12 +410,13 @@ def graph(
 @data_app.command("validate")
 def data_validate(data_dir: Optional[Path] = DATA_DIR) -> None:
     """Validate every data file; list each error with its file and field. Example: repatriate data validate"""
+    from .render.escape import clean_text
     from .rulebase.loader import validate
 
     problems = validate(overlay=data_dir)
     if problems:
         for p in problems:
-            typer.echo(p, err=True)
+            typer.echo(clean_text(p, multiline=False), err=True)
         typer.echo(f"{len(problems)} problem(s)", err=True)
         raise typer.Exit(2)
     typer.echo("rule base is valid")
@@ -451,7 +457,7 @@ def _run(group_main, args, kwargs) -> int:
     except ImportError:  # pragma: no cover
         from click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
-    from .errors import RepatriateError
+    from .errors import RepatriateError, short_message
 
     try:
         result = group_main(args=args, standalone_mode=False, **kwargs)
@@ -464,17 +470,19 @@ def _run(group_main, args, kwargs) -> int:
         typer.echo(exc.format_message())
         return 0
     except ClickException as exc:
-        typer.echo(f"error: {exc.format_message()}", err=True)
+        typer.echo(f"error: {short_message(exc.format_message())}", err=True)
         return 2 if isinstance(exc, UsageError) else exc.exit_code
     except RepatriateError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {short_message(str(exc))}", err=True)
         return 2
     except BrokenPipeError:
         return 0
     except Exception as exc:  # unexpected: one line unless --debug
         if _STATE["debug"] or "--debug" in (args or sys.argv):
             raise
-        typer.echo(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
+        message = short_message(str(exc))
+        typer.echo(f"error: unexpected {type(exc).__name__}: {message} (run with --debug for the traceback)",
+                   err=True)
         return 1
 
 

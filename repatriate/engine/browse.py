@@ -9,7 +9,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from ..errors import RepatriateError
+from ..errors import RepatriateError, short
 from ..rulebase.records import Record as RuleBase
 from ..rulebase.records import value_at
 from ..render.route import source_line, source_to_dict, to_json
@@ -18,6 +18,10 @@ from ..render.route import source_line, source_to_dict, to_json
 def _table(rows: list[list[Any]], headers: list[str]) -> str:
     from tabulate import tabulate
 
+    from ..render.escape import clean_text
+
+    # the data is cleaned at load; this keeps a terminal safe from any other caller's records too
+    rows = [[clean_text(c) if isinstance(c, str) else c for c in row] for row in rows]
     return tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
 
 
@@ -43,7 +47,7 @@ def show_channels(rb: RuleBase, channel_id: str | None, lang: str, fmt: str) -> 
         return _table(rows, ["id", "name", "path", "location", "steps"])
     ch = rb.channels.get(channel_id)
     if ch is None:
-        raise RepatriateError(f"unknown channel {channel_id!r} (accepted: {', '.join(rb.channels)})")
+        raise RepatriateError(f"unknown channel {short(channel_id)} (accepted: {', '.join(rb.channels)})")
     if fmt == "json":
         return to_json(ch.dump())
     lines = [f"{ch.id}: {ch.name.get(lang)}", ch.summary.get(lang), "", "Steps:" if lang == "en" else "步骤："]
@@ -96,7 +100,7 @@ def show_documents(rb: RuleBase, doc_id: str | None, lang: str, fmt: str) -> str
     if doc_id is not None:
         doc = rb.documents.get(doc_id)
         if doc is None:
-            raise RepatriateError(f"unknown document {doc_id!r} (see `repatriate documents` for the ids)")
+            raise RepatriateError(f"unknown document {short(doc_id)} (see `repatriate documents` for ids)")
         data = {**doc.dump(), "used_in": uses[doc_id]}
         if fmt == "json":
             return to_json(data)

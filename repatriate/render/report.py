@@ -414,16 +414,7 @@ def render_json(report: Report, rb: RuleBase) -> str:
 # --- Markdown -----------------------------------------------------------------------------
 
 
-def md_cell(text: Any) -> str:
-    """A table cell that cannot break a GitHub table or inject markup.
-
-    Pipes are escaped, line breaks folded, and ``<`` ``>`` ``&`` written as entities
-    so that a label or a data text never turns into HTML on GitHub.
-    """
-    s = str(text)
-    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    s = s.replace("\\", "\\\\").replace("|", "\\|")
-    return " ".join(s.split())
+from .escape import md_cell, md_code, md_link_text  # noqa: E402  (one escaping path for every Markdown)
 
 
 def _md_text(text: Any) -> str:
@@ -556,7 +547,7 @@ def render_markdown(report: Report, rb: RuleBase) -> str:
         else:
             out += [lab["no_exclusion"], ""]
     out += [f"## {lab['sources']}", ""]
-    out += [f"- `{s['id']}`: {_md_text(s['line'])}" for s in v["sources"]]
+    out += [f"- {md_code(s['id'])}: {md_link_text(s['line'], rb.sources[s['id']].url)}" for s in v["sources"]]
     out += ["", "---", "", f"_{_md_text(v['notice'])}_", ""]
     return "\n".join(out)
 

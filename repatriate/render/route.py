@@ -301,18 +301,19 @@ def render_table(plan: Plan, rb: RuleBase, lang: str = "en", explain: bool = Fal
     from rich import box
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text as T  # data never goes through rich markup: "[/bold]" prints as typed
 
     con = console or Console()
     for line in _header_lines(plan, rb, lang):
-        con.print(line, highlight=False)
+        con.print(T(line), highlight=False)
     if not plan.routes:
-        con.print("[bold red]" + ("No feasible route." if lang == "en" else "没有可行路线。") + "[/]")
+        con.print(T("No feasible route." if lang == "en" else "没有可行路线。", style="bold red"))
     else:
         table = Table(box=box.SIMPLE_HEAVY, show_edge=False, pad_edge=False)
         for i, h in enumerate(HEAD[lang]):
             table.add_column(h, justify="right" if i in (0, 3, 4, 5, 6, 7, 8) else "left", overflow="fold", no_wrap=i not in (1, 2))
         for row in summary_rows(plan, rb, lang):
-            table.add_row(*row)
+            table.add_row(*(T(c) for c in row))
         con.print(table)
         con.print(
             "* Pareto-optimal · ≤N weeks = within stated time limits · +K? = K steps with no stated time, not counted · "
@@ -325,19 +326,21 @@ def render_table(plan: Plan, rb: RuleBase, lang: str = "en", explain: bool = Fal
         best = plan.routes[0]
         con.print()
         title = "Route 1 checklist" if lang == "en" else "路线1 办理清单"
-        con.print(f"[bold]{title}: {channel_label(rb, best.channels, lang)} · {location_label(rb, best.location, lang)}[/]")
+        place = location_label(rb, best.location, lang)
+        con.print(T(f"{title}: {channel_label(rb, best.channels, lang)} · {place}", style="bold"))
         steps = Table(box=box.SIMPLE, show_edge=False, pad_edge=False)
         for h in ("#", "Step", "Who / authority", "Weeks") if lang == "en" else ("#", "步骤", "办理方 / 机关", "周数"):
             steps.add_column(h, overflow="fold")
         for i, s in enumerate(best.steps, 1):
             w = "?" if s.weeks is None else weeks_span(s.weeks.min, s.weeks.max)
             mark = "" if s.verified else " †"
-            steps.add_row(str(i), s.step.action.get(lang) + mark, f"{s.step.responsible.get(lang)} / {s.authority.get(lang)}", w)
+            who = f"{s.step.responsible.get(lang)} / {s.authority.get(lang)}"
+            steps.add_row(str(i), T(s.step.action.get(lang) + mark), T(who), w)
         con.print(steps)
         docs = "; ".join(rb.documents[d].name.get(lang) for d, _ in best.documents)
-        con.print(("Documents: " if lang == "en" else "所需文件：") + docs, highlight=False)
+        con.print(T(("Documents: " if lang == "en" else "所需文件：") + docs), highlight=False)
         for f in best.warnings + best.notes:
-            con.print(f"  ! {f.text.get(lang)} [dim]{', '.join(f.sources)}[/]", highlight=False)
+            con.print(T.assemble(f"  ! {f.text.get(lang)} ", (", ".join(f.sources), "dim")), highlight=False)
     if explain:
         con.print()
         con.print("[bold]" + ("Excluded and why" if lang == "en" else "排除的路线及原因") + "[/]")
@@ -345,7 +348,8 @@ def render_table(plan: Plan, rb: RuleBase, lang: str = "en", explain: bool = Fal
             con.print("  " + ("none: every channel is open for this profile" if lang == "en" else "无：所有渠道对该资产均可用"))
         for ch, reason, locs, srcs in grouped_exclusions(plan, rb, lang):
             where = ", ".join(locs[:6]) + (f" (+{len(locs) - 6})" if len(locs) > 6 else "")
-            con.print(f"  ✗ [bold]{ch}[/] · {where}: {reason} [dim]{', '.join(srcs)}[/]", highlight=False)
+            line = T.assemble("  ✗ ", (ch, "bold"), f" · {where}: {reason} ", (", ".join(srcs), "dim"))
+            con.print(line, highlight=False)
     elif plan.excluded:
         con.print(
             f"[dim]{len(plan.excluded)} route(s) excluded; --explain shows why.[/]"
@@ -358,19 +362,28 @@ def render_table(plan: Plan, rb: RuleBase, lang: str = "en", explain: bool = Fal
 def render_markdown(plan: Plan, rb: RuleBase, lang: str = "en", explain: bool = False) -> str:
     from tabulate import tabulate
 
+    from .escape import md_cell, md_code, md_escape, md_link_text
+
     out = [("# Routes" if lang == "en" else "# 路线"), ""]
-    out += [f"- {line}" for line in _header_lines(plan, rb, lang)]
+    out += [f"- {md_escape(line)}" for line in _header_lines(plan, rb, lang)]
     out.append("")
     if plan.routes:
-        out.append(tabulate(summary_rows(plan, rb, lang), headers=HEAD[lang], tablefmt="github"))
+        rows = [[md_cell(c) for c in row] for row in summary_rows(plan, rb, lang)]
+        out.append(tabulate(rows, headers=HEAD[lang], tablefmt="github", disable_numparse=True))
     else:
         out.append("No feasible route." if lang == "en" else "没有可行路线。")
     if explain and plan.excluded:
         out += ["", "## " + ("Excluded" if lang == "en" else "排除"), ""]
-        rows = [[ch, ", ".join(locs), reason.replace("|", "\\|"), ", ".join(srcs)] for ch, reason, locs, srcs in grouped_exclusions(plan, rb, lang)]
+        rows = [
+            [md_cell(c) for c in (ch, ", ".join(locs), reason, ", ".join(srcs))]
+            for ch, reason, locs, srcs in grouped_exclusions(plan, rb, lang)
+        ]
         out.append(tabulate(rows, headers=["Channels", "Locations", "Reason", "Sources"], tablefmt="github"))
     out += ["", "## " + ("Sources" if lang == "en" else "来源"), ""]
-    out += [f"- `{sid}`: {source_line(rb, sid, lang)}" for sid in plan.sources]
+    # a source's http(s) address becomes a link; any other stays escaped text
+    out += [
+        f"- {md_code(s)}: {md_link_text(source_line(rb, s, lang), rb.sources[s].url)}" for s in plan.sources
+    ]
     out += ["", f"_{NOTICE.get(lang)}_", ""]
     return "\n".join(out)
 

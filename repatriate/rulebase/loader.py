@@ -1,21 +1,16 @@
 """Load the YAML rule base, validate every file against the models, check references.
 
-Validated rule bases are cached by the sha256 digest of their files, so a cold
-command pays for hashing, not for parsing and validating, after the first run.
+Validated rule bases are cached by the sha256 digest of their files (signed, see
+``cache.py``), so a cold command pays for hashing, not for parsing and validating.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import pickle
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..errors import DataError, RepatriateError
-from ..rulebase.records import Record
-
-CACHE_VERSION = "5"
+from ..errors import DataError, RepatriateError, short
 
 # domains whose pages a source may not cite (copy, listing and spam sites), each with its reason
 REFUSED_FILE = "refused_domains.yaml"
@@ -34,11 +29,15 @@ def default_data_dir() -> Path:
 
 
 def _files(data_dir: Path) -> dict[str, Path]:
-    return {
-        p.relative_to(data_dir).as_posix(): p
-        for p in sorted(data_dir.rglob("*.yaml"))
-        if not any(part.startswith(".") for part in p.relative_to(data_dir).parts)
-    }
+    try:
+        return {
+            p.relative_to(data_dir).as_posix(): p
+            for p in sorted(data_dir.rglob("*.yaml"))
+            if not any(part.startswith(".") for part in p.relative_to(data_dir).parts)
+        }
+    except OSError as exc:  # a symlink loop, a folder we may not list
+        problem = exc.strerror or exc
+        raise RepatriateError(f"cannot list the rule base in {str(data_dir)!r}: {problem}") from None
 
 
 def collect_files(data_dir: Path | None = None, overlay: Path | None = None) -> dict[str, Path]:
@@ -58,7 +57,10 @@ def digest_of(files: dict[str, Path]) -> str:
     for rel, path in sorted(files.items()):
         h.update(rel.encode())
         h.update(b"\0")
-        h.update(path.read_bytes())
+        try:
+            h.update(path.read_bytes())
+        except OSError as exc:  # a symlink loop, a folder named *.yaml, no permission
+            raise RepatriateError(f"cannot read rule-base file {rel}: {exc.strerror or exc}") from None
         h.update(b"\0")
     return h.hexdigest()
 
@@ -93,6 +95,37 @@ class _Collector:
             return None
 
 
+_UNREADABLE = object()
+
+
+def _read(rel: str, path: Path, col: "_Collector") -> Any:
+    """One file's YAML, bounded and with clean text; ``_UNREADABLE`` after saying why not."""
+    from .validate import MAX_FILE_BYTES, Refused, bounded
+
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            col.add(rel, "(file)", f"larger than {MAX_FILE_BYTES // 1024 // 1024} MB: not read")
+            return _UNREADABLE
+        raw = _yaml_load(path)
+    except OSError as exc:
+        col.add(rel, "(file)", f"cannot read: {exc.strerror or exc}")
+        return _UNREADABLE
+    except Exception as exc:  # yaml errors carry line and column
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "(file)"
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        col.add(rel, where, f"not valid YAML: {problem}")
+        return _UNREADABLE
+    try:
+        raw, non_finite = bounded(raw)  # before anything else walks it: alias bombs, cycles
+    except Refused as exc:
+        col.add(rel, exc.field, str(exc))
+        return _UNREADABLE
+    for field, msg in non_finite:
+        col.add(rel, field, msg)
+    return raw
+
+
 def _parse(files: dict[str, Path]) -> tuple[dict[str, Any], list[str]]:
     from pydantic import TypeAdapter
 
@@ -104,13 +137,8 @@ def _parse(files: dict[str, Path]) -> tuple[dict[str, Any], list[str]]:
     parts.update(channels={}, provinces={}, prerequisites=[], scoring=None)
     owner: dict[tuple[str, str], str] = {}
     for rel, path in files.items():
-        try:
-            raw = _yaml_load(path)
-        except Exception as exc:  # yaml errors carry line and column
-            mark = getattr(exc, "problem_mark", None)
-            where = f"line {mark.line + 1}" if mark is not None else "(file)"
-            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            col.add(rel, where, f"not valid YAML: {problem}")
+        raw = _read(rel, path, col)
+        if raw is _UNREADABLE:
             continue
         top = rel.split("/")[0].removesuffix(".yaml")
         if top in _CATALOGUES:
@@ -168,17 +196,17 @@ def _refused_urls(sources: dict[str, Any], files: dict[str, Path]) -> list[str]:
         parts = urlsplit(s.url)
         host = (parts.hostname or "").lower()
         if parts.scheme not in ("http", "https") or not host:
-            bad[sid] = f"url {s.url!r}: only http(s) urls with a host are accepted"
+            bad[sid] = f"url {short(s.url)}: only http(s) urls with a host are accepted"
             continue
         try:
             ipaddress.ip_address(host)
-            bad[sid] = f"url {s.url!r}: a bare IP address names no publisher"
+            bad[sid] = f"url {short(s.url)}: a bare IP address names no publisher"
             continue
         except ValueError:
             pass
         hit = refused_domain(host, refused)
         if hit:
-            bad[sid] = f"url {s.url!r}: refused domain {hit} ({refused[hit]})"
+            bad[sid] = f"url {short(s.url)}: refused domain {hit} ({refused[hit]})"
     if not bad:
         return []
     # the parsed catalogue forgets its files: find each offending id's file from its top-level key
@@ -195,8 +223,10 @@ def _refused_urls(sources: dict[str, Any], files: dict[str, Path]) -> list[str]:
 def _check_refs(rb: dict[str, Any], files: dict[str, Path]) -> list[str]:
     """Referential integrity: every referenced node, document, source, city and sector exists."""
     from ..rulebase.conditions import check_matcher
+    from .validate import after_cycles, check_matcher_size, dry_run_formula
 
     problems: list[str] = _refused_urls(rb["sources"], files)
+    step_graph: list[tuple[str, str, list[str]]] = []
     sources, documents = rb["sources"], rb["documents"]
     sectors, structures = rb["sectors"], rb["structures"]
 
@@ -207,7 +237,8 @@ def _check_refs(rb: dict[str, Any], files: dict[str, Path]) -> list[str]:
 
     def matcher(where: str, when: dict | None) -> None:
         if when is not None:
-            for msg in check_matcher(when, sectors=set(sectors)):
+            too_big = check_matcher_size(when)  # before the shape check walks it
+            for msg in too_big or check_matcher(when, sectors=set(sectors)):
                 problems.append(f"{where}: when: {msg}")
 
     all_steps = {st.id for ch in rb["channels"].values() for st in ch.steps} | {st.id for p in rb["prerequisites"] for st in p.steps}
@@ -215,6 +246,7 @@ def _check_refs(rb: dict[str, Any], files: dict[str, Path]) -> list[str]:
     def steps(where: str, items) -> None:
         for i, st in enumerate(items):
             w = f"{where}: steps.{i}({st.id})"
+            step_graph.append((w, st.id, list(st.after)))
             for a in st.after:  # a step may wait for one of an earlier channel on the route
                 if a not in all_steps:
                     problems.append(f"{w}: after: unknown step {a!r}")
@@ -249,7 +281,9 @@ def _check_refs(rb: dict[str, Any], files: dict[str, Path]) -> list[str]:
             src(f"{where}: capacity", ch.capacity.sources)
             from ..rulebase.conditions import check_formula
 
-            for msg in check_formula(ch.capacity.formula, set(rb["parameters"])):
+            shape = check_formula(ch.capacity.formula, set(rb["parameters"]))
+            params = {pid: par.values for pid, par in rb["parameters"].items()}
+            for msg in shape or dry_run_formula(ch.capacity.formula, params):
                 problems.append(f"{where}: capacity.formula: {msg}")
             matcher(f"{where}: capacity", ch.capacity.when)
         if ch.certainty:
@@ -281,18 +315,25 @@ def _check_refs(rb: dict[str, Any], files: dict[str, Path]) -> list[str]:
                 for s in v.value.excluded_sectors:
                     if s not in sectors:
                         problems.append(f"{w}: unknown sector {s!r}")
-    return problems
-
-
-def _cache_path(digest: str) -> Path | None:
-    root = os.environ.get("REPATRIATE_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME")
-    base = Path(root) if root else Path.home() / ".cache"
-    return base / "repatriate" / f"rulebase-{CACHE_VERSION}-{digest[:32]}.pickle"
+    return problems + after_cycles(step_graph)
 
 
 def validate(data_dir: Path | None = None, overlay: Path | None = None) -> list[str]:
-    """Every problem in the rule base, each as ``file: field: message``. Empty when valid."""
-    files = collect_files(data_dir, overlay)
+    """Every problem in the rule base, each as ``file: field: message``. Empty when valid.
+
+    Exactly the loader (no cache: every check runs), then a dry run of queries on what loaded.
+    """
+    from .validate import dry_run_queries
+
+    try:
+        rb = load(data_dir, overlay, use_cache=False)
+    except DataError as exc:
+        return exc.problems
+    return dry_run_queries(rb)
+
+
+def _checked(files: dict[str, Path]) -> tuple[dict[str, Any], list[str]]:
+    """Parse, validate and dry-run: the one path of both ``validate`` and ``load``."""
     parts, problems = _parse(files)
     # References are checked even when some files failed, over what did parse; a
     # catalogue that failed would make every reference into it look dangling, so those
@@ -303,8 +344,10 @@ def validate(data_dir: Path | None = None, overlay: Path | None = None) -> list[
     try:
         refs = _check_refs(parts, files)
     except Exception:  # a part missing altogether: its own parse problem says why
+        if not problems:
+            raise
         refs = []
-    return problems + [r for r in refs if not any(n in r for n in noise)]
+    return parts, problems + [r for r in refs if not any(n in r for n in noise)]
 
 
 def load(data_dir: Path | None = None, overlay: Path | None = None, *, use_cache: bool = True) -> Any:
@@ -330,35 +373,23 @@ def load(data_dir: Path | None = None, overlay: Path | None = None, *, use_cache
     DataError
         When any file fails validation or a reference is dangling.
     """
+    from . import cache
+
     files = collect_files(data_dir, overlay)
     digest = digest_of(files)
-    cache = _cache_path(digest) if use_cache else None
-    if cache is not None and cache.exists():
-        try:
-            with open(cache, "rb") as fh:
-                rb = pickle.load(fh)
-            if isinstance(rb, Record) and rb.digest == digest:
-                return rb
-        except Exception:
-            pass  # a stale or broken cache is rebuilt below
-    parts, problems = _parse(files)
-    if not problems:
-        problems = _check_refs(parts, files)
+    if use_cache:
+        rb = cache.get(digest)  # verified before it is unpickled; None when absent or unsafe
+        if getattr(rb, "digest", None) == digest:
+            return rb
+    parts, problems = _checked(files)
     if problems:
         raise DataError(problems)
     from ..rulebase.models import RuleBase
     from ..rulebase.records import freeze
 
     rb = freeze(RuleBase(**parts, digest=digest))
-    if cache is not None:
-        try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-            with open(tmp, "wb") as fh:
-                pickle.dump(rb, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, cache)
-        except OSError:
-            pass  # an unwritable cache only costs speed
+    if use_cache:
+        cache.put(digest, rb)  # an unusable cache folder only costs speed
     return rb
 
 
