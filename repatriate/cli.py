@@ -109,6 +109,9 @@ HOLDER_TYPE = typer.Option("private", "--holder-type", help="private, soe, lgfv,
 NET_ASSETS = typer.Option(None, "--net-assets", help="Asset holder's net assets, same currency as --amount.")
 TERM_MONTHS = typer.Option(None, "--term-months", help="Term of the tokens (debt class), in months.")
 SPV_OWNER = typer.Option("group", "--spv-owner", help="group (the mainland group owns the SPV: ODI filings) or third_party.")
+DISTRIBUTION = typer.Option(
+    "vatp", "--distribution", help="vatp (tokens admitted to an SFC-licensed VATP) or intermediary (a licensed broker)."
+)
 OPTIMIZE = typer.Option("balanced", "--optimize", help="balanced, speed, cost or certainty.")
 FORCE = typer.Option(False, "--force", help="Overwrite an existing -o FILE.")
 
@@ -125,6 +128,7 @@ def route(
     net_assets: Optional[str] = NET_ASSETS,
     term_months: Optional[str] = TERM_MONTHS,
     spv_owner: str = SPV_OWNER,
+    distribution: str = DISTRIBUTION,
     as_of: Optional[str] = AS_OF,
     optimize: str = OPTIMIZE,
     top: str = typer.Option("10", "--top", help="How many routes to show."),
@@ -161,6 +165,7 @@ def route(
         net_assets=net_assets,
         term_months=term_months,
         spv_owner=spv_owner,
+        distribution=distribution,
     )
     if fmt == "json":
         _emit(to_json(plan_to_dict(plan, rb, lang)), output, force)
@@ -284,6 +289,7 @@ def compare(
     net_assets: Optional[str] = NET_ASSETS,
     term_months: Optional[str] = TERM_MONTHS,
     spv_owner: str = SPV_OWNER,
+    distribution: str = DISTRIBUTION,
     as_of: Optional[str] = AS_OF,
     optimize: str = OPTIMIZE,
     top: int = typer.Option(4, "--top", help="How many routes to compare per place."),
@@ -318,6 +324,7 @@ def compare(
             "net_assets": net_assets,
             "term_months": term_months,
             "spv_owner": spv_owner,
+            "distribution": distribution,
         },
         provinces=province or [],
         cities=city or [],

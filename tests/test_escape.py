@@ -22,7 +22,7 @@ runner = CliRunner()
 ROUTE = [
     "route",
     "--asset-class",
-    "equity",
+    "abs",  # the ABS-token CSRC filing carries the planted text (issue 9 item 4)
     "--sector",
     "renewable_energy",
     "--province",
@@ -33,7 +33,7 @@ ROUTE = [
 COMPARE = [
     "compare",
     "--asset-class",
-    "equity",
+    "abs",
     "--sector",
     "renewable_energy",
     "--province",
@@ -61,7 +61,7 @@ def _overlay(tmp_path, rel: str, old: str, new: str):
 
 
 def _action(tmp_path, action: str) -> str:
-    """An overlay whose CSRC filing step (in every equity route) has ``action`` as its English text."""
+    """An overlay whose CSRC filing step (in every ABS-token route) has ``action`` as its English text."""
     return _overlay(tmp_path, "prerequisites.yaml", ACTION, json.dumps(action))
 
 

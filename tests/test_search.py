@@ -119,11 +119,12 @@ def test_real_estate_and_lgfv_lose_foreign_debt(run):
 
 
 def test_equity_class_needs_the_csrc_filing(run):
-    """CSRC Announcement [2026] No. 1: the controlling mainland entity files before issuance."""
+    """银发〔2026〕42号 Art. 14: equity-type tokens go to the CSRC on their own track (not the ABS-token filing of
+    CSRC Announcement [2026] No. 1), filed before issuance (issue 9 item 4 corrected the old assertion)."""
     p = run(asset_class="equity", sector="renewable_energy", province="CN-GD", amount=50_000_000)
     for r in p.routes:
-        assert step_ids(r)[0] in ("csrc_rwa_filing", "odi_ndrc_filing", "odi_mofcom_filing")
-        assert "csrc_rwa_filing" in step_ids(r)
+        assert step_ids(r)[0] in ("csrc_equity_token_filing", "odi_ndrc_filing", "odi_mofcom_filing")
+        assert "csrc_equity_token_filing" in step_ids(r) and "csrc_rwa_filing" not in step_ids(r)
 
 
 def test_odi_only_when_the_group_owns_the_spv(run):

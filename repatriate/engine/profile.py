@@ -15,7 +15,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from ..errors import RepatriateError, short
-from ..vocab import ASSET_CLASSES, HOLDER_TYPES, SPV_OWNERS
+from ..vocab import ASSET_CLASSES, DISTRIBUTIONS, HOLDER_TYPES, SPV_OWNERS
 
 # ISO 4217 active codes plus CNH (offshore renminbi), which the spec allows.
 CURRENCIES = frozenset(
@@ -49,12 +49,14 @@ class Profile:
     net_assets: float | None = None
     term_months: int | None = None
     spv_owner: str = "group"
+    distribution: str = "vatp"
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__  # frozen: normalise in place once
         set_(self, "asset_class", _choice("asset class", self.asset_class, ASSET_CLASSES))
         set_(self, "holder_type", _choice("holder type", self.holder_type, HOLDER_TYPES))
         set_(self, "spv_owner", _choice("spv owner", self.spv_owner, SPV_OWNERS))
+        set_(self, "distribution", _choice("distribution", self.distribution, DISTRIBUTIONS))
         code = str(self.currency).strip().upper()
         if code not in CURRENCIES:
             raise ValueError(f"unknown currency {self.currency!r} (accepted: ISO 4217 codes such as USD, HKD, CNY, CNH)")
@@ -80,7 +82,7 @@ class Profile:
 # The profile's fields in the order of the JSON contract's ``query``: also the batch columns read.
 PROFILE_FIELDS = (
     "asset_class", "sector", "province", "city", "amount", "currency",
-    "holder_type", "net_assets", "term_months", "spv_owner",
+    "holder_type", "net_assets", "term_months", "spv_owner", "distribution",
 )
 _QUERY_ORDER = PROFILE_FIELDS
 assert set(PROFILE_FIELDS) == {f.name for f in dataclasses.fields(Profile)}, "PROFILE_FIELDS: every field"

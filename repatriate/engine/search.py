@@ -295,7 +295,8 @@ class _Checklist:
         for r in rules:
             if not self.holds(r):
                 continue
-            finding = Finding(r.id, r.message, list(r.sources), r.verified)
+            kind = "note" if r.effect == "note" else "warning"  # a note asks to confirm; it is not a risk
+            finding = Finding(r.id, r.message, list(r.sources), r.verified, kind)
             if "sector_status" in r.when:
                 _cite_sector(self.rb, self.profile, self.day, finding)
             (self.reasons if r.effect == "exclude" else self.warnings).append(finding)

@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any, Callable
 
 # profile fields a matcher may test by membership
-_MEMBERSHIP = ("asset_class", "sector", "province", "city", "currency", "holder_type", "spv_owner", "location_province", "location_city")
+_MEMBERSHIP = ("asset_class", "sector", "province", "city", "currency", "holder_type", "spv_owner", "distribution", "location_province", "location_city")
 # profile fields a matcher may compare with numbers
 _NUMERIC = ("amount", "net_assets", "term_months")
 _OPS: dict[str, Callable[[float, float], bool]] = {

@@ -199,7 +199,7 @@ class Rule(Sourced):
 
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     when: dict[str, Any]
-    effect: Literal["exclude", "warn"]
+    effect: Literal["exclude", "warn", "note"]  # note: a point to confirm, not a risk (no certainty penalty)
     message: Text
     valid: Validity = Validity()
 
