@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from .rulebase.loader import load
-from .rulebase.records import Record as RuleBase  # the validated rule base, as runtime records
+from .rulebase.records import RuleBase  # the validated rule base, as runtime records
 from .engine.profile import make_profile, parse_date
 from .engine.search import Plan, plan
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator
 
 from ..errors import RepatriateError
-from ..rulebase.records import Record as RuleBase  # the validated rule base, as runtime records
+from ..rulebase.records import RuleBase  # the validated rule base, as runtime records
 from ..engine.profile import make_profile, parse_date
 from ..render.route import safe_cell
 from ..engine.search import OBJECTIVES, Plan, plan

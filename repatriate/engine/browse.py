@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Any
 
 from ..errors import RepatriateError
-from ..rulebase.records import Record as RuleBase
+from ..rulebase.records import RuleBase
 from ..rulebase.records import value_at
 from ..render.route import source_line, source_to_dict, to_json
 
@@ -78,7 +78,7 @@ def show_provinces(rb: RuleBase, code: str | None, lang: str, fmt: str, day: dt.
             t = v.value
             size = f"{t.fund_min_size.amount:,.0f} {t.fund_min_size.currency}" if t.fund_min_size else "unknown"
             lp = f"{t.lp_min_subscription.amount:,.0f} {t.lp_min_subscription.currency}" if t.lp_min_subscription else "unknown"
-            status = "in force" if (v.from_ <= day and (v.to is None or day < v.to)) else "history"
+            status = "in force" if v.in_force(day) else "history"
             mark = "" if v.verified else " [unverified]"
             lines.append(f"  QFLP {v.from_} → {v.to or '…'} ({status}){mark}: fund min {size}; LP min {lp}; quota {t.quota_regime}; sources {', '.join(v.sources)}")
             if t.prohibitions:

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..api import plan_route
 from ..errors import RepatriateError
-from ..rulebase.records import Record as RuleBase
+from ..rulebase.records import RuleBase
 from ..engine.profile import Places, parse_date
 from ..render.route import grouped_exclusions
 from ..engine.search import Location, Plan, Route

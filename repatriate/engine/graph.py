@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from ..rulebase.records import Record as RuleBase
+from ..rulebase.records import RuleBase
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -38,7 +38,7 @@ def build_graph(rb: RuleBase, as_of: dt.date) -> "nx.MultiDiGraph":
     for sid, st in rb.structures.items():
         g.add_node(sid, name=st.name.en, name_zh=st.name.zh, role=st.role)
     for cid, ch in rb.channels.items():
-        if ch.valid.covers(as_of):
+        if ch.valid.in_force(as_of):
             g.add_edge(ch.path[0], ch.path[-1], key=cid, channel=cid, hops=list(ch.path), location=ch.location)
     return g
 

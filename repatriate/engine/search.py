@@ -13,10 +13,7 @@ from typing import Any
 from ..rulebase.conditions import Facts, evaluate, matches
 from ..errors import RepatriateError
 from ..engine.graph import channel_paths, full_path
-from ..rulebase.records import Record, Text, value_at
-
-# runtime records mirror these models (records.freeze)
-RuleBase = City = Province = QflpTerms = Step = Record
+from ..rulebase.records import City, Province, QflpTerms, RuleBase, Step, Text, value_at
 from ..engine.profile import Profile
 
 OBJECTIVES = ("balanced", "speed", "cost", "certainty")
@@ -197,7 +194,7 @@ def _no_local_pilot(rb: RuleBase, profile: Profile, channels: tuple[str, ...], d
     )
     reasons = [Finding("qflp_no_local_pilot", text, [])]
     # a pilot known only from a note (no dated terms) is still worth telling the adviser
-    reasons += [Finding("local_note", n.text, list(n.sources), n.verified, "note") for n in pv.notes if "qflp" in n.channels and n.valid.covers(day)]
+    reasons += [Finding("local_note", n.text, list(n.sources), n.verified, "note") for n in pv.notes if "qflp" in n.channels and n.valid.in_force(day)]
     return Exclusion(channels, full_path(rb, channels), Location(profile.province, profile.city), reasons)
 
 
@@ -236,7 +233,7 @@ def _fx_pilots(rb: RuleBase, location: Location, day: dt.date) -> list:
     return [
         p
         for p in pv.fx_pilots
-        if p.joined <= day and (p.ended is None or day < p.ended) and (p.city is None or p.city == location.city)
+        if p.valid.in_force(day) and (p.city is None or p.city == location.city)
     ]
 
 
@@ -263,7 +260,7 @@ class _Checklist:
         key = id(item)
         verdict = self.memo.get(key)
         if verdict is None:
-            verdict = item.valid.covers(self.day) and matches(item.when, self.facts)
+            verdict = item.valid.in_force(self.day) and matches(item.when, self.facts)
             if not _mentions_location(item.when):
                 self.memo[key] = verdict
         return verdict
@@ -285,7 +282,7 @@ class _Checklist:
                     terms: QflpTerms = city_terms.value
                     authority = terms.approval_body or Text(en="The pilot city's approval body (not stated in the sources)", zh="试点地区审批机构（资料未载明）")
                     weeks = terms.processing_weeks
-                    sources = list(dict.fromkeys(terms.documents + city_terms.sources))
+                    sources = list(dict.fromkeys([*terms.documents, *city_terms.sources]))
                     verified = city_terms.verified
                 made = RouteStep(channel, st, authority, weeks, sources, verified)
                 _ROUTE_STEPS[key] = (st, city_terms, made)
@@ -413,8 +410,8 @@ def _evaluate(rb: RuleBase, profile: Profile, channels: tuple[str, ...], locatio
         apply_rules(ch.rules)
         if province is not None:
             apply_rules([r for r in province.rules if r.channel == cid])
-            for n in province.notes + (_city(province, location).notes if _city(province, location) else []):
-                if (not n.channels or cid in n.channels) and n.valid.covers(day):
+            for n in (*province.notes, *(_city(province, location).notes if _city(province, location) else ())):
+                if (not n.channels or cid in n.channels) and n.valid.in_force(day):
                     notes.append(Finding("local_note", n.text, list(n.sources), n.verified, "note"))
         for pilot in pilots:
             relevant = _easings_for(cid, pilot.eases)
@@ -568,7 +565,7 @@ def _cite_sector(rb: RuleBase, profile: Profile, day: dt.date, finding: Finding)
     entry = value_at(sector.negative_list, day) if sector else None
     if entry is None:
         return  # no entry on that date: the finding says so itself
-    finding.sources = list(dict.fromkeys(entry.sources + finding.sources))
+    finding.sources = list(dict.fromkeys([*entry.sources, *finding.sources]))
     finding.verified = finding.verified and entry.verified
     item = entry.value.item
     extra_en = f" Negative list ({entry.from_}): {item.en}" if item else ""
@@ -610,7 +607,7 @@ def _check_qflp(rb, profile, location, province, dated, reasons, warnings) -> No
     terms: QflpTerms = dated.value
     city = province.cities[location.city]
     where = Text(en=f"{city.name.en} ({province.name.en})", zh=f"{province.name.zh}{city.name.zh}")
-    src = list(dict.fromkeys(terms.documents + dated.sources))
+    src = list(dict.fromkeys([*terms.documents, *dated.sources]))
     if profile.sector in terms.excluded_sectors:
         bars = "; ".join(p.en for p in terms.prohibitions) or profile.sector
         reasons.append(
@@ -842,7 +839,7 @@ def _certainty(rb: RuleBase, channels, kind_factor: float, warnings, unverified:
     value = kind_factor  # the product of the steps' certainty by kind
     for cid in channels:
         c = rb.channels[cid].certainty
-        if c is not None and (c.to is None or day < c.to):
+        if c is not None and c.in_force(day):
             value *= float(c.value)
     value *= sc.unverified_penalty**unverified
     value *= sc.warning_penalty ** sum(1 for w in warnings if w.kind == "warning")

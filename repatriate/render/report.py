@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RepatriateError
-from ..rulebase.records import Record as RuleBase
+from ..rulebase.records import RuleBase
 from ..rulebase.records import Text
 from ..render.route import ASSET_CLASS_ZH, HOLDER_ZH, NOTICE, OBJECTIVE_ZH, SCHEMA_VERSION, channel_label, location_label, plan_to_dict, source_line, source_to_dict, to_json, weeks_span
 from ..engine.compare import PlaceResult, Report, StepTiming

@@ -10,7 +10,7 @@ import io
 import json
 from typing import Any
 
-from ..rulebase.records import Record as RuleBase
+from ..rulebase.records import RuleBase
 from ..rulebase.records import Text
 from ..engine.search import Exclusion, Finding, Plan, Route
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError, RepatriateError
-from ..rulebase.records import Record
+from ..rulebase.records import RuleBase as RuleBaseRecord
 
 CACHE_VERSION = "5"
 
@@ -256,7 +256,7 @@ def validate(data_dir: Path | None = None, overlay: Path | None = None) -> list[
     return problems + [r for r in refs if not any(n in r for n in noise)]
 
 
-def load(data_dir: Path | None = None, overlay: Path | None = None, *, use_cache: bool = True) -> Any:
+def load(data_dir: Path | None = None, overlay: Path | None = None, *, use_cache: bool = True) -> RuleBaseRecord:
     """Load and validate the rule base.
 
     Parameters
@@ -270,7 +270,7 @@ def load(data_dir: Path | None = None, overlay: Path | None = None, *, use_cache
 
     Returns
     -------
-    Record
+    repatriate.rulebase.records.RuleBase
         The validated ``RuleBase``, as plain runtime records (``records.freeze``), which
         unpickle without building pydantic model classes.
 
@@ -286,7 +286,7 @@ def load(data_dir: Path | None = None, overlay: Path | None = None, *, use_cache
         try:
             with open(cache, "rb") as fh:
                 rb = pickle.load(fh)
-            if isinstance(rb, Record) and rb.digest == digest:
+            if isinstance(rb, RuleBaseRecord) and rb.digest == digest:
                 return rb
         except Exception:
             pass  # a stale or broken cache is rebuilt below
@@ -298,7 +298,7 @@ def load(data_dir: Path | None = None, overlay: Path | None = None, *, use_cache
     from ..rulebase.models import RuleBase
     from ..rulebase.records import freeze
 
-    rb = freeze(RuleBase(**parts, digest=digest))
+    rb: RuleBaseRecord = freeze(RuleBase(**parts, digest=digest))
     if cache is not None:
         try:
             cache.parent.mkdir(parents=True, exist_ok=True)

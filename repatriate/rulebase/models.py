@@ -67,9 +67,6 @@ class Validity(Strict):
             raise ValueError(f"'to' ({self.to}) is not after 'from' ({self.from_})")
         return self
 
-    def covers(self, day: Date) -> bool:
-        return (self.from_ is None or self.from_ <= day) and (self.to is None or day < self.to)
-
 
 class Sourced(Strict):
     """Mixin fields every fact carries: its sources and whether it was checked."""
@@ -101,9 +98,6 @@ def check_no_overlap(values: list[DatedValue] | list[Any], what: str) -> None:
     for a, b in zip(spans, spans[1:]):
         if a.to is None or a.to > b.from_:
             raise ValueError(f"{what}: values from {a.from_} and {b.from_} overlap")
-
-
-from ..rulebase.records import value_at  # noqa: E402,F401  (one helper, shared with the runtime records)
 
 
 # --- catalogues ---------------------------------------------------------------
@@ -210,6 +204,8 @@ class Step(Sourced):
     after: list[str] = Field(default_factory=list)
     when: dict[str, Any] | None = None
     valid: Validity = Validity()
+    # "qflp_city": the pilot city's terms decide the authority, time and sources of this step
+    terms_from: Literal["qflp_city"] | None = None
 
 
 class Capacity(Sourced):

@@ -1,39 +1,75 @@
-"""Plain runtime records of the validated rule base, cheap to unpickle.
+"""Typed runtime records of the validated rule base: frozen, slotted, cheap to unpickle.
 
-The pydantic models validate; the search reads these records, so a cold query never
-pays for building pydantic model classes (see bench/bench_startup.py).
+The pydantic models (``models.py``) validate; the engine reads these records, so a cold
+query never pays for building pydantic model classes (see bench/bench_startup.py).
+Each record has the field names of its model (``tests/test_records.py`` keeps them equal).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from typing import Any
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, TypeVar
+
+T = TypeVar("T")
+Condition = Mapping[str, Any]  # a declarative matcher (see conditions.py)
 
 
-class Record:
-    """An attribute bag mirroring one validated model; ``_model`` names the model."""
+class _Record:
+    """What every record can do: compare, show and dump itself by its fields.
 
-    _model = "Record"
+    Written once here rather than generated per class by ``dataclass``: generating them
+    costs start-up time (bench/bench_startup.py), and every record shares them.
+    """
 
-    def __init__(self, **fields: Any) -> None:
-        self.__dict__.update(fields)
+    __slots__ = ()
 
-    def __repr__(self) -> str:
-        inner = ", ".join(f"{k}={v!r}" for k, v in list(self.__dict__.items())[:4])
-        return f"{self._model}({inner})"
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, f.name) for f in dataclasses.fields(self))  # type: ignore[arg-type]
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.__dict__ == self.__dict__
+        return type(other) is type(self) and other._values() == self._values()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self._values()))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # dataclass's own pickling looks the fields up for every object; a cold start
+        # unpickles thousands of records, so pickle the values in field order instead
+        return (_rebuild, (type(self), self._values()))
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self))  # type: ignore[arg-type]
+        return f"{type(self).__name__}({inner})"
 
     def dump(self) -> dict[str, Any]:
         """JSON-ready dict with the data files' key names (``from`` for ``from_``)."""
-        return {("from" if k == "from_" else k): _dump(v) for k, v in self.__dict__.items() if k != "_model"}
+        return {
+            ("from" if f.name == "from_" else f.name): _dump(getattr(self, f.name))
+            for f in dataclasses.fields(self)  # type: ignore[arg-type]
+        }
+
+
+_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _rebuild(cls: type[_Record], values: tuple[Any, ...]) -> _Record:
+    """Unpickle a record: set its slots directly (a frozen record has no setter)."""
+    names = _NAMES.get(cls)
+    if names is None:
+        names = _NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+    obj = object.__new__(cls)
+    for name, value in zip(names, values):
+        object.__setattr__(obj, name, value)
+    return obj
 
 
 def _dump(value: Any) -> Any:
-    if isinstance(value, Record):
+    if isinstance(value, _Record):
         return value.dump()
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {k: _dump(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_dump(v) for v in value]
@@ -42,55 +78,365 @@ def _dump(value: Any) -> Any:
     return value
 
 
-class Text(Record):
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Text(_Record):
     """A bilingual text: ``en``, ``zh`` (simplified), optional ``zh_hant``."""
 
-    _model = "Text"
-
-    def __init__(self, en: str, zh: str, zh_hant: str | None = None) -> None:
-        self.en, self.zh, self.zh_hant = en, zh, zh_hant
+    en: str
+    zh: str
+    zh_hant: str | None = None
 
     def get(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
 
 
-class Validity(Record):
-    _model = "Validity"
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Weeks(_Record):
+    """A span of weeks, with where the figure comes from."""
 
-    def covers(self, day: dt.date) -> bool:
+    min: float
+    max: float
+    basis: str = "estimate"
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Money(_Record):
+    """An amount in a currency (ISO 4217)."""
+
+    amount: float
+    currency: str
+
+
+# --- time: one notion of "in force on a day" ------------------------------------------
+
+
+class Dated(_Record):
+    """Anything in force from ``from_`` (inclusive, open when ``None``) to ``to`` (exclusive)."""
+
+    __slots__ = ()
+    from_: dt.date | None
+    to: dt.date | None
+
+    def in_force(self, day: dt.date) -> bool:
+        """Whether this is in force on ``day``. The one test of time in the code base."""
         return (self.from_ is None or self.from_ <= day) and (self.to is None or day < self.to)
 
 
-class Weeks(Record):
-    _model = "Weeks"
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Validity(Dated):
+    """When a rule, step or note is in force."""
+
+    from_: dt.date | None = None
+    to: dt.date | None = None
 
 
-_SPECIAL = {"Text": Text, "Validity": Validity, "Weeks": Weeks}
+ALWAYS = Validity()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class DatedValue(Dated, Generic[T]):
+    """One value of a series over a period, OpenFisca style, with its sources."""
+
+    from_: dt.date
+    to: dt.date | None = None
+    value: T
+    sources: tuple[str, ...] = ()
+    verified: bool = True
+    note: str | None = None
+
+
+def value_at(series: Iterable[DatedValue[T]], day: dt.date) -> DatedValue[T] | None:
+    """The value of ``series`` in force on ``day``, or ``None``: what applied on date D."""
+    for v in series:
+        if v.in_force(day):
+            return v
+    return None
+
+
+# --- catalogues ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Source(_Record):
+    """A regulation, circular, local measure or secondary text cited by the data."""
+
+    title: Text
+    doc_no: str | None = None
+    issuer: Text | str
+    issued: dt.date | None = None
+    effective: dt.date | None = None
+    status: str
+    url: str | None = None
+    unofficial_copy: bool = False
+    kind: str = "primary"
+    verified: bool = True
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Document(_Record):
+    """A paper a step needs."""
+
+    name: Text
+    issuer: Text
+    proves: Text
+    sources: tuple[str, ...] = ()
+    verified: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Structure(_Record):
+    """A legal structure: a node of the graph."""
+
+    name: Text
+    role: str
+    description: Text
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Parameter(_Record):
+    """A named, dated number used in capacity formulas."""
+
+    name: Text
+    unit: str
+    values: tuple[DatedValue[float], ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class NegativeListEntry(_Record):
+    """What the foreign-investment negative list says of a sector in one edition."""
+
+    status: Literal["permitted", "restricted", "prohibited"]
+    item: Text | None = None
+    conditions: tuple[Text, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Sector(_Record):
+    """A sector, its negative-list history and tags."""
+
+    name: Text
+    negative_list: tuple[DatedValue[NegativeListEntry], ...]
+    tags: tuple[str, ...] = ()
+
+
+# --- rules --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Rule(_Record):
+    """A condition on the profile and what follows when it holds (exclude or warn)."""
+
+    id: str
+    when: Condition
+    effect: Literal["exclude", "warn"]
+    message: Text
+    valid: Validity = ALWAYS
+    sources: tuple[str, ...] = ()
+    verified: bool = True
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class LocalRule(Rule):
+    """A province-level rule on one channel."""
+
+    channel: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Step(_Record):
+    """One filing, registration or approval along a channel."""
+
+    id: str
+    action: Text
+    responsible: Text
+    authority: Text
+    kind: str
+    phase: str = "setup"
+    weeks: Weeks | None = None
+    documents: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
+    when: Condition | None = None
+    valid: Validity = ALWAYS
+    terms_from: str | None = None
+    sources: tuple[str, ...] = ()
+    verified: bool = True
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Capacity(_Record):
+    """The largest amount a channel carries, as a safe formula over the profile."""
+
+    formula: str
+    description: Text
+    when: Condition | None = None
+    otherwise: Text | None = None
+    sources: tuple[str, ...] = ()
+    verified: bool = True
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Channel(_Record):
+    """A channel: an edge of the graph, spanning one or more structure hops."""
+
+    id: str
+    name: Text
+    short: Text | None = None
+    summary: Text
+    path: tuple[str, ...]
+    location: Literal["asset", "qflp_city", "none"]
+    steps: tuple[Step, ...]
+    rules: tuple[Rule, ...] = ()
+    capacity: Capacity | None = None
+    certainty: DatedValue[float] | None = None
+    valid: Validity = ALWAYS
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Prerequisite(_Record):
+    """Steps common to an asset class, put in every affected route's checklist."""
+
+    id: str
+    when: Condition
+    steps: tuple[Step, ...]
+    rules: tuple[Rule, ...] = ()
+
+
+# --- places -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class QflpTerms(_Record):
+    """A city's QFLP pilot terms in one period; ``None`` means unknown."""
+
+    documents: tuple[str, ...]
+    area: Text | None = None
+    manager_requirements: tuple[Text, ...] = ()
+    fund_min_size: Money | None = None
+    lp_min_subscription: Money | None = None
+    quota_regime: str = "unknown"
+    fx_mechanism: Text | None = None
+    scope: tuple[Text, ...] = ()
+    prohibitions: tuple[Text, ...] = ()
+    excluded_sectors: tuple[str, ...] = ()
+    excluded_holder_types: tuple[str, ...] = ()
+    approval_body: Text | None = None
+    processing_weeks: Weeks | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Note(_Record):
+    """A local fact that changes no rule but a user should read."""
+
+    text: Text
+    channels: tuple[str, ...] = ()
+    valid: Validity = ALWAYS
+    sources: tuple[str, ...] = ()
+    verified: bool = True
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class City(_Record):
+    """A city with local rules: its QFLP terms over time and notes."""
+
+    name: Text
+    aliases: tuple[str, ...] = ()
+    areas: tuple[Text, ...] = ()
+    qflp: tuple[DatedValue[QflpTerms], ...] = ()
+    notes: tuple[Note, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class FxPilot(_Record):
+    """An FX / foreign-debt facilitation pilot area in a province."""
+
+    id: str
+    programme: str
+    area: Text
+    city: str | None = None
+    joined: dt.date
+    ended: dt.date | None = None
+    eases: tuple[str, ...] = ()
+    description: Text | None = None
+    sources: tuple[str, ...] = ()
+    verified: bool = True
+    note: str | None = None
+
+    @property
+    def valid(self) -> Validity:
+        """The pilot's period, so it answers ``in_force`` like every dated thing."""
+        return Validity(self.joined, self.ended)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Province(_Record):
+    """A province-level division: cities, pilots, notes and local rules."""
+
+    code: str
+    name: Text
+    aliases: tuple[str, ...] = ()
+    kind: str
+    local_pilots: bool
+    summary: Text
+    cities: Mapping[str, City]
+    fx_pilots: tuple[FxPilot, ...] = ()
+    notes: tuple[Note, ...] = ()
+    rules: tuple[LocalRule, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Scoring(_Record):
+    """Weights of the ranking (model parameters, not legal facts)."""
+
+    certainty_by_kind: Mapping[str, float]
+    unverified_penalty: float
+    warning_penalty: float
+    unknown_duration_weeks: Mapping[str, float]
+    objectives: Mapping[str, Mapping[str, float]]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class RuleBase(_Record):
+    """The whole validated rule base."""
+
+    structures: Mapping[str, Structure]
+    channels: Mapping[str, Channel]
+    prerequisites: tuple[Prerequisite, ...]
+    provinces: Mapping[str, Province]
+    documents: Mapping[str, Document]
+    sources: Mapping[str, Source]
+    sectors: Mapping[str, Sector]
+    parameters: Mapping[str, Parameter]
+    scoring: Scoring
+    digest: str = ""
+
+
+# pydantic model name -> record class; freeze() builds one from the other
+RECORDS: dict[str, type[_Record]] = {
+    cls.__name__: cls
+    for cls in (
+        Text, Weeks, Money, Validity, DatedValue, Source, Document, Structure, Parameter,
+        NegativeListEntry, Sector, Rule, LocalRule, Step, Capacity, Channel, Prerequisite,
+        QflpTerms, Note, City, FxPilot, Province, Scoring, RuleBase,
+    )
+}
 
 
 def freeze(value: Any) -> Any:
-    """Turn validated pydantic models (recursively) into records with the same attributes."""
+    """Turn validated pydantic models (recursively) into records with the same fields."""
     from pydantic import BaseModel
 
     if isinstance(value, BaseModel):
-        cls = _SPECIAL.get(type(value).__name__)
-        fields = {name: freeze(getattr(value, name)) for name in type(value).model_fields}
-        if cls is Text:
-            return Text(fields["en"], fields["zh"], fields.get("zh_hant"))
-        rec = (cls or Record)(**fields)
-        if cls is None:
-            rec._model = type(value).__name__
-        return rec
+        cls = RECORDS[type(value).__name__]
+        return cls(**{name: freeze(getattr(value, name)) for name in type(value).model_fields})
     if isinstance(value, dict):
         return {k: freeze(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [freeze(v) for v in value]
+        return tuple(freeze(v) for v in value)
     return value
-
-
-def value_at(values: list[Any], day: dt.date) -> Any | None:
-    """The dated value in force on ``day``, or ``None``. The one helper for 'what applied on D'."""
-    for v in values:
-        if v.from_ <= day and (v.to is None or day < v.to):
-            return v
-    return None
