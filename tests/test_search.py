@@ -234,7 +234,7 @@ def test_fdi_reaches_the_asset_holder_three_ways(run, rb):
     p = run(asset_class="equity", sector="manufacturing", province="CN-GD", amount=20_000_000)
     via_fie = [r for r in p.routes if r.channels[0] == "fdi"]
     assert {r.channels[1] for r in via_fie} == {"fie_direct", "fie_reinvestment", "fie_loan"}
-    assert all(r.path == ["hk_issuer_spv", "fie", "asset_holder"] for r in via_fie)
+    assert all(r.path == ("hk_issuer_spv", "fie", "asset_holder") for r in via_fie)
 
 
 def test_group_spv_buying_its_related_company_needs_mofcom(run):

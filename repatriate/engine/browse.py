@@ -117,7 +117,7 @@ def coverage(rb: RuleBase, day: dt.date) -> list[dict[str, Any]]:
     """Per province: channels with local rules, QFLP cities, sourced / unsourced / unverified facts."""
     out = []
     for code, pv in sorted(rb.provinces.items()):
-        facts: list[tuple[list[str], bool]] = []
+        facts: list[tuple[tuple[str, ...], bool]] = []
         local: set[str] = set()
         qflp_now = 0
         for city in pv.cities.values():

@@ -45,25 +45,25 @@ def build_graph(rb: RuleBase, as_of: dt.date) -> "nx.MultiDiGraph":
 
 def channel_paths(rb: RuleBase, as_of: dt.date) -> list[tuple[str, ...]]:
     """Every sequence of channels that carries money from the SPV to the asset holder."""
+    from . import memo
+
     key = (rb.digest, as_of)
-    if key not in _PATHS:
+    paths: tuple[tuple[str, ...], ...] | None = memo.PATHS.get(key)
+    if paths is None:
         import networkx as nx
 
         g = build_graph(rb, as_of)
         found: set[tuple[str, ...]] = set()
         if SOURCE in g and SINK in g:
             found = {tuple(k for _, _, k in p) for p in nx.all_simple_edge_paths(g, SOURCE, SINK)}
-        _PATHS[key] = sorted(found)
-    return list(_PATHS[key])
+        paths = memo.PATHS.put(key, tuple(sorted(found)))
+    return list(paths)
 
 
-_PATHS: dict[tuple[str, dt.date], list[tuple[str, ...]]] = {}
-
-
-def full_path(rb: RuleBase, channels: tuple[str, ...]) -> list[str]:
+def full_path(rb: RuleBase, channels: tuple[str, ...]) -> tuple[str, ...]:
     """The structures a sequence of channels passes through, in order."""
     nodes: list[str] = []
     for cid in channels:
         hops = rb.channels[cid].path
         nodes.extend(hops if not nodes else hops[1:])
-    return nodes
+    return tuple(nodes)

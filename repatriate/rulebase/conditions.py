@@ -25,7 +25,7 @@ _LOGIC = ("any", "all", "not")
 _SPECIAL = ("sector_status", "sector_tags", "expr", "location_in_pilot")
 
 
-class Facts(dict):
+class Facts(dict[str, Any]):
     """The values a matcher sees: the profile's fields plus derived ones (sector status...)."""
 
 
@@ -101,14 +101,16 @@ def evaluate(formula: str, names: dict[str, Any]) -> Any:
     """Evaluate ``formula`` safely: arithmetic and comparisons on ``names``, no calls, no attributes."""
     from simpleeval import SimpleEval
 
-    ev = SimpleEval(names={k: v for k, v in names.items() if isinstance(v, (int, float)) or v is None}, functions={"min": min, "max": max})
-    parsed = _PARSED.get(formula)
+    from ..engine import memo  # the one home of process-wide caches (a leaf module)
+
+    ev = SimpleEval(
+        names={k: v for k, v in names.items() if isinstance(v, (int, float)) or v is None},
+        functions={"min": min, "max": max},
+    )
+    parsed = memo.FORMULAS.get(formula)  # formulas are few and fixed by the rule base
     if parsed is None:
-        parsed = _PARSED[formula] = ev.parse(formula)
+        parsed = memo.FORMULAS.put(formula, ev.parse(formula))
     return ev.eval(formula, previously_parsed=parsed)
-
-
-_PARSED: dict[str, Any] = {}  # formulas are few and fixed by the rule base
 
 
 def check_formula(formula: str, parameters: set[str]) -> list[str]:

@@ -45,7 +45,7 @@ def collect_files(data_dir: Path | None = None, overlay: Path | None = None) -> 
     if overlay is not None:
         overlay = Path(overlay)
         if not overlay.is_dir():
-            raise RepatriateError(f"--data-dir {overlay}: not a directory")
+            raise RepatriateError(f"overlay {overlay}: not a directory", field="overlay", value=str(overlay))
         files.update(_files(overlay))
     return files
 
@@ -111,7 +111,7 @@ def _parse(files: dict[str, Path]) -> tuple[dict[str, Any], list[str]]:
             continue
         top = rel.split("/")[0].removesuffix(".yaml")
         if top in _CATALOGUES:
-            entries = col.validate(rel, TypeAdapter(dict[str, getattr(models, _CATALOGUES[top])]), raw)
+            entries = col.validate(rel, TypeAdapter(dict[str, getattr(models, _CATALOGUES[top])]), raw)  # type: ignore[misc,arg-type]
             for key, value in (entries or {}).items():
                 if (top, key) in owner:
                     col.add(rel, key, f"{top[:-1]} id already defined in {owner[(top, key)]}")
@@ -285,9 +285,9 @@ def load(data_dir: Path | None = None, overlay: Path | None = None, *, use_cache
     if cache is not None and cache.exists():
         try:
             with open(cache, "rb") as fh:
-                rb = pickle.load(fh)
-            if isinstance(rb, RuleBaseRecord) and rb.digest == digest:
-                return rb
+                cached = pickle.load(fh)
+            if isinstance(cached, RuleBaseRecord) and cached.digest == digest:
+                return cached
         except Exception:
             pass  # a stale or broken cache is rebuilt below
     parts, problems = _parse(files)
@@ -328,7 +328,7 @@ def json_schema() -> dict:
             "prerequisites.yaml": TypeAdapter(list[Prerequisite]).json_schema(by_alias=True),
             "scoring.yaml": TypeAdapter(Scoring).json_schema(by_alias=True),
             **{
-                f"{name}.yaml | {name}/*.yaml": TypeAdapter(dict[str, getattr(models, model)]).json_schema(by_alias=True)
+                f"{name}.yaml | {name}/*.yaml": TypeAdapter(dict[str, getattr(models, model)]).json_schema(by_alias=True)  # type: ignore[misc,arg-type]
                 for name, model in _CATALOGUES.items()
             },
         },

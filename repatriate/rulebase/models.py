@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 Date = dt.date
 
 from ..vocab import ASSET_CLASSES, HOLDER_TYPES, SPV_OWNERS  # noqa: E402,F401
+from .records import PHASES  # noqa: E402
 
 
 class Strict(BaseModel):
@@ -198,7 +199,7 @@ class Step(Sourced):
     kind: Literal["approval", "filing", "registration", "licence", "transaction", "recommendation"]
     # pre_issuance: before the tokens are issued; setup: the onshore vehicle, in parallel
     # with pre_issuance; funds: moving the proceeds, after both.
-    phase: Literal["pre_issuance", "setup", "funds"] = "setup"
+    phase: Literal[PHASES] = "setup"  # type: ignore[valid-type]
     weeks: Weeks | None = None
     documents: list[str] = Field(default_factory=list)
     after: list[str] = Field(default_factory=list)

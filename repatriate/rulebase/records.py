@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
 T = TypeVar("T")
+# the phases of a route, in order: pre-issuance and the vehicle's set-up run in parallel,
+# moving the funds comes after both (engine/timeline.py)
+PHASES = ("pre_issuance", "setup", "funds")
 Condition = Mapping[str, Any]  # a declarative matcher (see conditions.py)
 
 
