@@ -467,7 +467,8 @@ def _word(exc: Exception) -> str:
     from .errors import DataError
 
     if isinstance(exc, DataError) and len(exc.problems) > 1:
-        return f"rule base is invalid: {exc.problems[0]} (and {len(exc.problems) - 1} more; run `repatriate data validate`)"
+        more = len(exc.problems) - 1
+        return f"rule base is invalid: {exc.problems[0]} (and {more} more; run `repatriate data validate`)"
     message = " ".join(str(exc).split())  # one line, whatever the library said
     flag = _FLAGS.get(getattr(exc, "field", None) or "")
     if flag is None or flag in message:

@@ -26,7 +26,12 @@ class RepatriateError(ValueError):
     """
 
     def __init__(
-        self, message: str, *, field: str | None = None, value: Any = None, accepted: Sequence[str] | None = None
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        value: Any = None,
+        accepted: Sequence[str] | None = None,
     ) -> None:
         super().__init__(message)
         self.field = field
@@ -34,11 +39,15 @@ class RepatriateError(ValueError):
         self.accepted = tuple(accepted) if accepted is not None else None
 
     @classmethod
-    def choice(cls, name: str, value: Any, accepted: Sequence[str], field: str | None = None) -> RepatriateError:
+    def choice(
+        cls, name: str, value: Any, accepted: Sequence[str], field: str | None = None
+    ) -> RepatriateError:
         """``unknown <name> 'x' (accepted: a, b, c)``: a value outside a closed list."""
         return cls(
             f"unknown {name} {value!r} (accepted: {', '.join(accepted)})",
-            field=field or name.replace(" ", "_"), value=value, accepted=accepted,
+            field=field or name.replace(" ", "_"),
+            value=value,
+            accepted=accepted,
         )
 
 
@@ -48,5 +57,9 @@ class DataError(RepatriateError):
     def __init__(self, problems: list[str]):
         self.problems = problems
         first = problems[0] if problems else "unknown problem"
-        more = f" (and {len(problems) - 1} more; validate the rule base for the list)" if len(problems) > 1 else ""
+        more = (
+            f" (and {len(problems) - 1} more; validate the rule base for the list)"
+            if len(problems) > 1
+            else ""
+        )
         super().__init__(f"rule base is invalid: {first}{more}", field="data")

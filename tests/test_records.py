@@ -23,7 +23,8 @@ def test_every_model_has_a_record():
     from pydantic import BaseModel
 
     modelled = {
-        n for n, c in vars(models).items()
+        n
+        for n, c in vars(models).items()
         if isinstance(c, type) and issubclass(c, BaseModel) and c.__module__ == models.__name__
     }
     assert modelled - {"Strict", "Sourced"} == set(RECORDS)
@@ -44,8 +45,10 @@ def test_one_clock_from_inclusive_to_exclusive():
     assert v.in_force(dt.date(2020, 1, 1)) and v.in_force(dt.date(2020, 12, 31))
     assert not v.in_force(dt.date(2021, 1, 1))
     assert Validity().in_force(dt.date(1900, 1, 1))
-    series = [DatedValue(from_=dt.date(2020, 1, 1), to=dt.date(2021, 1, 1), value=1),
-              DatedValue(from_=dt.date(2021, 1, 1), value=2)]
+    series = [
+        DatedValue(from_=dt.date(2020, 1, 1), to=dt.date(2021, 1, 1), value=1),
+        DatedValue(from_=dt.date(2021, 1, 1), value=2),
+    ]
     assert value_at(series, dt.date(2019, 6, 1)) is None
     assert value_at(series, dt.date(2020, 6, 1)).value == 1
     assert value_at(series, dt.date(2021, 1, 1)).value == 2
@@ -56,7 +59,7 @@ def _certainty(rb, route, channel_factor=1.0):
     value = channel_factor
     for s in route.steps:
         value *= sc.certainty_by_kind.get(s.step.kind, 1.0)
-    value *= sc.unverified_penalty ** route.unverified
+    value *= sc.unverified_penalty**route.unverified
     value *= sc.warning_penalty ** sum(1 for w in route.warnings if w.kind == "warning")
     return round(value, 3)
 

@@ -261,3 +261,85 @@ def test_fie_loan_needs_a_related_holder_and_approval_comes_first(run):
 def test_city_without_local_rules_is_said(run):
     p = run(asset_class="equity", sector="manufacturing", province="CN-GD", city="dongguan", amount=5e7)
     assert all(any(w.rule == "city_without_local_rules" for w in r.warnings) for r in p.routes)
+
+
+# --- law in data: the engine words nothing itself ---------------------------------------------
+
+
+def test_bug_easing_map_written_twice(run, rb):
+    """Bug (issue 8): route notes (search._CHANNEL_EASINGS) and the coverage table (browse) mapped
+    FX-pilot easings to channels differently; easings.yaml is now the one map. SAFE's capital-account
+    receipts include foreign-debt funds (Hui Fa [2016] No. 16), so the Yangpu pilot's capital income
+    facilitation is noted on foreign debt too."""
+    from repatriate.engine.browse import coverage
+
+    p = run(asset_class="equity", sector="manufacturing", province="CN-HI", amount=2e7, currency="CNY", net_assets=1e9)
+    fd = next(r for r in p.routes if r.channels == ("foreign_debt",))
+    note = next(n for n in fd.notes if n.rule == "fx_pilot_hlo_hainan_yangpu")
+    assert "capital income facilitation" in note.text.en and "资本项目收入支付便利化" in note.text.zh
+    hainan = next(c for c in coverage(rb, TODAY) if c["province"] == "CN-HI")
+    eased = {c for pilot in rb.provinces["CN-HI"].fx_pilots for e in pilot.eases for c in rb.easings[e].channels}
+    assert eased <= set(hainan["channels_with_local_rules"])
+
+
+def test_bug_chinese_pilot_note_named_easings_in_english(run):
+    """Bug (issue 8): the Chinese FX-pilot note listed easing ids in English ('ft account')."""
+    p = run(asset_class="equity", sector="manufacturing", province="CN-SH", amount=2e7)
+    notes = [n for r in p.routes for n in r.notes if n.rule.startswith("fx_pilot_")]
+    assert notes and all("account" not in n.text.zh and "registration" not in n.text.zh for n in notes)
+
+
+def test_bug_findings_named_command_line_flags(run):
+    """Bug (issue 8): library findings said "give --net-assets" (and the data "--term-months");
+    a library user has no flags. The findings now say what to give."""
+    p = run(asset_class="debt", sector="manufacturing", province="CN-ZJ", amount=1e7, currency="CNY")
+    texts = [f.text for r in p.routes for f in (*r.warnings, *r.notes)]
+    texts += [f.text for e in p.excluded for f in e.reasons]
+    assert any("give the net assets" in t.en for t in texts)
+    assert not [t for t in texts if "--" in t.en or "--" in t.zh]
+
+
+def test_engine_holds_no_bilingual_prose():
+    """Law and wording live in data/ YAML; labels of the interface in render/labels.py."""
+    import re
+    from pathlib import Path
+
+    import repatriate.engine as engine
+
+    for path in Path(engine.__file__).parent.glob("*.py"):
+        if path.name == "profile.py":  # input parsing accepts Chinese place-name suffixes
+            continue
+        assert not re.search(r"[\u4e00-\u9fff]", path.read_text(encoding="utf-8")), path.name
+
+
+def test_qflp_checks_come_from_data(run, rb):
+    """The pilot-city checks are data (qflp_checks.yaml): each finding is a check's id and wording."""
+    ids = {c.id for c in rb.qflp_checks.checks}
+    p = run(as_of="2019-06-01", asset_class="equity", sector="real_estate", province="CN-GD", amount=5e6, holder_type="lgfv")
+    qflp = [f for r in p.routes if "qflp" in r.channels for f in r.warnings if f.rule.startswith("qflp_")]
+    qflp += [f for e in p.excluded if "qflp" in e.channels for f in e.reasons if f.rule != "qflp_no_local_pilot"]
+    city_rules = {f.rule for f in qflp if f.rule in ids}
+    assert {"qflp_fund_minimum", "qflp_terms_unknown"} <= city_rules
+    assert rb.channels["qflp"].steps[0].terms_from == "qflp_city"
+
+
+def test_message_templates_take_plain_names_only():
+    """A template can read only the values the engine hands it: no attribute or index access."""
+    from repatriate.rulebase.models import placeholders
+
+    assert placeholders("{amount:,.0f} {currency}") == ["amount", "currency"]
+    for bad in ("{amount.__class__}", "{a[0]}", "{0}", "{amount!r}"):
+        with pytest.raises(ValueError):
+            placeholders(bad)
+
+
+def test_errors_carry_field_value_and_accepted(rb):
+    from repatriate.engine.profile import make_profile
+    from repatriate.engine.search import plan
+    from repatriate.errors import RepatriateError
+
+    profile = make_profile(rb, asset_class="equity", province="CN-GD", amount=1e6)
+    with pytest.raises(RepatriateError) as exc:
+        plan(profile, rb, optimize="fastest")
+    assert exc.value.field == "objective" and exc.value.value == "fastest"
+    assert "speed" in exc.value.accepted and "--" not in str(exc.value)

@@ -11,6 +11,7 @@ from typing import Any
 from ..errors import RepatriateError
 from ..rulebase.records import RuleBase
 from ..rulebase.records import value_at
+from ..render.labels import BROWSE
 from ..render.route import source_line, source_to_dict, to_json
 
 
@@ -45,14 +46,14 @@ def show_channels(rb: RuleBase, channel_id: str | None, lang: str, fmt: str) -> 
         raise RepatriateError(f"unknown channel {channel_id!r} (accepted: {', '.join(rb.channels)})")
     if fmt == "json":
         return to_json(ch.dump())
-    lines = [f"{ch.id}: {ch.name.get(lang)}", ch.summary.get(lang), "", "Steps:" if lang == "en" else "步骤："]
+    lines = [f"{ch.id}: {ch.name.get(lang)}", ch.summary.get(lang), "", BROWSE[lang]["steps"]]
     rows = []
     for st in ch.steps:
         w = "?" if st.weeks is None else f"{st.weeks.min:g}–{st.weeks.max:g} ({st.weeks.basis})"
         rows.append([st.id, st.phase, st.action.get(lang), st.authority.get(lang), w, ", ".join(st.sources)])
     lines.append(_table(rows, ["id", "phase", "action", "authority", "weeks", "sources"]))
     if ch.rules:
-        lines += ["", "Rules:" if lang == "en" else "规则："]
+        lines += ["", BROWSE[lang]["rules"]]
         lines.append(_table([[r.id, r.effect, r.message.get(lang), ", ".join(r.sources)] for r in ch.rules], ["id", "effect", "message", "sources"]))
     return "\n".join(lines)
 
@@ -67,7 +68,7 @@ def show_provinces(rb: RuleBase, code: str | None, lang: str, fmt: str, day: dt.
             rows.append([c, pv.name.en, pv.name.zh, "yes" if pv.local_pilots else "no", ", ".join(cities)])
         if fmt == "json":
             return to_json([dict(zip(["code", "en", "zh", "local_pilots", "qflp_cities"], r)) for r in rows])
-        return _table(rows, ["code", "name", "名称", "local pilots", f"QFLP cities ({day})"])
+        return _table(rows, ["code", "name", BROWSE["zh"]["name"], "local pilots", f"QFLP cities ({day})"])
     pv = rb.provinces[Places(rb).province(code)]
     if fmt == "json":
         return to_json(pv.dump())
@@ -129,8 +130,8 @@ def coverage(rb: RuleBase, day: dt.date) -> list[dict[str, Any]]:
             facts += [(n.sources, n.verified) for n in city.notes]
         for fx in pv.fx_pilots:
             facts.append((fx.sources, fx.verified))
-            for e in fx.eases:
-                local.update({"qflp_balance_management": ["qflp"], "ft_account": ["fdi", "foreign_debt"]}.get(e, ["foreign_debt"] if "foreign_debt" in e else ["fdi", "foreign_debt"]))
+            for e in fx.eases:  # the same map as the route notes (easings.yaml)
+                local.update(rb.easings[e].channels)
         for n in pv.notes:  # a note informs; it is not a local rule
             facts.append((n.sources, n.verified))
         for r in pv.rules:

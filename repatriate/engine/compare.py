@@ -100,7 +100,9 @@ def compare(
     >>> [p.best.channels for p in r.places]
     """
     if "province" in profile_fields or "city" in profile_fields:
-        raise RepatriateError("give the place through provinces= and cities=, not profile_fields", field="profile_fields")
+        raise RepatriateError(
+            "give the place through provinces= and cities=, not profile_fields", field="profile_fields"
+        )
     day = parse_date(as_of)
     places = resolve_places(rb, provinces, cities)
     results: list[PlaceResult] = []

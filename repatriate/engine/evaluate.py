@@ -12,13 +12,25 @@ from typing import Any, NamedTuple, TypeVar
 
 from ..rulebase.conditions import Facts, evaluate, matches
 from ..rulebase.records import (
-    Channel, DatedValue, FxPilot, Money, Province, QflpTerms, Rule, RuleBase, Step, Text, value_at,
+    Channel,
+    DatedValue,
+    FxPilot,
+    Money,
+    Province,
+    QflpCheck,
+    QflpCondition,
+    QflpTerms,
+    Rule,
+    RuleBase,
+    Step,
+    Text,
+    value_at,
 )
 from . import memo
 from .graph import full_path
 from .places import city_of, city_terms, fx_pilots, province_of
 from .profile import Profile
-from .results import Exclusion, Finding, Location, Route, RouteDocument, RouteStep
+from .results import Exclusion, Finding, FindingKind, Location, Route, RouteDocument, RouteStep
 from .timeline import schedule
 
 AUTHORITY_KINDS = ("approval", "licence", "filing", "registration", "recommendation")
@@ -81,7 +93,12 @@ class Checklist:
     """Steps, warnings and exclusion reasons collected for one route (or its prerequisites)."""
 
     def __init__(
-        self, rb: RuleBase, profile: Profile, facts: Facts, day: dt.date, verdicts: dict[Any, bool] | None = None
+        self,
+        rb: RuleBase,
+        profile: Profile,
+        facts: Facts,
+        day: dt.date,
+        verdicts: dict[Any, bool] | None = None,
     ) -> None:
         self.rb, self.profile, self.facts, self.day = rb, profile, facts, day
         # verdicts of location-free conditions, shared by every route of one plan
@@ -108,7 +125,11 @@ class Checklist:
         return verdict
 
     def add_steps(
-        self, channel: str, owner: str, items: Iterable[Step], city: tuple[Location, DatedValue[QflpTerms]] | None = None
+        self,
+        channel: str,
+        owner: str,
+        items: Iterable[Step],
+        city: tuple[Location, DatedValue[QflpTerms]] | None = None,
     ) -> None:
         for st in items:
             if st.id in self.seen or not self.holds(st, owner):
@@ -144,13 +165,13 @@ def route_step(
             assert city is not None
             dated = city[1]
             terms = dated.value
-            authority = terms.approval_body or Text(
-                en="The pilot city's approval body (not stated in the sources)", zh="试点地区审批机构（资料未载明）"
-            )
+            authority = terms.approval_body or rb.messages.qflp_default_authority.fill()
             weeks = terms.processing_weeks
             sources = tuple(dict.fromkeys([*terms.documents, *dated.sources]))
             verified = dated.verified
-        made = memo.ROUTE_STEPS.put(key, RouteStep(channel, st, authority, weeks, sources, verified, (owner, st.id, city_key)))
+        made = memo.ROUTE_STEPS.put(
+            key, RouteStep(channel, st, authority, weeks, sources, verified, (owner, st.id, city_key))
+        )
     return made
 
 
@@ -159,18 +180,8 @@ def prerequisites(rb: RuleBase, profile: Profile, day: dt.date) -> Checklist:
     pre = Checklist(rb, profile, facts_for(rb, profile, Location(profile.province, profile.city), day), day)
     pv = rb.provinces[profile.province]
     if profile.city and profile.city not in pv.cities:
-        pre.warnings.append(
-            Finding(
-                "city_without_local_rules",
-                Text(
-                    en=f"The rule base holds no local rules for the city {profile.city!r}; {pv.name.en}'s provincial and the national rules apply.",
-                    zh=f"规则库未收录城市“{profile.city}”的地方规则；适用{pv.name.zh}省级及全国性规则。",
-                ),
-                (),
-                True,
-                "unknown",
-            )
-        )
+        text = rb.messages.city_without_local_rules.fill(city=profile.city, province=pv.name)
+        pre.warnings.append(Finding("city_without_local_rules", text, (), True, "unknown"))
     for p in rb.prerequisites:
         if matches(p.when, pre.facts):
             pre.add_steps("prerequisite", p.id, p.steps)
@@ -182,12 +193,12 @@ def no_local_pilot(rb: RuleBase, profile: Profile, channels: tuple[str, ...], da
     """The exclusion of a QFLP path when the asset's own place has no pilot in force."""
     pv = rb.provinces[profile.province]
     city = pv.cities.get(profile.city or "")
-    where_en = f"{city.name.en} ({pv.name.en})" if city else (profile.city or pv.name.en)
-    where_zh = f"{pv.name.zh}{city.name.zh}" if city else (profile.city or pv.name.zh)
-    text = Text(
-        en=f"No QFLP pilot in {where_en} is in force on {day} in the rule base; QFLP runs only through a pilot city.",
-        zh=f"规则库中{where_zh}于{day}无有效的QFLP试点；QFLP只能通过试点城市开展。",
-    )
+    where: Text | str
+    if city is not None:
+        where = rb.messages.place_city.fill(city=city.name, province=pv.name)
+    else:
+        where = profile.city or pv.name
+    text = rb.messages.qflp_no_local_pilot.fill(where=where, day=day)
     reasons = [Finding("qflp_no_local_pilot", text)]
     # a pilot known only from a note (no dated terms) is still worth telling the adviser
     reasons += [
@@ -195,15 +206,22 @@ def no_local_pilot(rb: RuleBase, profile: Profile, channels: tuple[str, ...], da
         for n in pv.notes
         if "qflp" in n.channels and n.valid.in_force(day)
     ]
-    return Exclusion(channels, full_path(rb, channels), Location(profile.province, profile.city), tuple(reasons))
+    return Exclusion(
+        channels, full_path(rb, channels), Location(profile.province, profile.city), tuple(reasons)
+    )
 
 
 # --- one route ---------------------------------------------------------------------------
 
 
-def _thresholds(terms: QflpTerms) -> bool:
-    """Whether a city's terms set an amount the profile's amount is checked against."""
-    return terms.lp_min_subscription is not None or (terms.fund_min_size is not None and terms.fund_min_size.amount > 0)
+def _thresholds(rb: RuleBase, terms: QflpTerms) -> bool:
+    """Whether a city's terms set an amount (above zero) that a QFLP check compares the amount with."""
+    for check in rb.qflp_checks.checks:
+        field = check.when.amount_below
+        money: Money | None = getattr(terms, field) if field else None
+        if money is not None and money.amount > 0:
+            return True
+    return False
 
 
 def _amount_free(rb: RuleBase, channels: tuple[str, ...], location: Location, day: dt.date) -> bool:
@@ -216,10 +234,18 @@ def _amount_free(rb: RuleBase, channels: tuple[str, ...], location: Location, da
         ch = rb.channels[cid]
         if ch.capacity is not None:
             return False
-        items: list[Step | Rule] = [*ch.steps, *ch.rules, *([r for r in pv.rules if r.channel == cid] if pv else [])]
+        items: list[Step | Rule] = [
+            *ch.steps,
+            *ch.rules,
+            *([r for r in pv.rules if r.channel == cid] if pv else []),
+        ]
         if any(_mentions_amount(i.when) for i in items):
             return False
-        if ch.location == "qflp_city" and pv is not None and _thresholds(city_terms(rb, location, day).value):
+        if (
+            ch.location == "qflp_city"
+            and pv is not None
+            and _thresholds(rb, city_terms(rb, location, day).value)
+        ):
             return False
     for p in rb.prerequisites:
         conditions = [p.when, *(s.when for s in p.steps), *(r.when for r in p.rules)]
@@ -229,9 +255,17 @@ def _amount_free(rb: RuleBase, channels: tuple[str, ...], location: Location, da
 
 
 def evaluate_route(
-    rb: RuleBase, profile: Profile, channels: tuple[str, ...], location: Location, day: dt.date, pre: Checklist
+    rb: RuleBase,
+    profile: Profile,
+    channels: tuple[str, ...],
+    location: Location,
+    day: dt.date,
+    pre: Checklist,
 ) -> Route | Exclusion:
-    """Check one channel path at one location; shared across profiles that differ only in amounts it does not read."""
+    """Check one channel path at one location.
+
+    The result is shared across profiles that differ only in amounts the evaluation does not read.
+    """
     free_key = (rb.digest, day, channels, location)
     free = memo.AMOUNT_FREE.get(free_key)
     if free is None:
@@ -248,7 +282,12 @@ def evaluate_route(
 
 
 def _evaluate(
-    rb: RuleBase, profile: Profile, channels: tuple[str, ...], location: Location, day: dt.date, pre: Checklist
+    rb: RuleBase,
+    profile: Profile,
+    channels: tuple[str, ...],
+    location: Location,
+    day: dt.date,
+    pre: Checklist,
 ) -> Route | Exclusion:
     facts = Facts(pre.facts)
     pilots = place_facts(rb, facts, location, day)
@@ -279,23 +318,17 @@ def _evaluate(
                 if (not n.channels or cid in n.channels) and n.valid.in_force(day):
                     notes.append(Finding("local_note", n.text, tuple(n.sources), n.verified, "note"))
         for pilot in pilots:
-            relevant = _easings_for(cid, pilot.eases)
+            relevant = [rb.easings[e] for e in pilot.eases if cid in rb.easings[e].channels]
             if relevant:
-                label = ", ".join(e.replace("_", " ") for e in relevant)
+                names = rb.messages.item_separator.join(e.name for e in relevant)
+                text = rb.messages.fx_pilot.fill(area=pilot.area, easings=names, since=pilot.joined)
                 notes.append(
-                    Finding(
-                        f"fx_pilot_{pilot.id}",
-                        Text(
-                            en=f"{pilot.area.en} is in a pilot that eases this channel ({label}) since {pilot.joined}.",
-                            zh=f"{pilot.area.zh}自{pilot.joined}起为试点地区，本渠道可享便利（{label}）。",
-                        ),
-                        tuple(pilot.sources),
-                        pilot.verified,
-                        "note",
-                    )
+                    Finding(f"fx_pilot_{pilot.id}", text, tuple(pilot.sources), pilot.verified, "note")
                 )
         if ch.capacity is not None:
-            capacity, capacity_text, capacity_unknown = _capacity(rb, profile, ch, day, reasons, warnings, facts)
+            capacity, capacity_text, capacity_unknown = _capacity(
+                rb, profile, ch, day, reasons, warnings, facts
+            )
 
     if reasons:
         return Exclusion(channels, full_path(rb, channels), location, tuple(reasons))
@@ -304,18 +337,8 @@ def _evaluate(
     unverified = m.unverified + sum(1 for w in warnings if not w.verified)
     cert = certainty(rb, channels, m.kind_factor, warnings, unverified, day)
     if m.unknown_steps:
-        warnings.append(
-            Finding(
-                "timeline_incomplete",
-                Text(
-                    en=f"{m.unknown_steps} step(s) have no stated or statutory duration; the timeline counts only the others.",
-                    zh=f"{m.unknown_steps}个步骤无法定或公开的办理时限，时间线仅计入其余步骤。",
-                ),
-                (),
-                True,
-                "unknown",
-            )
-        )
+        text = rb.messages.timeline_incomplete.fill(count=m.unknown_steps)
+        warnings.append(Finding("timeline_incomplete", text, (), True, "unknown"))
     return Route(
         channels=channels,
         path=full_path(rb, channels),
@@ -401,7 +424,12 @@ def in_order(steps: list[RouteStep]) -> list[RouteStep]:
 
 
 def certainty(
-    rb: RuleBase, channels: tuple[str, ...], kind_factor: float, warnings: list[Finding], unverified: int, day: dt.date
+    rb: RuleBase,
+    channels: tuple[str, ...],
+    kind_factor: float,
+    warnings: list[Finding],
+    unverified: int,
+    day: dt.date,
 ) -> float:
     """How discretionary or untested a route is: steps' kinds, channel factors in force, penalties."""
     sc = rb.scoring
@@ -415,196 +443,165 @@ def certainty(
     return round(value, 3)
 
 
-# --- findings of rules in Python (to move into data) ------------------------------------
-
-_CHANNEL_EASINGS = {
-    "foreign_debt": ("one_time_foreign_debt_registration", "hightech_foreign_debt_quota", "bank_level_registration", "ft_account"),
-    "qflp": ("qflp_balance_management", "bank_level_registration", "ft_account"),
-    "fdi": ("bank_level_registration", "capital_income_facilitation", "ft_account"),
-}
-
-
-def _easings_for(channel: str, eases: tuple[str, ...]) -> list[str]:
-    return [e for e in eases if e in _CHANNEL_EASINGS.get(channel, ())]
+# --- findings the data words --------------------------------------------------------------
 
 
 def _cite_sector(rb: RuleBase, profile: Profile, day: dt.date, finding: Finding) -> Finding:
+    """A negative-list rule's finding, with the list's entry for the sector and its sources."""
     sector = rb.sectors.get(profile.sector or "")
     entry = value_at(sector.negative_list, day) if sector else None
     if entry is None:
         return finding  # no entry on that date: the finding says so itself
+    msgs = rb.messages
+    text = finding.text
     item = entry.value.item
-    extra_en = f" Negative list ({entry.from_}): {item.en}" if item else ""
-    extra_zh = f"负面清单（{entry.from_}）：{item.zh}" if item else ""
+    if item is not None:
+        text = _concat(text, msgs.negative_list_citation.fill(since=entry.from_, item=item))
     conds = entry.value.conditions
     if conds:
-        extra_en += " Conditions: " + "; ".join(c.en.rstrip(".") for c in conds) + "."
-        extra_zh += " 条件：" + "；".join(c.zh.rstrip("。") for c in conds) + "。"
+        # each condition ends a clause of the list: its own full stop goes
+        clauses = [Text(en=c.en.rstrip("."), zh=c.zh.rstrip("。")) for c in conds]
+        text = _concat(
+            text, msgs.negative_list_conditions.fill(conditions=msgs.clause_separator.join(clauses))
+        )
     return Finding(
         finding.rule,
-        Text(en=finding.text.en + extra_en, zh=finding.text.zh + extra_zh),
+        text,
         tuple(dict.fromkeys([*entry.sources, *finding.sources])),
         finding.verified and entry.verified,
         finding.kind,
     )
 
 
+def _concat(a: Text, b: Text) -> Text:
+    return Text(en=a.en + b.en, zh=a.zh + b.zh)
+
+
 def _qflp_findings(
     rb: RuleBase, profile: Profile, location: Location, province: Province, dated: DatedValue[QflpTerms]
 ) -> tuple[tuple[Finding, ...], tuple[Finding, ...]]:
     """A pilot city's exclusions and warnings for the profile, memoised: many profiles meet the same city."""
+    # the checks read the profile's listed fields and currency, and its amount only against a threshold
     key = (
-        rb.digest, location, dated.from_, profile.sector, profile.holder_type, profile.currency,
-        profile.amount if _thresholds(dated.value) else None,
+        rb.digest,
+        location,
+        dated.from_,
+        profile.sector,
+        profile.holder_type,
+        profile.currency,
+        profile.asset_class,
+        profile.amount if _thresholds(rb, dated.value) else None,
     )
     hit: tuple[tuple[Finding, ...], tuple[Finding, ...]] | None = memo.QFLP_FINDINGS.get(key)
     if hit is None:
         reasons: list[Finding] = []
         warnings: list[Finding] = []
-        _check_qflp(rb, profile, location, province, dated, reasons, warnings)
+        for check in rb.qflp_checks.checks:
+            values = _check_values(rb, check.when, profile, dated)
+            if values is None:
+                continue
+            finding = _qflp_finding(rb, check, profile, location, province, dated, values)
+            (reasons if check.effect == "exclude" else warnings).append(finding)
         hit = memo.QFLP_FINDINGS.put(key, (tuple(reasons), tuple(warnings)))
     return hit
 
 
-def _check_qflp(
-    rb: RuleBase, profile: Profile, location: Location, province: Province, dated: DatedValue[QflpTerms],
-    reasons: list[Finding], warnings: list[Finding],
-) -> None:
+def _check_values(
+    rb: RuleBase, when: QflpCondition, profile: Profile, dated: DatedValue[QflpTerms]
+) -> dict[str, Any] | None:
+    """Whether a check holds for the profile: ``None`` when not, else the values its message reads."""
     terms = dated.value
+    if when.profile_in is not None:
+        listed: tuple[str, ...] = getattr(terms, when.profile_in.terms)
+        return {} if getattr(profile, when.profile_in.profile) in listed else None
+    money_field = when.amount_below or when.other_currency
+    if money_field is not None:
+        money: Money | None = getattr(terms, money_field)
+        if money is None or money.amount <= 0:  # zero: the measures set no minimum
+            return None
+        same = money.currency == profile.currency
+        holds = (same and profile.amount < money.amount) if when.amount_below else not same
+        if not holds:
+            return None
+        name = rb.qflp_checks.term_names[money_field]
+        return {"minimum": money.amount, "minimum_currency": money.currency, "term": name}
+    if when.terms_unknown is not None:
+        missing = [
+            f
+            for f in when.terms_unknown
+            if getattr(terms, f) is None or (f == "quota_regime" and terms.quota_regime == "unknown")
+        ]
+        if not missing:
+            return None
+        names = rb.qflp_checks.term_names
+        return {"unknown": rb.messages.item_separator.join(names[f] for f in missing)}
+    if when.terms_unverified is not None:
+        return {} if (not dated.verified) == when.terms_unverified else None
+    if when.terms_in is not None:
+        for field, accepted in when.terms_in.items():
+            if getattr(terms, field) not in accepted:
+                return None
+        return {}
+    return None
+
+
+def _qflp_finding(
+    rb: RuleBase,
+    check: QflpCheck,
+    profile: Profile,
+    location: Location,
+    province: Province,
+    dated: DatedValue[QflpTerms],
+    values: dict[str, Any],
+) -> Finding:
+    terms = dated.value
+    msgs = rb.messages
     city = province.cities[location.city or ""]
-    where = Text(en=f"{city.name.en} ({province.name.en})", zh=f"{province.name.zh}{city.name.zh}")
-    src = tuple(dict.fromkeys([*terms.documents, *dated.sources]))
-    if profile.sector in terms.excluded_sectors:
-        assert profile.sector is not None
-        bars = "; ".join(p.en for p in terms.prohibitions) or profile.sector
-        reasons.append(
-            Finding(
-                "qflp_city_excluded_sector",
-                Text(
-                    en=f"{where.en} QFLP measures bar this sector ({profile.sector}): {bars}.",
-                    zh=f"{where.zh}QFLP办法禁止投资该行业（{rb.sectors[profile.sector].name.zh}）：{'；'.join(p.zh for p in terms.prohibitions)}。",
-                ),
-                src,
-                dated.verified,
-            )
-        )
-    if profile.holder_type in terms.excluded_holder_types:
-        reasons.append(
-            Finding(
-                "qflp_city_excluded_holder",
-                Text(
-                    en=f"{where.en} QFLP measures bar investment in or financing of this kind of holder ({profile.holder_type}).",
-                    zh=f"{where.zh}QFLP办法禁止投资或融资于此类主体（{profile.holder_type}）。",
-                ),
-                src,
-                dated.verified,
-            )
-        )
-    lp_min = terms.lp_min_subscription
-    if lp_min is not None:
-        if lp_min.currency == profile.currency and profile.amount < lp_min.amount:
-            reasons.append(
-                Finding(
-                    "qflp_lp_minimum",
-                    Text(
-                        en=f"The SPV's subscription {profile.amount:,.0f} {profile.currency} is below {where.en}'s minimum LP subscription of {lp_min.amount:,.0f} {lp_min.currency}.",
-                        zh=f"SPV认缴额{profile.amount:,.0f} {profile.currency}低于{where.zh}单个LP最低认缴额{lp_min.amount:,.0f} {lp_min.currency}。",
-                    ),
-                    src,
-                    dated.verified,
-                )
-            )
-        elif lp_min.currency != profile.currency:
-            warnings.append(_currency_warning("minimum LP subscription", "单个LP最低认缴额", lp_min, profile, src, dated.verified))
-    size = terms.fund_min_size
-    if size is not None and size.amount > 0:  # zero: the measures set no minimum
-        if size.currency == profile.currency and profile.amount < size.amount:
-            warnings.append(
-                Finding(
-                    "qflp_fund_minimum",
-                    Text(
-                        en=f"The fund must reach {size.amount:,.0f} {size.currency} in {where.en}; the SPV's {profile.amount:,.0f} alone falls short, so other LPs are needed.",
-                        zh=f"{where.zh}试点基金规模不得低于{size.amount:,.0f} {size.currency}，仅凭SPV出资{profile.amount:,.0f}不足，需要其他LP。",
-                    ),
-                    src,
-                    dated.verified,
-                )
-            )
-        elif size.currency != profile.currency:
-            warnings.append(_currency_warning("minimum fund size", "基金最低规模", size, profile, src, dated.verified))
-    unknown = [
-        (en, zh)
-        for value, en, zh in (
-            (terms.fund_min_size, "minimum fund size", "基金最低规模"),
-            (terms.lp_min_subscription, "minimum LP subscription", "单个LP最低认缴额"),
-            (terms.approval_body, "approval body", "审批机构"),
-            (terms.processing_weeks, "processing time", "办理时限"),
-        )
-        if value is None
-    ]
-    if terms.quota_regime == "unknown":
-        unknown.append(("quota regime", "额度管理方式"))
-    if unknown:
-        warnings.append(
-            Finding(
-                "qflp_terms_unknown",
-                Text(
-                    en=f"{where.en}: not found in the sources: " + ", ".join(e for e, _ in unknown) + ".",
-                    zh=f"{where.zh}：资料中未查到：" + "、".join(z for _, z in unknown) + "。",
-                ),
-                src,
-                True,
-                "unknown",
-            )
-        )
-    if not dated.verified:
-        warnings.append(
-            Finding(
-                "qflp_terms_unverified",
-                Text(
-                    en=f"{where.en}: the QFLP terms are marked unverified in the rule base{': ' + dated.note if dated.note else ''}.",
-                    zh=f"{where.zh}：规则库中的QFLP条款尚未核实。",
-                ),
-                src,
-                False,
-                "unknown",
-            )
-        )
-    if terms.quota_regime in ("total", "balance"):
-        warnings.append(
-            Finding(
-                "qflp_quota_regime",
-                Text(
-                    en=f"{where.en} manages QFLP quota as a {'total' if terms.quota_regime == 'total' else 'balance (net)'} amount per manager, so one manager can run several funds.",
-                    zh=f"{where.zh}实行{'总量' if terms.quota_regime == 'total' else '余额'}管理，同一管理人可在额度内设立多支基金。",
-                ),
-                src,
-                dated.verified,
-                "note",
-            )
-        )
-
-
-def _currency_warning(en: str, zh: str, money: Money, profile: Profile, src: tuple[str, ...], verified: bool) -> Finding:
-    return Finding(
-        "qflp_threshold_currency",
-        Text(
-            en=f"The {en} is {money.amount:,.0f} {money.currency}; the amount is in {profile.currency}, so check it at the day's rate (no conversion is made).",
-            zh=f"{zh}为{money.amount:,.0f} {money.currency}，金额币种为{profile.currency}，请按当日汇率核对（本工具不做换算）。",
-        ),
-        src,
-        verified,
+    sector = rb.sectors.get(profile.sector or "")
+    bars = msgs.clause_separator.join(terms.prohibitions)
+    if not bars.en:  # measures whose bars are not listed: name the sector at least
+        bars = Text(en=profile.sector or "", zh=bars.zh)
+    regime = rb.qflp_checks.quota_regimes.get(terms.quota_regime)
+    text = check.message.fill(
+        where=msgs.place_city.fill(city=city.name, province=province.name),
+        sector=profile.sector,
+        sector_name=sector.name if sector else "",
+        holder_type=profile.holder_type,
+        prohibitions=bars,
+        amount=profile.amount,
+        currency=profile.currency,
+        regime=regime if regime is not None else terms.quota_regime,
+        note_suffix=msgs.note_suffix.fill(note=dated.note) if dated.note else "",
+        **values,
     )
+    # an exclusion's reason reads as a warning; the other effects name the finding's kind
+    kind: FindingKind = "note" if check.effect == "note" else "unknown" if check.effect == "unknown" else "warning"
+    verified = dated.verified if check.verified_from_terms else True
+    return Finding(check.id, text, tuple(dict.fromkeys([*terms.documents, *dated.sources])), verified, kind)
 
 
 def _capacity(
-    rb: RuleBase, profile: Profile, ch: Channel, day: dt.date, reasons: list[Finding], warnings: list[Finding], facts: Facts
+    rb: RuleBase,
+    profile: Profile,
+    ch: Channel,
+    day: dt.date,
+    reasons: list[Finding],
+    warnings: list[Finding],
+    facts: Facts,
 ) -> tuple[float | None, Text | None, bool]:
     """The channel's capacity for the profile: (amount, basis, unknown for want of profile data)."""
     cap = ch.capacity
     assert cap is not None
+    msgs = rb.messages
     if not matches(cap.when, facts):
-        warnings.append(Finding(f"{ch.id}_capacity_not_computed", cap.otherwise or cap.description, tuple(cap.sources), cap.verified))
+        warnings.append(
+            Finding(
+                f"{ch.id}_capacity_not_computed",
+                cap.otherwise or cap.description,
+                tuple(cap.sources),
+                cap.verified,
+            )
+        )
         return None, None, False
     names: dict[str, Any] = {
         "amount": profile.amount,
@@ -614,46 +611,36 @@ def _capacity(
         "short_term": int(profile.term_months is not None and profile.term_months <= 12),
         "foreign_currency": int(profile.foreign_currency),
     }
-    used: list[str] = []
+    used: list[Text] = []
     sources = list(cap.sources)
     for pid, par in rb.parameters.items():
         if pid in cap.formula:
             v = value_at(par.values, day)
             names[pid] = None if v is None else v.value
             if v is not None:
-                used.append(f"{pid}={v.value:g} (from {v.from_})")
+                used.append(msgs.capacity_parameter.fill(name=pid, value=v.value, since=v.from_))
                 sources += v.sources
     missing = [n for n in ("net_assets",) if n in cap.formula and profile.net_assets is None]
     if missing or any(names.get(p) is None for p in rb.parameters if p in cap.formula):
+        text = msgs.capacity_unknown.fill(description=cap.description)
         warnings.append(
-            Finding(
-                f"{ch.id}_capacity_unknown",
-                Text(
-                    en=f"Capacity unknown: {cap.description.en}; give --net-assets to check the amount against it.",
-                    zh=f"可承载额度未知：{cap.description.zh}；请提供 --net-assets 以核对金额。",
-                ),
-                tuple(dict.fromkeys(sources)),
-                cap.verified,
-            )
+            Finding(f"{ch.id}_capacity_unknown", text, tuple(dict.fromkeys(sources)), cap.verified)
         )
         return None, None, True
     value = float(evaluate(cap.formula, names))
-    weight = f"short_term={names['short_term']}, foreign_currency={names['foreign_currency']}"
-    assert profile.net_assets is not None
-    text = Text(
-        en=f"{value:,.0f} {profile.currency} (net assets {profile.net_assets:,.0f}; {', '.join(used)}; {weight})",
-        zh=f"{value:,.0f} {profile.currency}（净资产 {profile.net_assets:,.0f}；{', '.join(used)}；{weight}）",
+    # the formula's own variable names, as the formula reads them
+    weights = ", ".join(f"{n}={names[n]}" for n in ("short_term", "foreign_currency"))
+    parameters = ", ".join(t.en for t in used)  # names, numbers and dates: the same in both languages
+    text = msgs.capacity_basis.fill(
+        cap=value,
+        currency=profile.currency,
+        net_assets=profile.net_assets,
+        parameters=parameters,
+        weights=weights,
     )
     if profile.amount > value:
-        reasons.append(
-            Finding(
-                f"{ch.id}_over_capacity",
-                Text(
-                    en=f"The amount {profile.amount:,.0f} {profile.currency} exceeds the cap of {text.en}. {cap.description.en}.",
-                    zh=f"金额{profile.amount:,.0f} {profile.currency}超过上限 {text.zh}。{cap.description.zh}。",
-                ),
-                tuple(dict.fromkeys(sources)),
-                cap.verified,
-            )
+        over = msgs.over_capacity.fill(
+            amount=profile.amount, currency=profile.currency, basis=text, description=cap.description
         )
+        reasons.append(Finding(f"{ch.id}_over_capacity", over, tuple(dict.fromkeys(sources)), cap.verified))
     return value, text, False

@@ -40,8 +40,11 @@ def rank(routes: list[Route], scoring: Scoring, optimize: str, profile: Profile)
     crit = [(t, r.cost_index, r.approvals, -r.certainty) for r, t in zip(routes, times)]
     distinct = set(crit)
     front = {
-        c for c in distinct
-        if not any(o != c and o[0] <= c[0] and o[1] <= c[1] and o[2] <= c[2] and o[3] <= c[3] for o in distinct)
+        c
+        for c in distinct
+        if not any(
+            o != c and o[0] <= c[0] and o[1] <= c[1] and o[2] <= c[2] and o[3] <= c[3] for o in distinct
+        )
     }
 
     def proximity(r: Route) -> int:

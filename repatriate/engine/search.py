@@ -20,8 +20,16 @@ from .results import Exclusion, Finding, Location, Plan, Route, RouteStep
 OBJECTIVES = ("balanced", "speed", "cost", "certainty")
 
 __all__ = [
-    "OBJECTIVES", "Exclusion", "Finding", "Location", "Plan", "Route", "RouteStep",
-    "clear_caches", "plan", "qflp_cities",
+    "OBJECTIVES",
+    "Exclusion",
+    "Finding",
+    "Location",
+    "Plan",
+    "Route",
+    "RouteStep",
+    "clear_caches",
+    "plan",
+    "qflp_cities",
 ]
 
 
@@ -89,4 +97,6 @@ def plan(
     for e in excluded:
         for f in e.reasons:
             cited.update(dict.fromkeys(f.sources))
-    return Plan(profile, day, optimize, rb.digest, tuple(ranked), tuple(excluded), total, tuple(sorted(cited)))
+    return Plan(
+        profile, day, optimize, rb.digest, tuple(ranked), tuple(excluded), total, tuple(sorted(cited))
+    )

@@ -68,9 +68,15 @@ def _schedule(steps: Sequence[RouteStep]) -> Schedule:
         for phase in PHASES:
             items = {s.step.id: i for i, s in enumerate(steps) if s.step.phase == phase}
             # the funds move when the issue and the vehicle are both ready
-            offset = max(phase_end.get("pre_issuance", 0.0), phase_end.get("setup", 0.0)) if phase == "funds" else 0.0
+            offset = (
+                max(phase_end.get("pre_issuance", 0.0), phase_end.get("setup", 0.0))
+                if phase == "funds"
+                else 0.0
+            )
 
-            def finish(sid: str, items: dict[str, int] = items, offset: float = offset, attr: str = attr) -> float:
+            def finish(
+                sid: str, items: dict[str, int] = items, offset: float = offset, attr: str = attr
+            ) -> float:
                 i = items[sid]
                 if i not in ends[attr]:
                     s = steps[i]

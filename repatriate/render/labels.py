@@ -9,14 +9,21 @@ from __future__ import annotations
 from ..rulebase.records import Text
 
 NOTICE = Text(
-    en="Decision support, not legal advice: confirm every route with counsel and the authorities before acting.",
+    en=(
+        "Decision support, not legal advice: "
+        "confirm every route with counsel and the authorities before acting."
+    ),
     zh="本结果仅供决策参考，不构成法律意见；实施前请与律师及主管部门逐项确认。",
 )
 
 ASSET_CLASS_ZH = {"equity": "股权类", "abs": "资产证券化类", "debt": "外债类"}
 HOLDER_ZH = {
-    "private": "民营企业", "soe": "国有企业", "lgfv": "地方政府融资平台", "listed": "上市公司",
-    "fie": "外商投资企业", "financial": "金融机构",
+    "private": "民营企业",
+    "soe": "国有企业",
+    "lgfv": "地方政府融资平台",
+    "listed": "上市公司",
+    "fie": "外商投资企业",
+    "financial": "金融机构",
 }
 OBJECTIVE_ZH = {"balanced": "综合", "speed": "速度", "cost": "成本", "certainty": "确定性"}
 SPV_OWNER_ZH = {"group": "集团自有", "third_party": "第三方"}
@@ -47,7 +54,9 @@ ROUTE: dict[str, dict[str, str]] = {
         "secondary": "secondary source",
         "unverified": "UNVERIFIED",
         "no_sector": "no sector given",
-        "asset_line": "Asset: {asset_class} · {sector} · {where} · {amount} {currency} · holder {holder_type}",
+        "asset_line": (
+            "Asset: {asset_class} · {sector} · {where} · {amount} {currency} · holder {holder_type}"
+        ),
         "rules_line": (
             "Rules as of {as_of} · rule base {digest} · optimise {optimize} · feasible routes {total}"
         ),
@@ -78,6 +87,12 @@ STEP_HEAD = {"en": ("#", "Step", "Who / authority", "Weeks"), "zh": ("#", "步�
 EXCLUDED_HEAD = {
     "en": ["Channels", "Locations", "Reason", "Sources"],
     "zh": ["Channels", "Locations", "Reason", "Sources"],
+}
+
+# browsing views (channels, provinces)
+BROWSE: dict[str, dict[str, str]] = {
+    "en": {"steps": "Steps:", "rules": "Rules:", "name": "name"},
+    "zh": {"steps": "步骤：", "rules": "规则：", "name": "名称"},
 }
 
 # comparison reports
@@ -140,7 +155,11 @@ REPORT: dict[str, dict[str, str]] = {
         "pre_issuance": "pre-issuance",
         "setup": "set-up (in parallel)",
         "funds": "funds",
-        "legend": "Solid: shortest time; pale: longest; dashed “?”: duration not stated (not counted); ≤N: within a stated time limit. Pre-issuance and set-up run in parallel; funds move after both.",
+        "legend": (
+            "Solid: shortest time; pale: longest; dashed “?”: duration not stated (not "
+            "counted); ≤N: within a stated time limit. Pre-issuance and set-up run in "
+            "parallel; funds move after both."
+        ),
         "funds_start": "funds move",
         "weeks_axis": "weeks",
         "pareto": "Pareto-optimal: no other route is better on every criterion",

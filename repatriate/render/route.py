@@ -12,7 +12,9 @@ from typing import Any, NamedTuple
 
 from ..engine.results import Exclusion, Finding, Location, Plan, Route
 from ..rulebase.records import RuleBase, Text, Weeks
-from .labels import ASSET_CLASS_ZH, EXCLUDED_HEAD, HEAD, HOLDER_ZH, NOTICE, OBJECTIVE_ZH, ROUTE, STEP_HEAD, label
+from .labels import (
+    ASSET_CLASS_ZH, EXCLUDED_HEAD, HEAD, HOLDER_ZH, NOTICE, OBJECTIVE_ZH, ROUTE, STEP_HEAD, label,
+)
 
 SCHEMA_VERSION = "1"
 FORMATS = ("table", "json", "md", "csv")
@@ -274,7 +276,9 @@ def _header_lines(plan: Plan, rb: RuleBase, lang: str) -> list[str]:
     return [asset, rules]
 
 
-def render_table(plan: Plan, rb: RuleBase, lang: str = "en", explain: bool = False, console: Any = None) -> None:
+def render_table(
+    plan: Plan, rb: RuleBase, lang: str = "en", explain: bool = False, console: Any = None
+) -> None:
     """Print the plan with rich, sized for a 100-column terminal."""
     from rich import box
     from rich.console import Console
@@ -389,7 +393,9 @@ def table_text(plan: Plan, rb: RuleBase, lang: str = "en", explain: bool = False
     return console.export_text()
 
 
-def render_plan(plan: Plan, rb: RuleBase, fmt: str = "json", lang: str = "en", *, explain: bool = False) -> str:
+def render_plan(
+    plan: Plan, rb: RuleBase, fmt: str = "json", lang: str = "en", *, explain: bool = False
+) -> str:
     """The plan as text in ``fmt``: ``json`` (the contract), ``md``, ``csv`` or ``table`` (plain text).
 
     Mirrors ``render.report.render`` for comparison reports.

@@ -94,11 +94,15 @@ def _parse(files: dict[str, Path]) -> tuple[dict[str, Any], list[str]]:
     from pydantic import TypeAdapter
 
     from . import models
-    from ..rulebase.models import Channel, Prerequisite, Province, Scoring
+    from ..rulebase.models import Channel, Easing, Messages, Prerequisite, Province, QflpChecks, Scoring
 
     col = _Collector()
     parts: dict[str, Any] = {name: {} for name in _CATALOGUES}
-    parts.update(channels={}, provinces={}, prerequisites=[], scoring=None)
+    parts.update(channels={}, provinces={}, prerequisites=[], scoring=None, messages=None, easings={}, qflp_checks=None)
+    # single files beside the catalogues: file stem -> the model of its content
+    singles: dict[str, Any] = {
+        "scoring": Scoring, "messages": Messages, "easings": dict[str, Easing], "qflp_checks": QflpChecks,
+    }
     owner: dict[tuple[str, str], str] = {}
     for rel, path in files.items():
         try:
@@ -132,12 +136,13 @@ def _parse(files: dict[str, Path]) -> tuple[dict[str, Any], list[str]]:
                 parts["provinces"][pv.code] = pv
         elif top == "prerequisites":
             parts["prerequisites"] = col.validate(rel, TypeAdapter(list[Prerequisite]), raw) or []
-        elif top == "scoring":
-            parts["scoring"] = col.validate(rel, TypeAdapter(Scoring), raw)
+        elif top in singles:
+            parts[top] = col.validate(rel, TypeAdapter(singles[top]), raw)
         else:
             col.add(rel, "(file)", "not a known part of the rule base")
-    if parts["scoring"] is None and not any(p.startswith("scoring") for p in col.problems):
-        col.add("scoring.yaml", "(file)", "missing")
+    for name in singles:
+        if not parts[name] and not any(p.startswith(name) for p in col.problems):
+            col.add(f"{name}.yaml", "(file)", "missing")
     return parts, col.problems
 
 
@@ -208,6 +213,14 @@ def _check_refs(rb: dict[str, Any], files: dict[str, Path]) -> list[str]:
         matcher(where, pre.when)
         steps(where, pre.steps)
         rules(where, pre.rules)
+    for eid, easing in (rb.get("easings") or {}).items():
+        src(f"easings.yaml: {eid}", easing.sources)
+        for c in easing.channels:
+            if c not in rb["channels"]:
+                problems.append(f"easings.yaml: {eid}: unknown channel {c!r}")
+    if rb.get("qflp_checks") is not None:
+        for check in rb["qflp_checks"].checks:
+            src(f"qflp_checks.yaml: {check.id}", check.sources)
     for code, pv in rb["provinces"].items():
         where = f"provinces/{code}.yaml"
         for n in pv.notes:
@@ -216,6 +229,9 @@ def _check_refs(rb: dict[str, Any], files: dict[str, Path]) -> list[str]:
             src(f"{where}: fx_pilots.{fx.id}", fx.sources)
             if fx.city and fx.city not in pv.cities:
                 problems.append(f"{where}: fx_pilots.{fx.id}: unknown city {fx.city!r}")
+            for e in fx.eases:
+                if e not in (rb.get("easings") or {}):
+                    problems.append(f"{where}: fx_pilots.{fx.id}: unknown easing {e!r} (see easings.yaml)")
         for r in pv.rules:
             if r.channel not in rb["channels"]:
                 problems.append(f"{where}: rules.{r.id}: unknown channel {r.channel!r}")
@@ -249,6 +265,7 @@ def validate(data_dir: Path | None = None, overlay: Path | None = None) -> list[
     broken = {p.split("/")[0].split(":")[0].removesuffix(".yaml") for p in problems}
     noise = [f"unknown {kind[:-1]} " for kind in ("sources", "documents", "sectors", "structures", "channels") if kind in broken]
     noise += ["unknown city "] if "provinces" in broken else []
+    noise += ["unknown easing "] if "easings" in broken else []
     try:
         refs = _check_refs(parts, files)
     except Exception:  # a part missing altogether: its own parse problem says why
@@ -316,7 +333,7 @@ def json_schema() -> dict:
     from pydantic import TypeAdapter
 
     from . import models
-    from ..rulebase.models import Channel, Prerequisite, Province, Scoring
+    from ..rulebase.models import Channel, Easing, Messages, Prerequisite, Province, QflpChecks, Scoring
 
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -327,6 +344,9 @@ def json_schema() -> dict:
             "provinces/<CN-XX>.yaml": TypeAdapter(Province).json_schema(by_alias=True),
             "prerequisites.yaml": TypeAdapter(list[Prerequisite]).json_schema(by_alias=True),
             "scoring.yaml": TypeAdapter(Scoring).json_schema(by_alias=True),
+            "messages.yaml": TypeAdapter(Messages).json_schema(by_alias=True),
+            "easings.yaml": TypeAdapter(dict[str, Easing]).json_schema(by_alias=True),
+            "qflp_checks.yaml": TypeAdapter(QflpChecks).json_schema(by_alias=True),
             **{
                 f"{name}.yaml | {name}/*.yaml": TypeAdapter(dict[str, getattr(models, model)]).json_schema(by_alias=True)  # type: ignore[misc,arg-type]
                 for name, model in _CATALOGUES.items()

@@ -44,7 +44,8 @@ class _Record:
         return (_rebuild, (type(self), self._values()))
 
     def __repr__(self) -> str:
-        inner = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self))  # type: ignore[arg-type]
+        fields = dataclasses.fields(self)  # type: ignore[arg-type]
+        inner = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields)
         return f"{type(self).__name__}({inner})"
 
     def dump(self) -> dict[str, Any]:
@@ -393,6 +394,104 @@ class Province(_Record):
     rules: tuple[LocalRule, ...] = ()
 
 
+# --- what the engine says, and the law it applies to pilot cities and pilots -------------
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Template(_Record):
+    """A bilingual message with named placeholders (checked plain names: see models.placeholders)."""
+
+    en: str
+    zh: str
+
+    def fill(self, **values: Any) -> Text:
+        """The message with ``values`` filled in; a ``Text`` value gives each language its own words."""
+        return Text(
+            en=self.en.format_map({k: v.en if isinstance(v, Text) else v for k, v in values.items()}),
+            zh=self.zh.format_map({k: v.zh if isinstance(v, Text) else v for k, v in values.items()}),
+        )
+
+    def join(self, items: Iterable[Text]) -> Text:
+        """``items`` joined with this template's text in each language (a separator)."""
+        items = list(items)
+        return Text(en=self.en.join(t.en for t in items), zh=self.zh.join(t.zh for t in items))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Messages(_Record):
+    """The wording of the findings the engine composes itself."""
+
+    place_city: Template
+    clause_separator: Template
+    item_separator: Template
+    qflp_no_local_pilot: Template
+    city_without_local_rules: Template
+    qflp_default_authority: Template
+    timeline_incomplete: Template
+    capacity_unknown: Template
+    capacity_basis: Template
+    capacity_parameter: Template
+    over_capacity: Template
+    fx_pilot: Template
+    negative_list_citation: Template
+    negative_list_conditions: Template
+    note_suffix: Template
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Easing(_Record):
+    """What an FX / foreign-debt pilot eases, and the channels it eases."""
+
+    name: Text
+    channels: tuple[str, ...]
+    sources: tuple[str, ...] = ()
+    verified: bool = True
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class ProfileIn(_Record):
+    """The profile's ``profile`` field is listed in the city's ``terms`` field."""
+
+    profile: str
+    terms: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class QflpCondition(_Record):
+    """One test of a pilot city's terms against the profile (exactly one field is set)."""
+
+    profile_in: ProfileIn | None = None
+    amount_below: str | None = None
+    other_currency: str | None = None
+    terms_unknown: tuple[str, ...] | None = None
+    terms_unverified: bool | None = None
+    terms_in: Mapping[str, tuple[str, ...]] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class QflpCheck(_Record):
+    """A check of a pilot city's QFLP terms against the profile, and the finding it makes."""
+
+    id: str
+    when: QflpCondition
+    effect: Literal["exclude", "warning", "note", "unknown"]
+    message: Template
+    verified_from_terms: bool = True
+    sources: tuple[str, ...] = ()
+    verified: bool = True
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class QflpChecks(_Record):
+    """The QFLP term checks and the names of the terms they mention."""
+
+    term_names: Mapping[str, Text]
+    quota_regimes: Mapping[str, Text]
+    checks: tuple[QflpCheck, ...]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Scoring(_Record):
     """Weights of the ranking (model parameters, not legal facts)."""
@@ -417,6 +516,9 @@ class RuleBase(_Record):
     sectors: Mapping[str, Sector]
     parameters: Mapping[str, Parameter]
     scoring: Scoring
+    messages: Messages
+    easings: Mapping[str, Easing]
+    qflp_checks: QflpChecks
     digest: str = ""
 
 
@@ -424,9 +526,37 @@ class RuleBase(_Record):
 RECORDS: dict[str, type[_Record]] = {
     cls.__name__: cls
     for cls in (
-        Text, Weeks, Money, Validity, DatedValue, Source, Document, Structure, Parameter,
-        NegativeListEntry, Sector, Rule, LocalRule, Step, Capacity, Channel, Prerequisite,
-        QflpTerms, Note, City, FxPilot, Province, Scoring, RuleBase,
+        Text,
+        Weeks,
+        Money,
+        Validity,
+        DatedValue,
+        Source,
+        Document,
+        Structure,
+        Parameter,
+        NegativeListEntry,
+        Sector,
+        Rule,
+        LocalRule,
+        Step,
+        Capacity,
+        Channel,
+        Prerequisite,
+        QflpTerms,
+        Note,
+        City,
+        FxPilot,
+        Province,
+        Template,
+        Messages,
+        Easing,
+        ProfileIn,
+        QflpCondition,
+        QflpCheck,
+        QflpChecks,
+        Scoring,
+        RuleBase,
     )
 }
 
