@@ -28,7 +28,7 @@ from ..rulebase.records import (
 )
 from . import memo
 from .graph import full_path
-from .places import city_of, city_terms, fx_pilots, province_of
+from .places import PilotCity, city_of, city_terms, fx_pilots, province_of
 from .profile import Profile
 from .results import Exclusion, Finding, FindingKind, Location, Route, RouteDocument, RouteStep
 from .timeline import schedule
@@ -120,7 +120,11 @@ class Checklist:
         verdict = self.verdicts.get(key)
         if verdict is None:
             verdict = item.valid.in_force(self.day) and matches(item.when, self.facts)
-            if not _mentions_location(item.when):
+            free_key = (self.rb.digest, *key)
+            free = memo.LOCATION_FREE.get(free_key)
+            if free is None:
+                free = memo.LOCATION_FREE.put(free_key, not _mentions_location(item.when))
+            if free:
                 self.verdicts[key] = verdict
         return verdict
 
@@ -129,7 +133,7 @@ class Checklist:
         channel: str,
         owner: str,
         items: Iterable[Step],
-        city: tuple[Location, DatedValue[QflpTerms]] | None = None,
+        city: PilotCity | None = None,
     ) -> None:
         for st in items:
             if st.id in self.seen or not self.holds(st, owner):
@@ -147,28 +151,20 @@ class Checklist:
             (self.reasons if r.effect == "exclude" else self.warnings).append(finding)
 
 
-def route_step(
-    rb: RuleBase, channel: str, owner: str, st: Step, city: tuple[Location, DatedValue[QflpTerms]] | None
-) -> RouteStep:
+def route_step(rb: RuleBase, channel: str, owner: str, st: Step, city: PilotCity | None) -> RouteStep:
     """A step as a route takes it; made once per step (and per pilot city where the city decides)."""
-    by_city = city is not None and st.terms_from == "qflp_city"
-    city_key = None
-    if by_city:
-        assert city is not None
-        loc, dated = city
-        city_key = (loc.province or "", loc.city or "", dated.from_.isoformat())
+    pilot = city if city is not None and st.terms_from == "qflp_city" else None
+    city_key = None if pilot is None else (pilot.province, pilot.city, pilot.terms.from_.isoformat())
     key = (rb.digest, owner, st.id, city_key)
     made: RouteStep | None = memo.ROUTE_STEPS.get(key)
     if made is None:
         authority, weeks, sources, verified = st.authority, st.weeks, tuple(st.sources), st.verified
-        if by_city:
-            assert city is not None
-            dated = city[1]
-            terms = dated.value
+        if pilot is not None:
+            terms = pilot.terms.value
             authority = terms.approval_body or rb.messages.qflp_default_authority.fill()
             weeks = terms.processing_weeks
-            sources = tuple(dict.fromkeys([*terms.documents, *dated.sources]))
-            verified = dated.verified
+            sources = tuple(dict.fromkeys([*terms.documents, *pilot.terms.sources]))
+            verified = pilot.terms.verified
         made = memo.ROUTE_STEPS.put(
             key, RouteStep(channel, st, authority, weeks, sources, verified, (owner, st.id, city_key))
         )
@@ -303,14 +299,16 @@ def _evaluate(
     city = city_of(province, location)
     for cid in channels:
         ch = rb.channels[cid]
-        terms = None
+        pilot_city = None
         if ch.location == "qflp_city":
             assert province is not None
-            terms = (location, city_terms(rb, location, day))
-            city_reasons, city_warnings = _qflp_findings(rb, profile, location, province, terms[1])
-            reasons += city_reasons
-            warnings += city_warnings
-        route.add_steps(cid, cid, ch.steps, terms)
+            pilot_city = PilotCity(
+                location.province or "", location.city or "", city_terms(rb, location, day)
+            )
+            found = _qflp_findings(rb, profile, location, province, pilot_city.terms)
+            reasons += found.reasons
+            warnings += found.warnings
+        route.add_steps(cid, cid, ch.steps, pilot_city)
         route.apply_rules(ch.rules, cid)
         if province is not None:
             route.apply_rules([r for r in province.rules if r.channel == cid], f"{province.code}:{cid}")
@@ -318,13 +316,9 @@ def _evaluate(
                 if (not n.channels or cid in n.channels) and n.valid.in_force(day):
                     notes.append(Finding("local_note", n.text, tuple(n.sources), n.verified, "note"))
         for pilot in pilots:
-            relevant = [rb.easings[e] for e in pilot.eases if cid in rb.easings[e].channels]
-            if relevant:
-                names = rb.messages.item_separator.join(e.name for e in relevant)
-                text = rb.messages.fx_pilot.fill(area=pilot.area, easings=names, since=pilot.joined)
-                notes.append(
-                    Finding(f"fx_pilot_{pilot.id}", text, tuple(pilot.sources), pilot.verified, "note")
-                )
+            note = _pilot_note(rb, location, pilot, cid)
+            if note is not None:
+                notes.append(note)
         if ch.capacity is not None:
             capacity, capacity_text, capacity_unknown = _capacity(
                 rb, profile, ch, day, reasons, warnings, facts
@@ -337,8 +331,12 @@ def _evaluate(
     unverified = m.unverified + sum(1 for w in warnings if not w.verified)
     cert = certainty(rb, channels, m.kind_factor, warnings, unverified, day)
     if m.unknown_steps:
-        text = rb.messages.timeline_incomplete.fill(count=m.unknown_steps)
-        warnings.append(Finding("timeline_incomplete", text, (), True, "unknown"))
+        key = (rb.digest, "timeline_incomplete", m.unknown_steps)
+        incomplete: Finding | None = memo.FINDINGS.get(key)
+        if incomplete is None:
+            text = rb.messages.timeline_incomplete.fill(count=m.unknown_steps)
+            incomplete = memo.FINDINGS.put(key, Finding("timeline_incomplete", text, (), True, "unknown"))
+        warnings.append(incomplete)
     return Route(
         channels=channels,
         path=full_path(rb, channels),
@@ -358,6 +356,21 @@ def _evaluate(
         unverified=unverified,
         ranking_weeks=m.ranking_weeks,
     )
+
+
+def _pilot_note(rb: RuleBase, location: Location, pilot: FxPilot, channel: str) -> Finding | None:
+    """The note that an FX pilot eases a channel at a location, or ``None`` when it eases none of it."""
+    key = (rb.digest, "fx_pilot", location.province, pilot.id, channel)
+    hit: tuple[Finding | None] | None = memo.FINDINGS.get(key)
+    if hit is None:
+        note = None
+        relevant = [rb.easings[e] for e in pilot.eases if channel in rb.easings[e].channels]
+        if relevant:
+            names = rb.messages.item_separator.join(e.name for e in relevant)
+            text = rb.messages.fx_pilot.fill(area=pilot.area, easings=names, since=pilot.joined)
+            note = Finding(f"fx_pilot_{pilot.id}", text, tuple(pilot.sources), pilot.verified, "note")
+        hit = memo.FINDINGS.put(key, (note,))
+    return hit[0]
 
 
 class StepMetrics(NamedTuple):
@@ -477,10 +490,60 @@ def _concat(a: Text, b: Text) -> Text:
     return Text(en=a.en + b.en, zh=a.zh + b.zh)
 
 
+class CityFindings(NamedTuple):
+    """What a pilot city's terms say of a profile: reasons to exclude the city, and warnings."""
+
+    reasons: tuple[Finding, ...]
+    warnings: tuple[Finding, ...]
+
+
+class _PilotTerms(NamedTuple):
+    """What the checks read of one pilot city's terms, worked out once per city and period."""
+
+    values: dict[str, Any]  # message values that depend on the city alone
+    sources: tuple[str, ...]
+    thresholds: bool  # whether a check compares the amount with a threshold of these terms
+    fixed: tuple[Finding | None, ...]  # per check: the finding of a check that reads no profile field
+
+
+def _reads_profile(when: QflpCondition) -> bool:
+    return when.profile_in is not None or when.amount_below is not None or when.other_currency is not None
+
+
+def _pilot_terms(
+    rb: RuleBase, location: Location, province: Province, dated: DatedValue[QflpTerms]
+) -> _PilotTerms:
+    key = (rb.digest, "qflp_city", location, dated.from_)
+    hit: _PilotTerms | None = memo.FINDINGS.get(key)
+    if hit is not None:
+        return hit
+    terms, msgs = dated.value, rb.messages
+    city = province.cities[location.city or ""]
+    regime = rb.qflp_checks.quota_regimes.get(terms.quota_regime)
+    values: dict[str, Any] = {
+        "where": msgs.place_city.fill(city=city.name, province=province.name),
+        "prohibitions": msgs.clause_separator.join(terms.prohibitions),
+        "regime": regime if regime is not None else terms.quota_regime,
+        "note_suffix": msgs.note_suffix.fill(note=dated.note) if dated.note else "",
+    }
+    sources = tuple(dict.fromkeys([*terms.documents, *dated.sources]))
+    partial = _PilotTerms(values, sources, _thresholds(rb, terms), ())
+    fixed = []
+    for check in rb.qflp_checks.checks:
+        found = None
+        if not _reads_profile(check.when):
+            extra = _check_values(rb, check.when, None, dated)
+            if extra is not None:
+                found = _qflp_finding(check, partial, dated, {**values, **extra})
+        fixed.append(found)
+    return memo.FINDINGS.put(key, partial._replace(fixed=tuple(fixed)))
+
+
 def _qflp_findings(
     rb: RuleBase, profile: Profile, location: Location, province: Province, dated: DatedValue[QflpTerms]
-) -> tuple[tuple[Finding, ...], tuple[Finding, ...]]:
+) -> CityFindings:
     """A pilot city's exclusions and warnings for the profile, memoised: many profiles meet the same city."""
+    city = _pilot_terms(rb, location, province, dated)
     # the checks read the profile's listed fields and currency, and its amount only against a threshold
     key = (
         rb.digest,
@@ -490,32 +553,58 @@ def _qflp_findings(
         profile.holder_type,
         profile.currency,
         profile.asset_class,
-        profile.amount if _thresholds(rb, dated.value) else None,
+        profile.amount if city.thresholds else None,
     )
-    hit: tuple[tuple[Finding, ...], tuple[Finding, ...]] | None = memo.QFLP_FINDINGS.get(key)
+    hit: CityFindings | None = memo.QFLP_FINDINGS.get(key)
     if hit is None:
         reasons: list[Finding] = []
         warnings: list[Finding] = []
-        for check in rb.qflp_checks.checks:
-            values = _check_values(rb, check.when, profile, dated)
-            if values is None:
-                continue
-            finding = _qflp_finding(rb, check, profile, location, province, dated, values)
-            (reasons if check.effect == "exclude" else warnings).append(finding)
-        hit = memo.QFLP_FINDINGS.put(key, (tuple(reasons), tuple(warnings)))
+        for check, fixed in zip(rb.qflp_checks.checks, city.fixed):
+            finding = fixed
+            if _reads_profile(check.when):
+                extra = _check_values(rb, check.when, profile, dated)
+                if extra is not None:
+                    finding = _qflp_finding(
+                        check, city, dated, {**_profile_values(rb, profile, city), **extra}
+                    )
+            if finding is not None:
+                (reasons if check.effect == "exclude" else warnings).append(finding)
+        hit = memo.QFLP_FINDINGS.put(key, CityFindings(tuple(reasons), tuple(warnings)))
     return hit
 
 
+def _profile_values(rb: RuleBase, profile: Profile, city: _PilotTerms) -> dict[str, Any]:
+    """Message values of a profile at a pilot city."""
+    sector = rb.sectors.get(profile.sector or "")
+    bars: Text = city.values["prohibitions"]
+    if not bars.en:  # measures whose bars are not listed: name the sector at least
+        bars = Text(en=profile.sector or "", zh=bars.zh)
+    return {
+        **city.values,
+        "prohibitions": bars,
+        "sector": profile.sector,
+        "sector_name": sector.name if sector else "",
+        "holder_type": profile.holder_type,
+        "amount": profile.amount,
+        "currency": profile.currency,
+    }
+
+
 def _check_values(
-    rb: RuleBase, when: QflpCondition, profile: Profile, dated: DatedValue[QflpTerms]
+    rb: RuleBase, when: QflpCondition, profile: Profile | None, dated: DatedValue[QflpTerms]
 ) -> dict[str, Any] | None:
-    """Whether a check holds for the profile: ``None`` when not, else the values its message reads."""
+    """Whether a check holds: ``None`` when not, else the values its message reads beyond the usual.
+
+    ``profile`` is ``None`` for the checks that read the terms alone.
+    """
     terms = dated.value
     if when.profile_in is not None:
+        assert profile is not None
         listed: tuple[str, ...] = getattr(terms, when.profile_in.terms)
         return {} if getattr(profile, when.profile_in.profile) in listed else None
     money_field = when.amount_below or when.other_currency
     if money_field is not None:
+        assert profile is not None
         money: Money | None = getattr(terms, money_field)
         if money is None or money.amount <= 0:  # zero: the measures set no minimum
             return None
@@ -546,38 +635,15 @@ def _check_values(
 
 
 def _qflp_finding(
-    rb: RuleBase,
-    check: QflpCheck,
-    profile: Profile,
-    location: Location,
-    province: Province,
-    dated: DatedValue[QflpTerms],
-    values: dict[str, Any],
+    check: QflpCheck, city: _PilotTerms, dated: DatedValue[QflpTerms], values: dict[str, Any]
 ) -> Finding:
-    terms = dated.value
-    msgs = rb.messages
-    city = province.cities[location.city or ""]
-    sector = rb.sectors.get(profile.sector or "")
-    bars = msgs.clause_separator.join(terms.prohibitions)
-    if not bars.en:  # measures whose bars are not listed: name the sector at least
-        bars = Text(en=profile.sector or "", zh=bars.zh)
-    regime = rb.qflp_checks.quota_regimes.get(terms.quota_regime)
-    text = check.message.fill(
-        where=msgs.place_city.fill(city=city.name, province=province.name),
-        sector=profile.sector,
-        sector_name=sector.name if sector else "",
-        holder_type=profile.holder_type,
-        prohibitions=bars,
-        amount=profile.amount,
-        currency=profile.currency,
-        regime=regime if regime is not None else terms.quota_regime,
-        note_suffix=msgs.note_suffix.fill(note=dated.note) if dated.note else "",
-        **values,
-    )
+    text = check.message.fill(**values)
     # an exclusion's reason reads as a warning; the other effects name the finding's kind
-    kind: FindingKind = "note" if check.effect == "note" else "unknown" if check.effect == "unknown" else "warning"
+    kind: FindingKind = (
+        "note" if check.effect == "note" else "unknown" if check.effect == "unknown" else "warning"
+    )
     verified = dated.verified if check.verified_from_terms else True
-    return Finding(check.id, text, tuple(dict.fromkeys([*terms.documents, *dated.sources])), verified, kind)
+    return Finding(check.id, text, city.sources, verified, kind)
 
 
 def _capacity(

@@ -5,8 +5,6 @@ Routes are shared and immutable: ranking returns ranked copies.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from ..rulebase.records import Scoring
 from .profile import Profile
 from .results import Route
@@ -56,6 +54,4 @@ def rank(routes: list[Route], scoring: Scoring, optimize: str, profile: Profile)
         range(len(routes)),
         key=lambda i: (-scores[i], proximity(routes[i]), routes[i].channels, routes[i].location.sort_key()),
     )
-    return [
-        replace(routes[i], score=scores[i], rank=n, pareto=crit[i] in front) for n, i in enumerate(order, 1)
-    ]
+    return [routes[i].ranked(scores[i], n, crit[i] in front) for n, i in enumerate(order, 1)]

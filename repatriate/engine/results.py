@@ -7,7 +7,8 @@ makes ranked copies rather than writing on it.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from operator import attrgetter
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from ..rulebase.records import Step, Text, Weeks
@@ -97,6 +98,10 @@ class Route:
     rank: int = 0
     pareto: bool = False
 
+    def ranked(self, score: float, rank: int, pareto: bool) -> Route:
+        """A copy of this route with its place in a ranking (routes are shared, never changed)."""
+        return Route(*_UNRANKED(self), score, rank, pareto)  # type: ignore[arg-type,call-arg]
+
 
 @dataclass(frozen=True, slots=True)
 class Exclusion:
@@ -120,3 +125,7 @@ class Plan:
     excluded: tuple[Exclusion, ...]
     total_routes: int = 0
     sources: tuple[str, ...] = field(default=())
+
+
+# the fields of a route before its ranking ones, read in one call (ranking copies many routes)
+_UNRANKED = attrgetter(*[f.name for f in fields(Route) if f.name not in ("score", "rank", "pareto")])

@@ -56,14 +56,9 @@ class _Record:
         }
 
 
-_NAMES: dict[type, tuple[str, ...]] = {}
-
-
 def _rebuild(cls: type[_Record], values: tuple[Any, ...]) -> _Record:
     """Unpickle a record: set its slots directly (a frozen record has no setter)."""
-    names = _NAMES.get(cls)
-    if names is None:
-        names = _NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+    names = _FIELD_NAMES[cls]
     obj = object.__new__(cls)
     for name, value in zip(names, values):
         object.__setattr__(obj, name, value)
@@ -406,10 +401,11 @@ class Template(_Record):
 
     def fill(self, **values: Any) -> Text:
         """The message with ``values`` filled in; a ``Text`` value gives each language its own words."""
-        return Text(
-            en=self.en.format_map({k: v.en if isinstance(v, Text) else v for k, v in values.items()}),
-            zh=self.zh.format_map({k: v.zh if isinstance(v, Text) else v for k, v in values.items()}),
-        )
+        en, zh = dict(values), values
+        for k, v in values.items():
+            if type(v) is Text:
+                en[k], zh[k] = v.en, v.zh
+        return Text(self.en.format_map(en), self.zh.format_map(zh))
 
     def join(self, items: Iterable[Text]) -> Text:
         """``items`` joined with this template's text in each language (a separator)."""
@@ -573,3 +569,10 @@ def freeze(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return tuple(freeze(v) for v in value)
     return value
+
+
+# each record's field names in order, for unpickling (a table fixed at import, not a cache)
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {
+    cls: tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+    for cls in RECORDS.values()
+}
