@@ -1,6 +1,5 @@
 """Runtime records: typed, frozen, field-equal to the pydantic models, picklable; one clock."""
 
-import dataclasses
 import datetime as dt
 import pickle
 
@@ -16,7 +15,7 @@ def test_record_fields_equal_the_model_fields(name):
     """A record carries exactly the fields of the model it is frozen from, no more, no less."""
     model = getattr(models, name)
     record = RECORDS[name]
-    assert {f.name for f in dataclasses.fields(record)} == set(model.model_fields)
+    assert set(records.fields(record)) == set(model.model_fields)
 
 
 def test_every_model_has_a_record():
@@ -32,7 +31,7 @@ def test_every_model_has_a_record():
 
 def test_records_are_frozen_slotted_and_round_trip_through_pickle(rb):
     assert isinstance(rb, records.RuleBase)
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(AttributeError):
         rb.digest = "x"  # type: ignore[misc]
     assert not hasattr(rb.channels["fdi"], "__dict__")
     again = pickle.loads(pickle.dumps(rb, protocol=pickle.HIGHEST_PROTOCOL))

@@ -7,11 +7,10 @@ makes ranked copies rather than writing on it.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, fields
 from operator import attrgetter
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
-from ..rulebase.records import Step, Text, Weeks
+from ..rulebase.records import Step, Text, Weeks, _Record, fields, record
 
 if TYPE_CHECKING:
     from .profile import Profile
@@ -19,8 +18,8 @@ if TYPE_CHECKING:
 FindingKind = Literal["warning", "note", "unknown"]
 
 
-@dataclass(frozen=True, slots=True)
-class Location:
+@record
+class Location(_Record):
     """Where a route's onshore vehicle sits: a province and, where it matters, a city."""
 
     province: str | None = None
@@ -33,8 +32,8 @@ class Location:
         return (self.province or "", self.city or "")
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+@record
+class Finding(_Record):
     """A warning or note on a route, or a reason for an exclusion, with its sources."""
 
     rule: str
@@ -58,8 +57,8 @@ class RouteDocument(NamedTuple):
     step: int
 
 
-@dataclass(frozen=True, slots=True)
-class RouteStep:
+@record
+class RouteStep(_Record):
     """A step as a route takes it: the authority, time and sources may be the pilot city's."""
 
     channel: str
@@ -72,8 +71,8 @@ class RouteStep:
     key: tuple[str, str, tuple[str, str, str] | None] = ("", "", None)
 
 
-@dataclass(frozen=True, slots=True)
-class Route:
+@record
+class Route(_Record):
     """A feasible route: channels, location, checklist and its criteria, with its rank once ranked."""
 
     channels: tuple[str, ...]
@@ -103,8 +102,8 @@ class Route:
         return Route(*_UNRANKED(self), score, rank, pareto)  # type: ignore[arg-type,call-arg]
 
 
-@dataclass(frozen=True, slots=True)
-class Exclusion:
+@record
+class Exclusion(_Record):
     """A route that fails, with every reason and its sources."""
 
     channels: tuple[str, ...]
@@ -113,8 +112,8 @@ class Exclusion:
     reasons: tuple[Finding, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
+@record
+class Plan(_Record):
     """The answer for one asset: ranked routes, exclusions and the sources they cite."""
 
     profile: Profile
@@ -124,8 +123,8 @@ class Plan:
     routes: tuple[Route, ...]
     excluded: tuple[Exclusion, ...]
     total_routes: int = 0
-    sources: tuple[str, ...] = field(default=())
+    sources: tuple[str, ...] = ()
 
 
 # the fields of a route before its ranking ones, read in one call (ranking copies many routes)
-_UNRANKED = attrgetter(*[f.name for f in fields(Route) if f.name not in ("score", "rank", "pareto")])
+_UNRANKED = attrgetter(*[n for n in fields(Route) if n not in ("score", "rank", "pareto")])

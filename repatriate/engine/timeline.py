@@ -6,15 +6,13 @@ A route's weeks (``Route.timeline``) and the report's Gantt chart both come from
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-
-from ..rulebase.records import PHASES
+from ..rulebase.records import PHASES, _Record, record
 from . import memo
 from .results import RouteStep, Span
 
 
-@dataclass(frozen=True, slots=True)
-class StepTiming:
+@record
+class StepTiming(_Record):
     """Where one step sits on a route's timeline, in weeks from the start.
 
     ``start_min``/``end_min`` place it when every step takes its shortest time,
@@ -31,8 +29,8 @@ class StepTiming:
     known: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Schedule:
+@record
+class Schedule(_Record):
     """Every step's timing, the critical path's length and how many steps have no time."""
 
     steps: tuple[StepTiming, ...]

@@ -7,30 +7,48 @@ Each record has the field names of its model (``tests/test_records.py`` keeps th
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, Generic, Literal, TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
+
+if TYPE_CHECKING:
+    from typing_extensions import dataclass_transform
+else:  # typing_extensions costs start-up time; only the type checker needs it
+
+    def dataclass_transform(**_: Any) -> Callable[[Any], Any]:
+        return lambda f: f
+
 
 T = TypeVar("T")
+C = TypeVar("C", bound=type)
 # the phases of a route, in order: pre-issuance and the vehicle's set-up run in parallel,
 # moving the funds comes after both (engine/timeline.py)
 PHASES = ("pre_issuance", "setup", "funds")
 Condition = Mapping[str, Any]  # a declarative matcher (see conditions.py)
 
 
-class _Record:
-    """What every record can do: compare, show and dump itself by its fields.
+# --- the record machinery -------------------------------------------------------------------
 
-    Written once here rather than generated per class by ``dataclass``: generating them
-    costs start-up time (bench/bench_startup.py), and every record shares them.
-    """
+
+class FrozenRecordError(AttributeError):
+    """A record is immutable: routes and rule bases are shared across plans and processes."""
+
+
+class _Record:
+    """What every record can do: refuse changes, compare, show, pickle and dump itself by its fields."""
 
     __slots__ = ()
+    __record_fields__: tuple[str, ...] = ()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenRecordError(f"{type(self).__name__} is frozen: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenRecordError(f"{type(self).__name__} is frozen: cannot delete {name!r}")
 
     def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, f.name) for f in dataclasses.fields(self))  # type: ignore[arg-type]
+        return self.__record_values__(self)  # type: ignore[attr-defined,no-any-return]
 
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and other._values() == self._values()  # type: ignore[attr-defined]
@@ -39,30 +57,88 @@ class _Record:
         return hash((type(self).__name__, self._values()))
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # dataclass's own pickling looks the fields up for every object; a cold start
-        # unpickles thousands of records, so pickle the values in field order instead
+        # pickle the values in field order; unpickling sets the slots directly
         return (_rebuild, (type(self), self._values()))
 
     def __repr__(self) -> str:
-        fields = dataclasses.fields(self)  # type: ignore[arg-type]
-        inner = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields)
+        inner = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__record_fields__)
         return f"{type(self).__name__}({inner})"
 
     def dump(self) -> dict[str, Any]:
         """JSON-ready dict with the data files' key names (``from`` for ``from_``)."""
-        return {
-            ("from" if f.name == "from_" else f.name): _dump(getattr(self, f.name))
-            for f in dataclasses.fields(self)  # type: ignore[arg-type]
-        }
+        return {("from" if n == "from_" else n): _dump(getattr(self, n)) for n in self.__record_fields__}
 
 
 def _rebuild(cls: type[_Record], values: tuple[Any, ...]) -> _Record:
     """Unpickle a record: set its slots directly (a frozen record has no setter)."""
-    names = _FIELD_NAMES[cls]
     obj = object.__new__(cls)
-    for name, value in zip(names, values):
+    for name, value in zip(cls.__record_fields__, values):
         object.__setattr__(obj, name, value)
     return obj
+
+
+def fields(cls: type | object) -> tuple[str, ...]:
+    """The field names of a record class (or record), in order."""
+    return getattr(cls, "__record_fields__", ())
+
+
+_MISSING = object()
+
+
+@overload
+def record(cls: C, /) -> C: ...
+@overload
+def record(*, kw_only: bool = False) -> Callable[[C], C]: ...
+
+
+@dataclass_transform(frozen_default=True)
+def record(cls: Any = None, /, *, kw_only: bool = False) -> Any:
+    """Make a class a frozen, slotted record: what ``@dataclass(frozen=True, slots=True)`` makes.
+
+    Fields are the class's annotations after its base records' fields; a field without a
+    default after one with a default (or every field, with ``kw_only``) is keyword-only.
+    Built with a single ``exec`` per class rather than ``dataclass``'s several: start-up
+    builds some forty record classes before a cold ``route`` answers (bench/bench_startup.py).
+    Comparison, hashing, ``repr``, pickling and immutability come from ``_Record``.
+    """
+
+    def build(cls: Any) -> Any:
+        inherited = tuple(getattr(cls, "__record_fields__", ()))
+        defaults: dict[str, Any] = dict(getattr(cls, "__record_defaults__", {}))
+        own = [n for n in cls.__dict__.get("__annotations__", {}) if n not in inherited]
+        for name in own:
+            if name in cls.__dict__:
+                defaults[name] = cls.__dict__[name]
+        names = inherited + tuple(own)
+        ns = {k: v for k, v in cls.__dict__.items() if k not in own and k not in ("__dict__", "__weakref__")}
+        ns["__slots__"] = tuple(own)
+        ns["__record_fields__"] = names
+        ns["__record_defaults__"] = defaults
+        # every field's value in one C call: records are hashed and compared as memo keys
+        if len(names) > 1:
+            ns["__record_values__"] = attrgetter(*names)
+        else:
+            ns["__record_values__"] = lambda obj: tuple(getattr(obj, n) for n in names)
+        new = type(cls)(cls.__name__, cls.__bases__, ns)
+        new.__qualname__ = cls.__qualname__
+        params, body, star = [], [], kw_only
+        if star:
+            params.append("*")
+        for name in names:
+            if not star and name not in defaults and any(n in defaults for n in names[: names.index(name)]):
+                star = True
+                params.append("*")
+            params.append(f"{name}=_d_{name}" if name in defaults else name)
+            body.append(f"    _set(self, {name!r}, {name})")
+        src = f"def __init__(self, {', '.join(params)}):\n" + ("\n".join(body) or "    pass") + "\n"
+        env: dict[str, Any] = {"_set": object.__setattr__, **{f"_d_{k}": v for k, v in defaults.items()}}
+        exec(src, env)  # noqa: S102 - generated from the class's own field names
+        init = env["__init__"]
+        init.__qualname__ = f"{cls.__qualname__}.__init__"
+        new.__init__ = init
+        return new
+
+    return build if cls is None else build(cls)
 
 
 def _dump(value: Any) -> Any:
@@ -77,7 +153,7 @@ def _dump(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
+@record
 class Text(_Record):
     """A bilingual text: ``en``, ``zh`` (simplified), optional ``zh_hant``."""
 
@@ -89,7 +165,7 @@ class Text(_Record):
         return self.zh if lang == "zh" else self.en
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
+@record
 class Weeks(_Record):
     """A span of weeks, with where the figure comes from."""
 
@@ -99,7 +175,7 @@ class Weeks(_Record):
     note: str | None = None
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
+@record
 class Money(_Record):
     """An amount in a currency (ISO 4217)."""
 
@@ -122,7 +198,7 @@ class Dated(_Record):
         return (self.from_ is None or self.from_ <= day) and (self.to is None or day < self.to)
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
+@record
 class Validity(Dated):
     """When a rule, step or note is in force."""
 
@@ -133,7 +209,7 @@ class Validity(Dated):
 ALWAYS = Validity()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@record(kw_only=True)
 class DatedValue(Dated, Generic[T]):
     """One value of a series over a period, OpenFisca style, with its sources."""
 
@@ -156,7 +232,7 @@ def value_at(series: Iterable[DatedValue[T]], day: dt.date) -> DatedValue[T] | N
 # --- catalogues ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@record(kw_only=True)
 class Source(_Record):
     """A regulation, circular, local measure or secondary text cited by the data."""
 
@@ -173,7 +249,7 @@ class Source(_Record):
     note: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@record(kw_only=True)
 class Document(_Record):
     """A paper a step needs."""
 
@@ -184,7 +260,7 @@ class Document(_Record):
     verified: bool = True
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@record(kw_only=True)
 class Structure(_Record):
     """A legal structure: a node of the graph."""
 
@@ -193,7 +269,7 @@ class Structure(_Record):
     description: Text
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@record(kw_only=True)
 class Parameter(_Record):
     """A named, dated number used in capacity formulas."""
 
@@ -202,7 +278,7 @@ class Parameter(_Record):
     values: tuple[DatedValue[float], ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@record(kw_only=True)
 class NegativeListEntry(_Record):
     """What the foreign-investment negative list says of a sector in one edition."""
 
@@ -211,7 +287,7 @@ class NegativeListEntry(_Record):
     conditions: tuple[Text, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@record(kw_only=True)
 class Sector(_Record):
     """A sector, its negative-list history and tags."""
 
@@ -223,7 +299,7 @@ class Sector(_Record):
 # --- rules --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@record(kw_only=True)
 class Rule(_Record):
     """A condition on the profile and what follows when it holds (exclude or warn)."""
 
@@ -237,14 +313,14 @@ class Rule(_Record):
     note: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@record(kw_only=True)
 class LocalRule(Rule):
     """A province-level rule on one channel."""
 
     channel: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@record(kw_only=True)
 class Step(_Record):
     """One filing, registration or approval along a channel."""
 
@@ -265,7 +341,7 @@ class Step(_Record):
     note: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@record(kw_only=True)
 class Capacity(_Record):
     """The largest amount a channel carries, as a safe formula over the profile."""
 
@@ -278,7 +354,7 @@ class Capacity(_Record):
     note: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@record(kw_only=True)
 class Channel(_Record):
     """A channel: an edge of the graph, spanning one or more structure hops."""
 
@@ -296,7 +372,7 @@ class Channel(_Record):
     sources: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@record(kw_only=True)
 class Prerequisite(_Record):
     """Steps common to an asset class, put in every affected route's checklist."""
 
@@ -309,7 +385,7 @@ class Prerequisite(_Record):
 # --- places -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@record(kw_only=True)
 class QflpTerms(_Record):
     """A city's QFLP pilot terms in one period; ``None`` means unknown."""
 
@@ -328,7 +404,7 @@ class QflpTerms(_Record):
     processing_weeks: Weeks | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@record(kw_only=True)
 class Note(_Record):
     """A local fact that changes no rule but a user should read."""
 
@@ -340,7 +416,7 @@ class Note(_Record):
     note: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@record(kw_only=True)
 class City(_Record):
     """A city with local rules: its QFLP terms over time and notes."""
 
@@ -351,7 +427,7 @@ class City(_Record):
     notes: tuple[Note, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@record(kw_only=True)
 class FxPilot(_Record):
     """An FX / foreign-debt facilitation pilot area in a province."""
 
@@ -373,7 +449,7 @@ class FxPilot(_Record):
         return Validity(self.joined, self.ended)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@record(kw_only=True)
 class Province(_Record):
     """A province-level division: cities, pilots, notes and local rules."""
 
@@ -392,7 +468,7 @@ class Province(_Record):
 # --- what the engine says, and the law it applies to pilot cities and pilots -------------
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
+@record
 class Template(_Record):
     """A bilingual message with named placeholders (checked plain names: see models.placeholders)."""
 
@@ -413,7 +489,7 @@ class Template(_Record):
         return Text(en=self.en.join(t.en for t in items), zh=self.zh.join(t.zh for t in items))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@record(kw_only=True)
 class Messages(_Record):
     """The wording of the findings the engine composes itself."""
 
@@ -434,7 +510,7 @@ class Messages(_Record):
     note_suffix: Template
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@record(kw_only=True)
 class Easing(_Record):
     """What an FX / foreign-debt pilot eases, and the channels it eases."""
 
@@ -445,7 +521,7 @@ class Easing(_Record):
     note: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@record(kw_only=True)
 class ProfileIn(_Record):
     """The profile's ``profile`` field is listed in the city's ``terms`` field."""
 
@@ -453,7 +529,7 @@ class ProfileIn(_Record):
     terms: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@record(kw_only=True)
 class QflpCondition(_Record):
     """One test of a pilot city's terms against the profile (exactly one field is set)."""
 
@@ -465,7 +541,7 @@ class QflpCondition(_Record):
     terms_in: Mapping[str, tuple[str, ...]] | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@record(kw_only=True)
 class QflpCheck(_Record):
     """A check of a pilot city's QFLP terms against the profile, and the finding it makes."""
 
@@ -479,7 +555,7 @@ class QflpCheck(_Record):
     note: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@record(kw_only=True)
 class QflpChecks(_Record):
     """The QFLP term checks and the names of the terms they mention."""
 
@@ -488,7 +564,7 @@ class QflpChecks(_Record):
     checks: tuple[QflpCheck, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@record(kw_only=True)
 class Scoring(_Record):
     """Weights of the ranking (model parameters, not legal facts)."""
 
@@ -499,7 +575,7 @@ class Scoring(_Record):
     objectives: Mapping[str, Mapping[str, float]]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@record(kw_only=True)
 class RuleBase(_Record):
     """The whole validated rule base."""
 
@@ -569,10 +645,3 @@ def freeze(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return tuple(freeze(v) for v in value)
     return value
-
-
-# each record's field names in order, for unpickling (a table fixed at import, not a cache)
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {
-    cls: tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
-    for cls in RECORDS.values()
-}
