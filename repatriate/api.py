@@ -11,19 +11,19 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from .rulebase.loader import load
-from .rulebase.records import Record as RuleBase  # the validated rule base, as runtime records
+from .rulebase.records import RuleBase  # the validated rule base, as runtime records
+from .engine import memo
 from .engine.profile import make_profile, parse_date
 from .engine.search import Plan, plan
-
-_DEFAULT: dict[tuple, RuleBase] = {}
 
 
 def load_rulebase(data_dir: str | Path | None = None, overlay: str | Path | None = None) -> RuleBase:
     """The validated rule base (the packaged one by default), memoised per process."""
     key = (str(data_dir or ""), str(overlay or ""))
-    if key not in _DEFAULT:
-        _DEFAULT[key] = load(Path(data_dir) if data_dir else None, Path(overlay) if overlay else None)
-    return _DEFAULT[key]
+    rb: RuleBase | None = memo.RULEBASES.get(key)
+    if rb is None:
+        rb = memo.RULEBASES.put(key, load(Path(data_dir) if data_dir else None, Path(overlay) if overlay else None))
+    return rb
 
 
 def plan_route(

@@ -60,7 +60,7 @@ def _choice(name: str, value: str, accepted: tuple[str, ...]) -> str:
     from .errors import RepatriateError, short
 
     if value not in accepted:
-        raise RepatriateError(f"unknown {name} {short(value)} (accepted: {', '.join(accepted)})")
+        raise RepatriateError.choice(name, value, accepted)
     return value
 
 
@@ -145,7 +145,7 @@ def route(
     --province 广东 --city shenzhen --amount 50000000 --currency USD --explain
     """
     from .api import plan_route
-    from .render.route import plan_to_dict, render_csv, render_markdown, render_table, to_json
+    from .render.route import render_plan, render_table
 
     _choice("format", fmt, ROUTE_FORMATS)
     _choice("language", lang, LANGS)
@@ -167,20 +167,10 @@ def route(
         spv_owner=spv_owner,
         distribution=distribution,
     )
-    if fmt == "json":
-        _emit(to_json(plan_to_dict(plan, rb, lang)), output, force)
-    elif fmt == "md":
-        _emit(render_markdown(plan, rb, lang, explain), output, force)
-    elif fmt == "csv":
-        _emit(render_csv(plan, rb, lang), output, force)
-    elif output and output != "-":
-        from rich.console import Console
-
-        console = Console(record=True, width=100, file=open(os.devnull, "w"), color_system=None)
-        render_table(plan, rb, lang, explain, console=console)
-        _emit(console.export_text(), output, force)
-    else:
+    if fmt == "table" and not (output and output != "-"):
         render_table(plan, rb, lang, explain, console=_console())
+    else:
+        _emit(render_plan(plan, rb, fmt, lang, explain=explain), output, force)
 
 
 # --- batch ------------------------------------------------------------------------
@@ -333,12 +323,11 @@ def compare(
         top=top,
         # an option is untrusted text too: no ESC sequence of a --label reaches a terminal
         label=None if label is None else clean_text(label, multiline=False),
-        lang=lang,
     )
     if fmt == "table" and not (output and output != "-"):
-        render_table(report, rb, console=_console())
+        render_table(report, rb, lang, console=_console())
     else:
-        _emit(render(report, rb, fmt), output, force)
+        _emit(render(report, rb, fmt, lang), output, force)
 
 
 # --- browsing ---------------------------------------------------------------------
@@ -485,7 +474,7 @@ def _run(group_main, args, kwargs) -> int:
         typer.echo(f"error: {short_message(exc.format_message())}", err=True)
         return 2 if isinstance(exc, UsageError) else exc.exit_code
     except RepatriateError as exc:
-        typer.echo(f"error: {short_message(str(exc))}", err=True)
+        typer.echo(f"error: {short_message(_word(exc))}", err=True)
         return 2
     except Interrupted as exc:  # SIGTERM/SIGHUP: temp files are gone already; no traceback
         return 128 + exc.signum
@@ -498,6 +487,32 @@ def _run(group_main, args, kwargs) -> int:
         typer.echo(f"error: unexpected {type(exc).__name__}: {message} (run with --debug for the traceback)",
                    err=True)
         return 1
+
+
+# the library names a field; the command line names the option a user typed
+_FLAGS = {
+    "overlay": "--data-dir", "asset_class": "--asset-class", "sector": "--sector", "province": "--province",
+    "city": "--city", "amount": "--amount", "currency": "--currency", "holder_type": "--holder-type",
+    "net_assets": "--net-assets", "term_months": "--term-months", "spv_owner": "--spv-owner",
+    "as_of": "--as-of", "objective": "--optimize", "top": "--top", "language": "--lang", "format": "--format",
+}
+
+
+def _word(exc: Exception) -> str:
+    """One line for a library error, in terms of this command's options."""
+    from .errors import DataError
+
+    if isinstance(exc, DataError) and len(exc.problems) > 1:
+        more = len(exc.problems) - 1
+        return f"rule base is invalid: {exc.problems[0]} (and {more} more; run `repatriate data validate`)"
+    message = " ".join(str(exc).split())  # one line, whatever the library said
+    flag = _FLAGS.get(getattr(exc, "field", None) or "")
+    if flag is None or flag in message:
+        return message
+    words = exc.field.replace("_", " ")  # type: ignore[attr-defined]
+    if message.startswith(words + " "):  # "top 0 must be ..." -> "--top 0 must be ..."
+        return flag + message[len(words):]
+    return f"{flag}: {message}"
 
 
 def main() -> None:

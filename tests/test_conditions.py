@@ -25,8 +25,6 @@ FACTS = Facts(
         ({"net_assets": {"gt": 10}, "holder_type": "lgfv"}, True),
         ({"any": [{"asset_class": "equity"}, {"sector": "real_estate"}]}, True),
         ({"not": {"sector_tags": ["real_estate"]}}, False),
-        ({"as_of_before": "2023-02-10"}, False),
-        ({"as_of_from": "2023-02-10"}, True),
         ({"location_in_pilot": "bank_level_registration"}, True),
         ({"expr": "amount > net_assets * 1.5"}, True),
         ({"expr": "amount > net_assets * 2"}, False),
@@ -47,6 +45,12 @@ def test_check_matcher_names_bad_keys_and_sectors():
     assert any("colour" in p for p in problems)
     assert any("casinos" in p for p in problems)
     assert any("amount" in p for p in problems)
+
+
+def test_time_is_not_a_condition():
+    """One way to date a step or rule: its ``valid: {from, to}``; the matchers know no dates."""
+    for key in ("as_of_before", "as_of_from"):
+        assert any(key in p for p in check_matcher({key: "2023-02-10"}, sectors=set()))
 
 
 def test_formula_arithmetic_only():

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from repatriate.rulebase import loader
-from repatriate.rulebase.models import value_at
+from repatriate.rulebase.records import value_at
 from repatriate.engine.search import qflp_cities
 
 GOLDEN = yaml.safe_load((Path(__file__).parent / "golden" / "qflp_cities.yaml").read_text(encoding="utf-8"))

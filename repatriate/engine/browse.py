@@ -5,13 +5,14 @@ Each function returns the text to print (a plain table or JSON), so the CLI stay
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from typing import Any
 
 from ..errors import RepatriateError, short
-from ..rulebase.records import Record as RuleBase
+from ..rulebase.records import RuleBase
+from ..rulebase.records import fields as record_fields
 from ..rulebase.records import value_at
+from ..render.labels import BROWSE
 from ..render.route import source_line, source_to_dict, to_json
 
 
@@ -50,14 +51,14 @@ def show_channels(rb: RuleBase, channel_id: str | None, lang: str, fmt: str) -> 
         raise RepatriateError(f"unknown channel {short(channel_id)} (accepted: {', '.join(rb.channels)})")
     if fmt == "json":
         return to_json(ch.dump())
-    lines = [f"{ch.id}: {ch.name.get(lang)}", ch.summary.get(lang), "", "Steps:" if lang == "en" else "步骤："]
+    lines = [f"{ch.id}: {ch.name.get(lang)}", ch.summary.get(lang), "", BROWSE[lang]["steps"]]
     rows = []
     for st in ch.steps:
         w = "?" if st.weeks is None else f"{st.weeks.min:g}–{st.weeks.max:g} ({st.weeks.basis})"
         rows.append([st.id, st.phase, st.action.get(lang), st.authority.get(lang), w, ", ".join(st.sources)])
     lines.append(_table(rows, ["id", "phase", "action", "authority", "weeks", "sources"]))
     if ch.rules:
-        lines += ["", "Rules:" if lang == "en" else "规则："]
+        lines += ["", BROWSE[lang]["rules"]]
         lines.append(_table([[r.id, r.effect, r.message.get(lang), ", ".join(r.sources)] for r in ch.rules], ["id", "effect", "message", "sources"]))
     return "\n".join(lines)
 
@@ -72,7 +73,7 @@ def show_provinces(rb: RuleBase, code: str | None, lang: str, fmt: str, day: dt.
             rows.append([c, pv.name.en, pv.name.zh, "yes" if pv.local_pilots else "no", ", ".join(cities)])
         if fmt == "json":
             return to_json([dict(zip(["code", "en", "zh", "local_pilots", "qflp_cities"], r)) for r in rows])
-        return _table(rows, ["code", "name", "名称", "local pilots", f"QFLP cities ({day})"])
+        return _table(rows, ["code", "name", BROWSE["zh"]["name"], "local pilots", f"QFLP cities ({day})"])
     pv = rb.provinces[Places(rb).province(code)]
     if fmt == "json":
         return to_json(pv.dump())
@@ -83,7 +84,7 @@ def show_provinces(rb: RuleBase, code: str | None, lang: str, fmt: str, day: dt.
             t = v.value
             size = f"{t.fund_min_size.amount:,.0f} {t.fund_min_size.currency}" if t.fund_min_size else "unknown"
             lp = f"{t.lp_min_subscription.amount:,.0f} {t.lp_min_subscription.currency}" if t.lp_min_subscription else "unknown"
-            status = "in force" if (v.from_ <= day and (v.to is None or day < v.to)) else "history"
+            status = "in force" if v.in_force(day) else "history"
             mark = "" if v.verified else " [unverified]"
             lines.append(f"  QFLP {v.from_} → {v.to or '…'} ({status}){mark}: fund min {size}; LP min {lp}; quota {t.quota_regime}; sources {', '.join(v.sources)}")
             if t.prohibitions:
@@ -124,16 +125,12 @@ def _walk(obj: Any, path: str, out: list[tuple[str, list[str]]]) -> None:
         for i, v in enumerate(obj):
             label = getattr(v, "id", None) or getattr(v, "from_", None) or i
             _walk(v, f"{path}[{label}]", out)
-    elif hasattr(obj, "__dict__") or dataclasses.is_dataclass(obj):
-        if dataclasses.is_dataclass(obj):
-            names = [f.name for f in dataclasses.fields(obj)]
-        else:
-            names = list(vars(obj))
+    elif record_fields(obj):
         srcs = getattr(obj, "sources", None)
-        if isinstance(srcs, list) and srcs and all(isinstance(s, str) for s in srcs):
-            out.append((path, srcs))
-        for name in names:
-            if name != "sources" and not name.startswith("_"):
+        if isinstance(srcs, (list, tuple)) and srcs and all(isinstance(s, str) for s in srcs):
+            out.append((path, list(srcs)))
+        for name in record_fields(obj):
+            if name != "sources":
                 _walk(getattr(obj, name), f"{path}.{name}", out)
 
 
@@ -187,7 +184,7 @@ def coverage(rb: RuleBase, day: dt.date) -> list[dict[str, Any]]:
     """Per province: channels with local rules, QFLP cities, sourced / unsourced / unverified facts."""
     out = []
     for code, pv in sorted(rb.provinces.items()):
-        facts: list[tuple[list[str], bool]] = []
+        facts: list[tuple[tuple[str, ...], bool]] = []
         local: set[str] = set()
         qflp_now = 0
         for city in pv.cities.values():
@@ -199,8 +196,8 @@ def coverage(rb: RuleBase, day: dt.date) -> list[dict[str, Any]]:
             facts += [(n.sources, n.verified) for n in city.notes]
         for fx in pv.fx_pilots:
             facts.append((fx.sources, fx.verified))
-            for e in fx.eases:
-                local.update({"qflp_balance_management": ["qflp"], "ft_account": ["fdi", "foreign_debt"]}.get(e, ["foreign_debt"] if "foreign_debt" in e else ["fdi", "foreign_debt"]))
+            for e in fx.eases:  # the same map as the route notes (easings.yaml)
+                local.update(rb.easings[e].channels)
         for n in pv.notes:  # a note informs; it is not a local rule
             facts.append((n.sources, n.verified))
         for r in pv.rules:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from ..rulebase.records import Record as RuleBase
+from ..rulebase.records import RuleBase
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -38,32 +38,32 @@ def build_graph(rb: RuleBase, as_of: dt.date) -> "nx.MultiDiGraph":
     for sid, st in rb.structures.items():
         g.add_node(sid, name=st.name.en, name_zh=st.name.zh, role=st.role)
     for cid, ch in rb.channels.items():
-        if ch.valid.covers(as_of):
+        if ch.valid.in_force(as_of):
             g.add_edge(ch.path[0], ch.path[-1], key=cid, channel=cid, hops=list(ch.path), location=ch.location)
     return g
 
 
 def channel_paths(rb: RuleBase, as_of: dt.date) -> list[tuple[str, ...]]:
     """Every sequence of channels that carries money from the SPV to the asset holder."""
+    from . import memo
+
     key = (rb.digest, as_of)
-    if key not in _PATHS:
+    paths: tuple[tuple[str, ...], ...] | None = memo.PATHS.get(key)
+    if paths is None:
         import networkx as nx
 
         g = build_graph(rb, as_of)
         found: set[tuple[str, ...]] = set()
         if SOURCE in g and SINK in g:
             found = {tuple(k for _, _, k in p) for p in nx.all_simple_edge_paths(g, SOURCE, SINK)}
-        _PATHS[key] = sorted(found)
-    return list(_PATHS[key])
+        paths = memo.PATHS.put(key, tuple(sorted(found)))
+    return list(paths)
 
 
-_PATHS: dict[tuple[str, dt.date], list[tuple[str, ...]]] = {}
-
-
-def full_path(rb: RuleBase, channels: tuple[str, ...]) -> list[str]:
+def full_path(rb: RuleBase, channels: tuple[str, ...]) -> tuple[str, ...]:
     """The structures a sequence of channels passes through, in order."""
     nodes: list[str] = []
     for cid in channels:
         hops = rb.channels[cid].path
         nodes.extend(hops if not nodes else hops[1:])
-    return nodes
+    return tuple(nodes)

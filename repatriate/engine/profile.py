@@ -172,17 +172,14 @@ class Places:
         raise RepatriateError(f"unknown city {value!r} in {province} (accepted: lower-case pinyin ids; with local rules: {known})")
 
 
-_PLACES: dict[int, tuple[Any, Places]] = {}
-
-
 def places_for(rb: Any) -> Places:
     """The name index of ``rb``, built once per rule base: a batch resolves thousands of rows against it."""
-    hit = _PLACES.get(id(rb))
-    if hit is None or hit[0] is not rb:
-        if len(_PLACES) >= 8:
-            _PLACES.clear()
-        hit = _PLACES[id(rb)] = (rb, Places(rb))  # holding rb keeps its id from being reused
-    return hit[1]
+    from . import memo
+
+    hit: Places | None = memo.PLACES.get(rb.digest)
+    if hit is None:
+        hit = memo.PLACES.put(rb.digest, Places(rb))
+    return hit
 
 
 def make_profile(rb: Any, **fields: Any) -> Profile:

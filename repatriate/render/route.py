@@ -8,18 +8,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
-from ..rulebase.records import Record as RuleBase
-from ..rulebase.records import Text
-from ..engine.search import Exclusion, Finding, Plan, Route
+from ..engine.results import Exclusion, Finding, Location, Plan, Route
 from ..files import safe_cell  # the one spreadsheet escaping
+from ..rulebase.records import RuleBase, Text, Weeks
+from .labels import (
+    ASSET_CLASS_ZH, EXCLUDED_HEAD, HEAD, HOLDER_ZH, NOTICE, OBJECTIVE_ZH, ROUTE, STEP_HEAD, TIER, label,
+)
 
 SCHEMA_VERSION = "1"
-NOTICE = Text(
-    en="Decision support, not legal advice: confirm every route with counsel and the authorities before acting.",
-    zh="本结果仅供决策参考，不构成法律意见；实施前请与律师及主管部门逐项确认。",
-)
+FORMATS = ("table", "json", "md", "csv")
 
 
 def _t(text: Text | str | None, lang: str) -> str | None:
@@ -32,7 +31,7 @@ def _bi(text: Text) -> dict[str, str]:
     return {"en": text.en, "zh": text.zh}
 
 
-def _weeks(w) -> dict | None:
+def _weeks(w: Weeks | None) -> dict[str, Any] | None:
     if w is None:
         return None
     return {"min": w.min, "max": w.max, "basis": w.basis}
@@ -45,11 +44,11 @@ def _finding(f: Finding, lang: str) -> dict[str, Any]:
         "text": _bi(f.text),
         "kind": f.kind,
         "verified": f.verified,
-        "sources": f.sources,
+        "sources": list(f.sources),
     }
 
 
-def location_label(rb: RuleBase, loc, lang: str = "en") -> str:
+def location_label(rb: RuleBase, loc: Location, lang: str = "en") -> str:
     if loc.province is None:
         return "—"
     pv = rb.provinces[loc.province]
@@ -60,7 +59,7 @@ def location_label(rb: RuleBase, loc, lang: str = "en") -> str:
     return " / ".join(parts)
 
 
-def channel_label(rb: RuleBase, channels, lang: str = "en") -> str:
+def channel_label(rb: RuleBase, channels: tuple[str, ...], lang: str = "en") -> str:
     def label(c: str) -> str:
         ch = rb.channels[c]
         return ch.short.get(lang) if ch.short else ch.id.upper().replace("_", " ")
@@ -72,7 +71,7 @@ def route_to_dict(r: Route, rb: RuleBase, lang: str) -> dict[str, Any]:
     return {
         "rank": r.rank,
         "channels": list(r.channels),
-        "path": r.path,
+        "path": list(r.path),
         "location": r.location.as_dict(),
         "location_name": location_label(rb, r.location, lang),
         "steps": [
@@ -89,7 +88,7 @@ def route_to_dict(r: Route, rb: RuleBase, lang: str) -> dict[str, Any]:
                 "responsible_i18n": _bi(s.step.responsible),
                 "weeks": _weeks(s.weeks),
                 "documents": list(s.step.documents),
-                "sources": s.sources,
+                "sources": list(s.sources),
                 "verified": s.verified,
             }
             for i, s in enumerate(r.steps, 1)
@@ -122,7 +121,7 @@ def route_to_dict(r: Route, rb: RuleBase, lang: str) -> dict[str, Any]:
 def exclusion_to_dict(e: Exclusion, rb: RuleBase, lang: str) -> dict[str, Any]:
     return {
         "channels": list(e.channels),
-        "path": e.path,
+        "path": list(e.path),
         "location": e.location.as_dict(),
         "location_name": location_label(rb, e.location, lang),
         "reasons": [_finding(f, lang) for f in e.reasons],
@@ -182,10 +181,6 @@ def to_json(data: Any) -> str:
 
 # --- human formats ---------------------------------------------------------------
 
-HEAD = {
-    "en": ("#", "Channels", "Location", "Weeks", "Appr.", "Docs", "Cert.", "Capacity", "Score"),
-    "zh": ("#", "渠道", "地点", "周数", "审批", "文件", "确定性", "额度", "得分"),
-}
 
 
 def weeks_span(lo: float, hi: float) -> str:
@@ -225,32 +220,32 @@ def summary_rows(plan: Plan, rb: RuleBase, lang: str) -> list[list[str]]:
     return rows
 
 
-def grouped_exclusions(plan: Plan, rb: RuleBase, lang: str) -> list[tuple[str, str, list[str], list[str]]]:
-    """(channels, reason, locations, sources): exclusions with the same reason shown once."""
-    groups: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
+class ExclusionGroup(NamedTuple):
+    """Exclusions that share a reason, shown once: channels, reason, locations, sources."""
+
+    channels: str
+    reason: str
+    locations: list[str]
+    sources: list[str]
+
+
+def grouped_exclusions(plan: Plan, rb: RuleBase, lang: str) -> list[ExclusionGroup]:
+    """Exclusions with the same reason shown once, with every location they apply to."""
+    groups: dict[tuple[str, str], ExclusionGroup] = {}
     for e in plan.excluded:
         for f in e.reasons:
             key = (channel_label(rb, e.channels, lang), f.text.get(lang))
-            locs, srcs = groups.setdefault(key, ([], []))
-            label = location_label(rb, e.location, lang)
-            if label not in locs:
-                locs.append(label)
-            srcs.extend(s for s in f.sources if s not in srcs)
-    return [(k[0], k[1], v[0], v[1]) for k, v in groups.items()]
-
-
-# what a source's tier says of where its text was read
-TIER_LABEL = {
-    "official": ("official text", "官方文本"),
-    "official_reprint": ("official reprint", "官方转载"),
-    "law_firm": ("law firm or legal publisher", "律所或法律出版机构"),
-    "news": ("news report", "新闻报道"),
-    "listing": ("commercial listing page", "商业信息页面"),
-}
+            group = groups.setdefault(key, ExclusionGroup(key[0], key[1], [], []))
+            where = location_label(rb, e.location, lang)
+            if where not in group.locations:
+                group.locations.append(where)
+            group.sources.extend(s for s in f.sources if s not in group.sources)
+    return list(groups.values())
 
 
 def source_line(rb: RuleBase, sid: str, lang: str) -> str:
     s = rb.sources[sid]
+    words = ROUTE[lang]
     bits = [f"{s.title.get(lang)}"]
     if lang == "en":
         bits[0] += f" ({s.title.zh})"
@@ -263,41 +258,42 @@ def source_line(rb: RuleBase, sid: str, lang: str) -> str:
         bits.append(date.isoformat())
     bits.append(s.status)
     if s.url:
-        copy = (" (unofficial copy)" if lang == "en" else "（非官方转载）") if s.unofficial_copy else ""
+        bits.append(s.url + (words["unofficial_copy"] if s.unofficial_copy else ""))
         if s.tier == "official_reprint":
-            copy = " (official reprint)" if lang == "en" else "（官方转载）"
-        bits.append(s.url + copy)
-    label = TIER_LABEL[s.tier][0 if lang == "en" else 1]
+            bits[-1] = s.url + words["official_reprint"]
+    tier = TIER[lang][s.tier]
     if not s.url and s.tier != "official":
-        bits.append(f"no link; known from: {label}" if lang == "en" else f"无链接；依据：{label}")
+        bits.append(label(ROUTE, lang, "no_link", tier=tier))
     elif s.url and s.tier not in ("official", "official_reprint") and not s.unofficial_copy:
-        bits.append(f"secondary source: {label}" if lang == "en" else f"二手资料：{label}")
+        bits.append(label(ROUTE, lang, "secondary_tier", tier=tier))
     if not s.verified:
-        bits.append("UNVERIFIED" if lang == "en" else "未核实")
+        bits.append(words["unverified"])
     return "; ".join(bits)
-
-
-ASSET_CLASS_ZH = {"equity": "股权类", "abs": "资产证券化类", "debt": "外债类"}
-HOLDER_ZH = {"private": "民营企业", "soe": "国有企业", "lgfv": "地方政府融资平台", "listed": "上市公司", "fie": "外商投资企业", "financial": "金融机构"}
-OBJECTIVE_ZH = {"balanced": "综合", "speed": "速度", "cost": "成本", "certainty": "确定性"}
 
 
 def _header_lines(plan: Plan, rb: RuleBase, lang: str) -> list[str]:
     p = plan.profile
-    where = location_label(rb, type("L", (), {"province": p.province, "city": p.city})(), lang)
-    if lang == "zh":
-        sector = rb.sectors[p.sector].name.zh if p.sector else "未填行业"
-        return [
-            f"资产：{ASSET_CLASS_ZH[p.asset_class]} · {sector} · {where} · {p.amount:,.0f} {p.currency} · 持有方：{HOLDER_ZH[p.holder_type]}",
-            f"规则截至 {plan.as_of} · 规则库 {plan.digest[:12]} · 优化目标：{OBJECTIVE_ZH[plan.optimize]} · 可行路线 {plan.total_routes}",
-        ]
-    return [
-        f"Asset: {p.asset_class} · {p.sector or 'no sector given'} · {where} · {p.amount:,.0f} {p.currency} · holder {p.holder_type}",
-        f"Rules as of {plan.as_of} · rule base {plan.digest[:12]} · optimise {plan.optimize} · feasible routes {plan.total_routes}",
-    ]
+    where = location_label(rb, Location(p.province, p.city), lang)
+    zh = lang == "zh"
+    if zh:
+        sector = rb.sectors[p.sector].name.zh if p.sector else ROUTE[lang]["no_sector"]
+    else:
+        sector = p.sector or ROUTE[lang]["no_sector"]
+    asset = label(
+        ROUTE, lang, "asset_line", asset_class=ASSET_CLASS_ZH[p.asset_class] if zh else p.asset_class,
+        sector=sector, where=where, amount=f"{p.amount:,.0f}", currency=p.currency,
+        holder_type=HOLDER_ZH[p.holder_type] if zh else p.holder_type,
+    )
+    rules = label(
+        ROUTE, lang, "rules_line", as_of=plan.as_of, digest=plan.digest[:12],
+        optimize=OBJECTIVE_ZH[plan.optimize] if zh else plan.optimize, total=plan.total_routes,
+    )
+    return [asset, rules]
 
 
-def render_table(plan: Plan, rb: RuleBase, lang: str = "en", explain: bool = False, console=None) -> None:
+def render_table(
+    plan: Plan, rb: RuleBase, lang: str = "en", explain: bool = False, console: Any = None
+) -> None:
     """Print the plan with rich, sized for a 100-column terminal."""
     from rich import box
     from rich.console import Console
@@ -308,7 +304,7 @@ def render_table(plan: Plan, rb: RuleBase, lang: str = "en", explain: bool = Fal
     for line in _header_lines(plan, rb, lang):
         con.print(T(line), highlight=False)
     if not plan.routes:
-        con.print(T("No feasible route." if lang == "en" else "没有可行路线。", style="bold red"))
+        con.print(T(ROUTE[lang]["no_route"], style="bold red"))
     else:
         table = Table(box=box.SIMPLE_HEAVY, show_edge=False, pad_edge=False)
         for i, h in enumerate(HEAD[lang]):
@@ -316,21 +312,14 @@ def render_table(plan: Plan, rb: RuleBase, lang: str = "en", explain: bool = Fal
         for row in summary_rows(plan, rb, lang):
             table.add_row(*(T(c) for c in row))
         con.print(table)
-        con.print(
-            "* Pareto-optimal · ≤N weeks = within stated time limits · +K? = K steps with no stated time, not counted · "
-            "Appr. = acts of an authority (approvals, filings, registrations) · † unverified"
-            if lang == "en"
-            else "* 帕累托最优 · ≤N 周为法定/公开时限内 · +K? 表示K个无公开时限的步骤未计入 · 审批 = 主管机关办理事项（审批、备案、登记）· † 未核实",
-            style="dim",
-            highlight=False,
-        )
+        con.print(ROUTE[lang]["legend"], style="dim", highlight=False)
         best = plan.routes[0]
         con.print()
-        title = "Route 1 checklist" if lang == "en" else "路线1 办理清单"
+        title = ROUTE[lang]["checklist"]
         place = location_label(rb, best.location, lang)
         con.print(T(f"{title}: {channel_label(rb, best.channels, lang)} · {place}", style="bold"))
         steps = Table(box=box.SIMPLE, show_edge=False, pad_edge=False)
-        for h in ("#", "Step", "Who / authority", "Weeks") if lang == "en" else ("#", "步骤", "办理方 / 机关", "周数"):
+        for h in STEP_HEAD[lang]:
             steps.add_column(h, overflow="fold")
         for i, s in enumerate(best.steps, 1):
             w = "?" if s.weeks is None else weeks_span(s.weeks.min, s.weeks.max)
@@ -338,25 +327,21 @@ def render_table(plan: Plan, rb: RuleBase, lang: str = "en", explain: bool = Fal
             who = f"{s.step.responsible.get(lang)} / {s.authority.get(lang)}"
             steps.add_row(str(i), T(s.step.action.get(lang) + mark), T(who), w)
         con.print(steps)
-        docs = "; ".join(rb.documents[d].name.get(lang) for d, _ in best.documents)
-        con.print(T(("Documents: " if lang == "en" else "所需文件：") + docs), highlight=False)
+        docs = "; ".join(rb.documents[d.id].name.get(lang) for d in best.documents)
+        con.print(T(ROUTE[lang]["documents"] + docs), highlight=False)
         for f in best.warnings + best.notes:
             con.print(T.assemble(f"  ! {f.text.get(lang)} ", (", ".join(f.sources), "dim")), highlight=False)
     if explain:
         con.print()
-        con.print("[bold]" + ("Excluded and why" if lang == "en" else "排除的路线及原因") + "[/]")
+        con.print("[bold]" + ROUTE[lang]["excluded_why"] + "[/]")
         if not plan.excluded:
-            con.print("  " + ("none: every channel is open for this profile" if lang == "en" else "无：所有渠道对该资产均可用"))
+            con.print("  " + ROUTE[lang]["no_exclusion"])
         for ch, reason, locs, srcs in grouped_exclusions(plan, rb, lang):
             where = ", ".join(locs[:6]) + (f" (+{len(locs) - 6})" if len(locs) > 6 else "")
             line = T.assemble("  ✗ ", (ch, "bold"), f" · {where}: {reason} ", (", ".join(srcs), "dim"))
             con.print(line, highlight=False)
     elif plan.excluded:
-        con.print(
-            f"[dim]{len(plan.excluded)} route(s) excluded; --explain shows why.[/]"
-            if lang == "en"
-            else f"[dim]已排除{len(plan.excluded)}条路线；使用 --explain 查看原因。[/]"
-        )
+        con.print("[dim]" + label(ROUTE, lang, "excluded_count", n=len(plan.excluded)) + "[/]")
     con.print(f"[dim]{NOTICE.get(lang)}[/]", highlight=False)
 
 
@@ -365,22 +350,23 @@ def render_markdown(plan: Plan, rb: RuleBase, lang: str = "en", explain: bool = 
 
     from .escape import md_cell, md_code, md_escape, md_link_text
 
-    out = [("# Routes" if lang == "en" else "# 路线"), ""]
+    words = ROUTE[lang]
+    out = [words["title"], ""]
     out += [f"- {md_escape(line)}" for line in _header_lines(plan, rb, lang)]
     out.append("")
     if plan.routes:
         rows = [[md_cell(c) for c in row] for row in summary_rows(plan, rb, lang)]
         out.append(tabulate(rows, headers=HEAD[lang], tablefmt="github", disable_numparse=True))
     else:
-        out.append("No feasible route." if lang == "en" else "没有可行路线。")
+        out.append(words["no_route"])
     if explain and plan.excluded:
-        out += ["", "## " + ("Excluded" if lang == "en" else "排除"), ""]
+        out += ["", words["excluded"], ""]
         rows = [
             [md_cell(c) for c in (ch, ", ".join(locs), reason, ", ".join(srcs))]
             for ch, reason, locs, srcs in grouped_exclusions(plan, rb, lang)
         ]
-        out.append(tabulate(rows, headers=["Channels", "Locations", "Reason", "Sources"], tablefmt="github"))
-    out += ["", "## " + ("Sources" if lang == "en" else "来源"), ""]
+        out.append(tabulate(rows, headers=EXCLUDED_HEAD[lang], tablefmt="github"))
+    out += ["", words["sources"], ""]
     # a source's http(s) address becomes a link; any other stays escaped text
     out += [
         f"- {md_code(s)}: {md_link_text(source_line(rb, s, lang), rb.sources[s].url)}" for s in plan.sources
@@ -413,3 +399,38 @@ def render_csv(plan: Plan, rb: RuleBase, lang: str = "en") -> str:
             )]
         )
     return buf.getvalue()
+
+
+def table_text(plan: Plan, rb: RuleBase, lang: str = "en", explain: bool = False, width: int = 100) -> str:
+    """The table format as plain text (no colour), for a file."""
+    from rich.console import Console
+
+    buf = io.StringIO()
+    console = Console(file=buf, record=True, width=width, color_system=None)
+    render_table(plan, rb, lang, explain, console=console)
+    return console.export_text()
+
+
+def render_plan(
+    plan: Plan, rb: RuleBase, fmt: str = "json", lang: str = "en", *, explain: bool = False
+) -> str:
+    """The plan as text in ``fmt``: ``json`` (the contract), ``md``, ``csv`` or ``table`` (plain text).
+
+    Mirrors ``render.report.render`` for comparison reports.
+
+    Raises
+    ------
+    RepatriateError
+        For an unknown format.
+    """
+    from ..errors import RepatriateError
+
+    if fmt == "json":
+        return to_json(plan_to_dict(plan, rb, lang))
+    if fmt == "md":
+        return render_markdown(plan, rb, lang, explain)
+    if fmt == "csv":
+        return render_csv(plan, rb, lang)
+    if fmt == "table":
+        return table_text(plan, rb, lang, explain)
+    raise RepatriateError.choice("format", fmt, FORMATS)

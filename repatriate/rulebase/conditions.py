@@ -6,8 +6,8 @@ simpleeval, which allows arithmetic on named values and nothing else.
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any, Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 # profile fields a matcher may test by membership
 _MEMBERSHIP = ("asset_class", "sector", "province", "city", "currency", "holder_type", "spv_owner", "distribution", "location_province", "location_city")
@@ -21,14 +21,15 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
     "eq": lambda a, b: a == b,
 }
 _LOGIC = ("any", "all", "not")
-_SPECIAL = ("sector_status", "sector_tags", "as_of_before", "as_of_from", "expr", "location_in_pilot")
+# time is not a condition: a step or rule is dated by its ``valid: {from, to}`` alone
+_SPECIAL = ("sector_status", "sector_tags", "expr", "location_in_pilot")
 
 
-class Facts(dict):
+class Facts(dict[str, Any]):
     """The values a matcher sees: the profile's fields plus derived ones (sector status...)."""
 
 
-def matches(when: dict[str, Any] | None, facts: Facts) -> bool:
+def matches(when: Mapping[str, Any] | None, facts: Facts) -> bool:
     """True when every clause of ``when`` holds for ``facts``. An empty matcher always holds."""
     if not when:
         return True
@@ -53,10 +54,6 @@ def _clause(key: str, arg: Any, facts: Facts) -> bool:
         return facts.get("sector_status") in _as_list(arg)
     if key == "sector_tags":
         return bool(set(_as_list(arg)) & set(facts.get("sector_tags", ())))
-    if key == "as_of_before":
-        return facts["as_of"] < _as_date(arg)
-    if key == "as_of_from":
-        return facts["as_of"] >= _as_date(arg)
     if key == "location_in_pilot":
         return bool(set(_as_list(arg)) & set(facts.get("location_easings", ())))
     if key == "expr":
@@ -64,22 +61,18 @@ def _clause(key: str, arg: Any, facts: Facts) -> bool:
     raise ValueError(f"unknown matcher key {key!r}")
 
 
-def _as_list(arg: Any) -> list:
-    return arg if isinstance(arg, list) else [arg]
+def _as_list(arg: Any) -> list[Any] | tuple[Any, ...]:
+    return arg if isinstance(arg, (list, tuple)) else [arg]
 
 
-def _as_date(arg: Any) -> dt.date:
-    return arg if isinstance(arg, dt.date) else dt.date.fromisoformat(str(arg))
-
-
-def check_matcher(when: dict[str, Any], *, sectors: set[str]) -> list[str]:
+def check_matcher(when: Mapping[str, Any], *, sectors: set[str]) -> list[str]:
     """Problems with a matcher's shape, for the validator; empty when well-formed."""
     problems: list[str] = []
     if not isinstance(when, dict):
         return [f"a matcher is a mapping, got {type(when).__name__}"]
     for key, arg in when.items():
         if key in ("any", "all"):
-            if not isinstance(arg, list):
+            if not isinstance(arg, (list, tuple)):
                 problems.append(f"{key}: takes a list of matchers")
                 continue
             for m in arg:
@@ -95,11 +88,6 @@ def check_matcher(when: dict[str, Any], *, sectors: set[str]) -> list[str]:
                     problems.append(f"sector: unknown sector {s!r}")
         elif key == "expr":
             problems += [f"expr: {m}" for m in check_formula(arg, set())]
-        elif key in ("as_of_before", "as_of_from"):
-            try:
-                _as_date(arg)
-            except ValueError:
-                problems.append(f"{key}: not a date: {arg!r}")
         elif key not in _MEMBERSHIP + _SPECIAL:
             accepted = ", ".join(_MEMBERSHIP + _NUMERIC + _SPECIAL + _LOGIC)
             problems.append(f"unknown matcher key {key!r} (accepted: {accepted})")
@@ -113,14 +101,16 @@ def evaluate(formula: str, names: dict[str, Any]) -> Any:
     """Evaluate ``formula`` safely: arithmetic and comparisons on ``names``, no calls, no attributes."""
     from simpleeval import SimpleEval
 
-    ev = SimpleEval(names={k: v for k, v in names.items() if isinstance(v, (int, float)) or v is None}, functions={"min": min, "max": max})
-    parsed = _PARSED.get(formula)
+    from ..engine import memo  # the one home of process-wide caches (a leaf module)
+
+    ev = SimpleEval(
+        names={k: v for k, v in names.items() if isinstance(v, (int, float)) or v is None},
+        functions={"min": min, "max": max},
+    )
+    parsed = memo.FORMULAS.get(formula)  # formulas are few and fixed by the rule base
     if parsed is None:
-        parsed = _PARSED[formula] = ev.parse(formula)
+        parsed = memo.FORMULAS.put(formula, ev.parse(formula))
     return ev.eval(formula, previously_parsed=parsed)
-
-
-_PARSED: dict[str, Any] = {}  # formulas are few and fixed by the rule base
 
 
 def check_formula(formula: str, parameters: set[str]) -> list[str]:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..errors import DataError, RepatriateError, short
+from ..rulebase.records import RuleBase as RuleBaseRecord
 
 # domains whose pages a source may not cite (copy, listing and spam sites), each with its reason
 REFUSED_FILE = "refused_domains.yaml"
@@ -47,7 +48,7 @@ def collect_files(data_dir: Path | None = None, overlay: Path | None = None) -> 
     if overlay is not None:
         overlay = Path(overlay)
         if not overlay.is_dir():
-            raise RepatriateError(f"--data-dir {overlay}: not a directory")
+            raise RepatriateError(f"overlay {overlay}: not a directory", field="overlay", value=str(overlay))
         files.update(_files(overlay))
     return files
 
@@ -130,11 +131,15 @@ def _parse(files: dict[str, Path]) -> tuple[dict[str, Any], list[str]]:
     from pydantic import TypeAdapter
 
     from . import models
-    from ..rulebase.models import Channel, Prerequisite, Province, Scoring
+    from ..rulebase.models import Channel, Easing, Messages, Prerequisite, Province, QflpChecks, Scoring
 
     col = _Collector()
     parts: dict[str, Any] = {name: {} for name in _CATALOGUES}
-    parts.update(channels={}, provinces={}, prerequisites=[], scoring=None)
+    parts.update(channels={}, provinces={}, prerequisites=[], scoring=None, messages=None, easings={}, qflp_checks=None)
+    # single files beside the catalogues: file stem -> the model of its content
+    singles: dict[str, Any] = {
+        "scoring": Scoring, "messages": Messages, "easings": dict[str, Easing], "qflp_checks": QflpChecks,
+    }
     owner: dict[tuple[str, str], str] = {}
     for rel, path in files.items():
         raw = _read(rel, path, col)
@@ -142,7 +147,7 @@ def _parse(files: dict[str, Path]) -> tuple[dict[str, Any], list[str]]:
             continue
         top = rel.split("/")[0].removesuffix(".yaml")
         if top in _CATALOGUES:
-            entries = col.validate(rel, TypeAdapter(dict[str, getattr(models, _CATALOGUES[top])]), raw)
+            entries = col.validate(rel, TypeAdapter(dict[str, getattr(models, _CATALOGUES[top])]), raw)  # type: ignore[misc,arg-type]
             for key, value in (entries or {}).items():
                 if (top, key) in owner:
                     col.add(rel, key, f"{top[:-1]} id already defined in {owner[(top, key)]}")
@@ -163,14 +168,15 @@ def _parse(files: dict[str, Path]) -> tuple[dict[str, Any], list[str]]:
                 parts["provinces"][pv.code] = pv
         elif top == "prerequisites":
             parts["prerequisites"] = col.validate(rel, TypeAdapter(list[Prerequisite]), raw) or []
-        elif top == "scoring":
-            parts["scoring"] = col.validate(rel, TypeAdapter(Scoring), raw)
+        elif top in singles:
+            parts[top] = col.validate(rel, TypeAdapter(singles[top]), raw)
         elif rel == REFUSED_FILE:
             pass  # read by the reference checks: it constrains source urls, it is not part of the model
         else:
             col.add(rel, "(file)", "not a known part of the rule base")
-    if parts["scoring"] is None and not any(p.startswith("scoring") for p in col.problems):
-        col.add("scoring.yaml", "(file)", "missing")
+    for name in singles:
+        if not parts[name] and not any(p.startswith(name) for p in col.problems):
+            col.add(f"{name}.yaml", "(file)", "missing")
     return parts, col.problems
 
 
@@ -293,6 +299,14 @@ def _check_refs(rb: dict[str, Any], files: dict[str, Path]) -> list[str]:
         matcher(where, pre.when)
         steps(where, pre.steps)
         rules(where, pre.rules)
+    for eid, easing in (rb.get("easings") or {}).items():
+        src(f"easings.yaml: {eid}", easing.sources)
+        for c in easing.channels:
+            if c not in rb["channels"]:
+                problems.append(f"easings.yaml: {eid}: unknown channel {c!r}")
+    if rb.get("qflp_checks") is not None:
+        for check in rb["qflp_checks"].checks:
+            src(f"qflp_checks.yaml: {check.id}", check.sources)
     for code, pv in rb["provinces"].items():
         where = f"provinces/{code}.yaml"
         for n in pv.notes:
@@ -301,6 +315,9 @@ def _check_refs(rb: dict[str, Any], files: dict[str, Path]) -> list[str]:
             src(f"{where}: fx_pilots.{fx.id}", fx.sources)
             if fx.city and fx.city not in pv.cities:
                 problems.append(f"{where}: fx_pilots.{fx.id}: unknown city {fx.city!r}")
+            for e in fx.eases:
+                if e not in (rb.get("easings") or {}):
+                    problems.append(f"{where}: fx_pilots.{fx.id}: unknown easing {e!r} (see easings.yaml)")
         for r in pv.rules:
             if r.channel not in rb["channels"]:
                 problems.append(f"{where}: rules.{r.id}: unknown channel {r.channel!r}")
@@ -341,6 +358,7 @@ def _checked(files: dict[str, Path]) -> tuple[dict[str, Any], list[str]]:
     broken = {p.split("/")[0].split(":")[0].removesuffix(".yaml") for p in problems}
     noise = [f"unknown {kind[:-1]} " for kind in ("sources", "documents", "sectors", "structures", "channels") if kind in broken]
     noise += ["unknown city "] if "provinces" in broken else []
+    noise += ["unknown easing "] if "easings" in broken else []
     try:
         refs = _check_refs(parts, files)
     except Exception:  # a part missing altogether: its own parse problem says why
@@ -350,7 +368,7 @@ def _checked(files: dict[str, Path]) -> tuple[dict[str, Any], list[str]]:
     return parts, problems + [r for r in refs if not any(n in r for n in noise)]
 
 
-def load(data_dir: Path | None = None, overlay: Path | None = None, *, use_cache: bool = True) -> Any:
+def load(data_dir: Path | None = None, overlay: Path | None = None, *, use_cache: bool = True) -> RuleBaseRecord:
     """Load and validate the rule base.
 
     Parameters
@@ -364,7 +382,7 @@ def load(data_dir: Path | None = None, overlay: Path | None = None, *, use_cache
 
     Returns
     -------
-    Record
+    repatriate.rulebase.records.RuleBase
         The validated ``RuleBase``, as plain runtime records (``records.freeze``), which
         unpickle without building pydantic model classes.
 
@@ -378,16 +396,16 @@ def load(data_dir: Path | None = None, overlay: Path | None = None, *, use_cache
     files = collect_files(data_dir, overlay)
     digest = digest_of(files)
     if use_cache:
-        rb = cache.get(digest)  # verified before it is unpickled; None when absent or unsafe
-        if getattr(rb, "digest", None) == digest:
-            return rb
+        cached = cache.get(digest)  # verified before it is unpickled; None when absent or unsafe
+        if isinstance(cached, RuleBaseRecord) and cached.digest == digest:
+            return cached
     parts, problems = _checked(files)
     if problems:
         raise DataError(problems)
     from ..rulebase.models import RuleBase
     from ..rulebase.records import freeze
 
-    rb = freeze(RuleBase(**parts, digest=digest))
+    rb: RuleBaseRecord = freeze(RuleBase(**parts, digest=digest))
     if use_cache:
         cache.put(digest, rb)  # an unusable cache folder only costs speed
     return rb
@@ -398,7 +416,7 @@ def json_schema() -> dict:
     from pydantic import TypeAdapter
 
     from . import models
-    from ..rulebase.models import Channel, Prerequisite, Province, Scoring
+    from ..rulebase.models import Channel, Easing, Messages, Prerequisite, Province, QflpChecks, Scoring
 
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -409,8 +427,11 @@ def json_schema() -> dict:
             "provinces/<CN-XX>.yaml": TypeAdapter(Province).json_schema(by_alias=True),
             "prerequisites.yaml": TypeAdapter(list[Prerequisite]).json_schema(by_alias=True),
             "scoring.yaml": TypeAdapter(Scoring).json_schema(by_alias=True),
+            "messages.yaml": TypeAdapter(Messages).json_schema(by_alias=True),
+            "easings.yaml": TypeAdapter(dict[str, Easing]).json_schema(by_alias=True),
+            "qflp_checks.yaml": TypeAdapter(QflpChecks).json_schema(by_alias=True),
             **{
-                f"{name}.yaml | {name}/*.yaml": TypeAdapter(dict[str, getattr(models, model)]).json_schema(by_alias=True)
+                f"{name}.yaml | {name}/*.yaml": TypeAdapter(dict[str, getattr(models, model)]).json_schema(by_alias=True)  # type: ignore[misc,arg-type]
                 for name, model in _CATALOGUES.items()
             },
         },

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 Date = dt.date
 
 from ..vocab import ASSET_CLASSES, HOLDER_TYPES, SPV_OWNERS  # noqa: E402,F401
+from .records import PHASES  # noqa: E402
 
 
 class Strict(BaseModel):
@@ -67,9 +68,6 @@ class Validity(Strict):
             raise ValueError(f"'to' ({self.to}) is not after 'from' ({self.from_})")
         return self
 
-    def covers(self, day: Date) -> bool:
-        return (self.from_ is None or self.from_ <= day) and (self.to is None or day < self.to)
-
 
 class Sourced(Strict):
     """Mixin fields every fact carries: its sources and whether it was checked."""
@@ -101,9 +99,6 @@ def check_no_overlap(values: list[DatedValue] | list[Any], what: str) -> None:
     for a, b in zip(spans, spans[1:]):
         if a.to is None or a.to > b.from_:
             raise ValueError(f"{what}: values from {a.from_} and {b.from_} overlap")
-
-
-from ..rulebase.records import value_at  # noqa: E402,F401  (one helper, shared with the runtime records)
 
 
 # --- catalogues ---------------------------------------------------------------
@@ -214,12 +209,14 @@ class Step(Sourced):
     kind: Literal["approval", "filing", "registration", "licence", "transaction", "recommendation"]
     # pre_issuance: before the tokens are issued; setup: the onshore vehicle, in parallel
     # with pre_issuance; funds: moving the proceeds, after both.
-    phase: Literal["pre_issuance", "setup", "funds"] = "setup"
+    phase: Literal[PHASES] = "setup"  # type: ignore[valid-type]
     weeks: Weeks | None = None
     documents: list[str] = Field(default_factory=list)
     after: list[str] = Field(default_factory=list)
     when: dict[str, Any] | None = None
     valid: Validity = Validity()
+    # "qflp_city": the pilot city's terms decide the authority, time and sources of this step
+    terms_from: Literal["qflp_city"] | None = None
 
 
 class Capacity(Sourced):
@@ -307,16 +304,6 @@ class Note(Sourced):
     valid: Validity = Validity()
 
 
-EASINGS = (
-    "one_time_foreign_debt_registration",
-    "hightech_foreign_debt_quota",
-    "bank_level_registration",
-    "qflp_balance_management",
-    "ft_account",
-    "capital_income_facilitation",
-)
-
-
 class FxPilot(Sourced):
     """An FX / foreign-debt facilitation pilot area in a province."""
 
@@ -326,7 +313,7 @@ class FxPilot(Sourced):
     city: str | None = None
     joined: Date
     ended: Date | None = None
-    eases: list[Literal[EASINGS]] = Field(default_factory=list)  # type: ignore[valid-type]
+    eases: list[str] = Field(default_factory=list)  # ids in easings.yaml
     description: Text | None = None
 
 
@@ -366,6 +353,137 @@ class LocalRule(Rule):
     channel: str
 
 
+# --- what the engine says, and the law it applies to pilot cities and pilots ---------------
+
+_PLACEHOLDER = r"[a-z_][a-z0-9_]*"
+
+
+def placeholders(template: str) -> list[str]:
+    """The named placeholders of a message template; ``ValueError`` for anything else.
+
+    Only plain names are allowed (``{amount:,.0f}`` yes, ``{a.b}``, ``{a[0]}``, ``{0}`` no),
+    so filling a template can read nothing but the values the engine hands it.
+    """
+    import re
+    import string
+
+    names = []
+    for _, name, spec, conversion in string.Formatter().parse(template):
+        if name is None:
+            continue
+        if not re.fullmatch(_PLACEHOLDER, name) or conversion is not None or (spec and "{" in spec):
+            accepted = "{name} or {name:format}"
+            raise ValueError(f"placeholder {{{name}}} is not a plain name (accepted: {accepted})")
+        names.append(name)
+    return names
+
+
+class Template(Strict):
+    """A bilingual message with named placeholders, filled by the engine (``{amount:,.0f}``)."""
+
+    en: str
+    zh: str
+
+    @model_validator(mode="after")
+    def _plain(self) -> "Template":
+        placeholders(self.en)
+        placeholders(self.zh)
+        return self
+
+
+class Messages(Strict):
+    """The wording of the findings the engine composes itself (``data/messages.yaml``)."""
+
+    place_city: Template
+    clause_separator: Template
+    item_separator: Template
+    qflp_no_local_pilot: Template
+    city_without_local_rules: Template
+    qflp_default_authority: Template
+    timeline_incomplete: Template
+    capacity_unknown: Template
+    capacity_basis: Template
+    capacity_parameter: Template
+    over_capacity: Template
+    fx_pilot: Template
+    negative_list_citation: Template
+    negative_list_conditions: Template
+    note_suffix: Template
+
+
+class Easing(Sourced):
+    """What an FX / foreign-debt pilot eases, and the channels it eases (``data/easings.yaml``)."""
+
+    name: Text
+    channels: list[str] = Field(min_length=1)
+
+
+_MONEY_TERMS = Literal["lp_min_subscription", "fund_min_size"]
+
+
+class ProfileIn(Strict):
+    """The profile's ``profile`` field is listed in the city's ``terms`` field."""
+
+    profile: Literal["sector", "holder_type", "currency", "asset_class"]
+    terms: Literal["excluded_sectors", "excluded_holder_types"]
+
+
+class QflpCondition(Strict):
+    """One test of a pilot city's terms against the profile; exactly one key is given."""
+
+    # the profile's field is listed in a terms field (excluded sectors...)
+    profile_in: ProfileIn | None = None
+    # a threshold (set, above zero) in the profile's currency, and the amount below it
+    amount_below: _MONEY_TERMS | None = None
+    # a threshold (set, above zero) in another currency than the amount's
+    other_currency: _MONEY_TERMS | None = None
+    # any of these terms is not stated (null, or quota_regime 'unknown')
+    terms_unknown: list[str] | None = None
+    # the terms are marked unverified in the rule base
+    terms_unverified: bool | None = None
+    # a terms field has one of these values
+    terms_in: dict[str, list[str]] | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> "QflpCondition":
+        given = [k for k in type(self).model_fields if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one test (given: {', '.join(given) or 'none'})")
+        fields = set(QflpTerms.model_fields)
+        for name in [*(self.terms_unknown or []), *(self.terms_in or {})]:
+            if name not in fields:
+                raise ValueError(f"unknown QFLP term {name!r} (accepted: {', '.join(sorted(fields))})")
+        return self
+
+
+class QflpCheck(Sourced):
+    """A check of a pilot city's QFLP terms against the profile, and the finding it makes."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    when: QflpCondition
+    # exclude: the city is closed to the profile; warning/note/unknown: the route says so
+    effect: Literal["exclude", "warning", "note", "unknown"]
+    message: Template
+    # False: the finding states a gap in the sources, true whether or not the terms are verified
+    verified_from_terms: bool = True
+
+
+class QflpChecks(Strict):
+    """The QFLP term checks and the names of the terms they mention (``data/qflp_checks.yaml``)."""
+
+    term_names: dict[str, Text]
+    quota_regimes: dict[str, Text]
+    checks: list[QflpCheck]
+
+    @model_validator(mode="after")
+    def _names(self) -> "QflpChecks":
+        fields = set(QflpTerms.model_fields)
+        unknown = sorted(set(self.term_names) - fields)
+        if unknown:
+            raise ValueError(f"term_names: unknown QFLP term {unknown[0]!r}")
+        return self
+
+
 class Scoring(Strict):
     """Weights of the ranking (model parameters, not legal facts)."""
 
@@ -388,6 +506,9 @@ class RuleBase(Strict):
     sectors: dict[str, Sector]
     parameters: dict[str, Parameter]
     scoring: Scoring
+    messages: Messages
+    easings: dict[str, Easing]
+    qflp_checks: QflpChecks
     digest: str = ""
 
 

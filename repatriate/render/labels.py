@@ -1,0 +1,265 @@
+"""Every bilingual word the renderers show: headers, vocabulary names, notices.
+
+The one home of user-interface labels. The engine holds no prose; the law's own wording
+(rule messages, findings) lives in data/ YAML.
+"""
+
+from __future__ import annotations
+
+from ..rulebase.records import Text
+
+NOTICE = Text(
+    en=(
+        "Decision support, not legal advice: "
+        "confirm every route with counsel and the authorities before acting."
+    ),
+    zh="本结果仅供决策参考，不构成法律意见；实施前请与律师及主管部门逐项确认。",
+)
+
+ASSET_CLASS_ZH = {"equity": "股权类", "abs": "资产证券化类", "debt": "外债类"}
+HOLDER_ZH = {
+    "private": "民营企业",
+    "soe": "国有企业",
+    "lgfv": "地方政府融资平台",
+    "listed": "上市公司",
+    "fie": "外商投资企业",
+    "financial": "金融机构",
+}
+OBJECTIVE_ZH = {"balanced": "综合", "speed": "速度", "cost": "成本", "certainty": "确定性"}
+SPV_OWNER_ZH = {"group": "集团自有", "third_party": "第三方"}
+
+# the route summary table's columns
+HEAD = {
+    "en": ("#", "Channels", "Location", "Weeks", "Appr.", "Docs", "Cert.", "Capacity", "Score"),
+    "zh": ("#", "渠道", "地点", "周数", "审批", "文件", "确定性", "额度", "得分"),
+}
+
+# route renderers (table and Markdown)
+ROUTE: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "# Routes",
+        "no_route": "No feasible route.",
+        "legend": (
+            "* Pareto-optimal · ≤N weeks = within stated time limits · +K? = K steps with no stated time, "
+            "not counted · Appr. = acts of an authority (approvals, filings, registrations) · † unverified"
+        ),
+        "checklist": "Route 1 checklist",
+        "documents": "Documents: ",
+        "excluded_why": "Excluded and why",
+        "no_exclusion": "none: every channel is open for this profile",
+        "excluded_count": "{n} route(s) excluded; --explain shows why.",
+        "excluded": "## Excluded",
+        "sources": "## Sources",
+        "unofficial_copy": " (unofficial copy)",
+        "official_reprint": " (official reprint)",
+        "no_link": "no link; known from: {tier}",
+        "secondary_tier": "secondary source: {tier}",
+        "unverified": "UNVERIFIED",
+        "no_sector": "no sector given",
+        "asset_line": (
+            "Asset: {asset_class} · {sector} · {where} · {amount} {currency} · holder {holder_type}"
+        ),
+        "rules_line": (
+            "Rules as of {as_of} · rule base {digest} · optimise {optimize} · feasible routes {total}"
+        ),
+    },
+    "zh": {
+        "title": "# 路线",
+        "no_route": "没有可行路线。",
+        "legend": (
+            "* 帕累托最优 · ≤N 周为法定/公开时限内 · +K? 表示K个无公开时限的步骤未计入 · "
+            "审批 = 主管机关办理事项（审批、备案、登记）· † 未核实"
+        ),
+        "checklist": "路线1 办理清单",
+        "documents": "所需文件：",
+        "excluded_why": "排除的路线及原因",
+        "no_exclusion": "无：所有渠道对该资产均可用",
+        "excluded_count": "已排除{n}条路线；使用 --explain 查看原因。",
+        "excluded": "## 排除",
+        "sources": "## 来源",
+        "unofficial_copy": "（非官方转载）",
+        "official_reprint": "（官方转载）",
+        "no_link": "无链接；依据：{tier}",
+        "secondary_tier": "二手资料：{tier}",
+        "unverified": "未核实",
+        "no_sector": "未填行业",
+        "asset_line": "资产：{asset_class} · {sector} · {where} · {amount} {currency} · 持有方：{holder_type}",
+        "rules_line": "规则截至 {as_of} · 规则库 {digest} · 优化目标：{optimize} · 可行路线 {total}",
+    },
+}
+# what a source's tier says of where its text was read
+TIER = {
+    "en": {
+        "official": "official text",
+        "official_reprint": "official reprint",
+        "law_firm": "law firm or legal publisher",
+        "news": "news report",
+        "listing": "commercial listing page",
+    },
+    "zh": {
+        "official": "官方文本",
+        "official_reprint": "官方转载",
+        "law_firm": "律所或法律出版机构",
+        "news": "新闻报道",
+        "listing": "商业信息页面",
+    },
+}
+STEP_HEAD = {"en": ("#", "Step", "Who / authority", "Weeks"), "zh": ("#", "步骤", "办理方 / 机关", "周数")}
+EXCLUDED_HEAD = {
+    "en": ["Channels", "Locations", "Reason", "Sources"],
+    "zh": ["Channels", "Locations", "Reason", "Sources"],
+}
+
+# browsing views (channels, provinces)
+BROWSE: dict[str, dict[str, str]] = {
+    "en": {"steps": "Steps:", "rules": "Rules:", "name": "name"},
+    "zh": {"steps": "步骤：", "rules": "规则：", "name": "名称"},
+}
+
+# comparison reports
+REPORT: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Route comparison",
+        "stop": ". ",
+        "query": "Query",
+        "digest": "Rule base digest",
+        "as_of": "Rules as of",
+        "asset_class": "Asset class",
+        "sector": "Sector",
+        "amount": "Amount",
+        "holder_type": "Asset holder",
+        "net_assets": "Net assets",
+        "term_months": "Term",
+        "spv_owner": "SPV owned by",
+        "places": "Places compared",
+        "ranking": "Ranked for",
+        "across": "Best route in each place",
+        "best": "Best route",
+        "place": "Place",
+        "feasible": "Feasible",
+        "side_by_side": "Routes side by side",
+        "route": "Route",
+        "channels": "Channels",
+        "location": "Location",
+        "weeks": "Weeks (min–max)",
+        "weeks_short": "Weeks",
+        "approvals_short": "Appr.",
+        "certainty_short": "Cert.",
+        "feasible_short": "Routes",
+        "approvals": "Approvals",
+        "cost": "Cost index",
+        "certainty": "Certainty",
+        "capacity": "Capacity",
+        "warnings": "Key warnings",
+        "checklist": "Checklist",
+        "step": "Step",
+        "action": "Action",
+        "responsible": "Responsible",
+        "authority": "Authority",
+        "documents": "Documents",
+        "sources": "Sources",
+        "timeline": "Timeline",
+        "findings": "Warnings and notes",
+        "excluded": "Why the other channels were excluded",
+        "reason": "Reason",
+        "where": "Where",
+        "no_route": "No feasible route in this place.",
+        "no_exclusion": "No channel was excluded.",
+        "unknown": "unknown",
+        "no_cap": "no stated cap",
+        "cap_unknown": "unknown",
+        "none": "none",
+        "open": "open question(s)",
+        "unverified": "unverified",
+        "months": "months",
+        "per_place": "per place",
+        "pre_issuance": "pre-issuance",
+        "setup": "set-up (in parallel)",
+        "funds": "funds",
+        "legend": (
+            "Solid: shortest time; pale: longest; dashed “?”: duration not stated (not "
+            "counted); ≤N: within a stated time limit. Pre-issuance and set-up run in "
+            "parallel; funds move after both."
+        ),
+        "funds_start": "funds move",
+        "weeks_axis": "weeks",
+        "pareto": "Pareto-optimal: no other route is better on every criterion",
+        "unknown_steps": "step(s) of unknown duration not counted",
+        "cost_note": "Cost index = approvals + ½ × documents (a relative figure, not money).",
+        "notice_title": "Notice",
+        "generated": "Generated by repatriate",
+    },
+    "zh": {
+        "title": "路线比较",
+        "stop": "。",
+        "query": "查询",
+        "digest": "规则库摘要",
+        "as_of": "规则截至",
+        "asset_class": "资产类别",
+        "sector": "行业",
+        "amount": "金额",
+        "holder_type": "资产持有方",
+        "net_assets": "净资产",
+        "term_months": "期限",
+        "spv_owner": "SPV持有方",
+        "places": "比较地点",
+        "ranking": "排序目标",
+        "across": "各地最佳路线",
+        "best": "最佳路线",
+        "place": "地点",
+        "feasible": "可行路线",
+        "side_by_side": "路线对比",
+        "route": "路线",
+        "channels": "渠道",
+        "location": "地点",
+        "weeks": "周数（最短–最长）",
+        "weeks_short": "周数",
+        "approvals_short": "审批",
+        "certainty_short": "确定性",
+        "feasible_short": "可行路线",
+        "approvals": "审批",
+        "cost": "成本指数",
+        "certainty": "确定性",
+        "capacity": "额度",
+        "warnings": "主要提示",
+        "checklist": "办理清单",
+        "step": "步骤",
+        "action": "事项",
+        "responsible": "办理方",
+        "authority": "机关",
+        "documents": "文件",
+        "sources": "来源",
+        "timeline": "时间线",
+        "findings": "提示与说明",
+        "excluded": "其他渠道被排除的原因",
+        "reason": "原因",
+        "where": "地点",
+        "no_route": "该地点没有可行路线。",
+        "no_exclusion": "没有渠道被排除。",
+        "unknown": "未知",
+        "no_cap": "无明文上限",
+        "cap_unknown": "未知",
+        "none": "无",
+        "open": "项待确认",
+        "unverified": "未核实",
+        "months": "个月",
+        "per_place": "每地",
+        "pre_issuance": "发行前",
+        "setup": "设立（并行）",
+        "funds": "资金",
+        "legend": "实色：最短时间；浅色：最长时间；虚线“?”：时限未载明（不计入）；≤N：法定或公开时限内。发行前与设立并行，资金在两者完成后划转。",
+        "funds_start": "资金划转",
+        "weeks_axis": "周",
+        "pareto": "帕累托最优：没有其他路线在所有指标上都更好",
+        "unknown_steps": "个时限未知的步骤未计入",
+        "cost_note": "成本指数 = 审批数 + ½ × 文件数（相对值，非金额）。",
+        "notice_title": "声明",
+        "generated": "由 repatriate 生成",
+    },
+}
+
+
+def label(table: dict[str, dict[str, str]], lang: str, key: str, **values: object) -> str:
+    """One label of ``table`` in ``lang``, its named placeholders filled."""
+    text = table[lang][key]
+    return text.format(**values) if values else text
