@@ -95,11 +95,30 @@ def _emit(text: str, output: Optional[str] = None, force: bool = False) -> None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
+def _emit_bytes(data: bytes, output: Optional[str], force: bool) -> None:
+    """A binary output (PDF) to -o FILE atomically; to stdout only when it is not a terminal."""
+    from .errors import RepatriateError
+
+    if output and output != "-":
+        from .files import OutputExists, atomic_write
+
+        try:
+            with atomic_write(output, force=force, mode="wb") as fh:
+                fh.write(data)
+        except OutputExists as exc:
+            raise RepatriateError(f"{exc.path} exists (use --force to overwrite it)") from None
+    elif sys.stdout.isatty():
+        raise RepatriateError("a PDF is not for a terminal: give -o FILE.pdf (or pipe it)", field="format")
+    else:
+        sys.stdout.flush()
+        getattr(sys.stdout, "buffer", sys.stdout).write(data)
+
+
 # --- route ------------------------------------------------------------------------
 
 AS_OF = typer.Option(None, "--as-of", help="Rules in force on this date (YYYY-MM-DD); default today.")
 DATA_DIR = typer.Option(None, "--data-dir", help="A folder of YAML files overlaid on the packaged rule base.")
-LANG = typer.Option("en", "--lang", help="en or zh.")
+LANG = typer.Option("en", "--lang", envvar="REPATRIATE_LANG", help="en or zh (default: $REPATRIATE_LANG, else en).")
 # profile options shared by route and compare (and named as batch's columns)
 ASSET_CLASS = typer.Option(..., "--asset-class", help="equity, abs or debt.")
 AMOUNT = typer.Option(..., "--amount", help="Amount raised, in units of --currency.")
@@ -284,8 +303,10 @@ def compare(
     optimize: str = OPTIMIZE,
     top: int = typer.Option(4, "--top", help="How many routes to compare per place."),
     label: Optional[str] = typer.Option(None, "--label", help="Title of the report: the client's or the asset's name."),
+    prepared_for: Optional[str] = typer.Option(None, "--prepared-for", help="Who the report is for (first page)."),
+    prepared_by: Optional[str] = typer.Option(None, "--prepared-by", help="Who prepared it (first page)."),
     lang: str = LANG,
-    fmt: str = typer.Option("table", "--format", help="table, md, html or json."),
+    fmt: str = typer.Option("table", "--format", help="table, md, html, json or pdf (-o FILE.pdf implies pdf)."),
     output: Optional[str] = typer.Option(None, "-o", "--output", help="Write the report to FILE (atomically); - for stdout."),
     force: bool = FORCE,
     data_dir: Optional[Path] = DATA_DIR,
@@ -298,8 +319,10 @@ def compare(
     """
     from .engine.compare import compare as compare_report
     from .render.escape import clean_text
-    from .render.report import FORMATS, render, render_table
+    from .render.report import FORMATS, render, render_pdf, render_table
 
+    if fmt == "table" and output and output.lower().endswith(".pdf"):
+        fmt = "pdf"
     _choice("format", fmt, FORMATS)
     _choice("language", lang, LANGS)
     rb = _rulebase(data_dir)
@@ -323,8 +346,12 @@ def compare(
         top=top,
         # an option is untrusted text too: no ESC sequence of a --label reaches a terminal
         label=None if label is None else clean_text(label, multiline=False),
+        prepared_for=None if prepared_for is None else clean_text(prepared_for, multiline=False),
+        prepared_by=None if prepared_by is None else clean_text(prepared_by, multiline=False),
     )
-    if fmt == "table" and not (output and output != "-"):
+    if fmt == "pdf":
+        _emit_bytes(render_pdf(report, rb, lang), output, force)
+    elif fmt == "table" and not (output and output != "-"):
         render_table(report, rb, lang, console=_console())
     else:
         _emit(render(report, rb, fmt, lang), output, force)

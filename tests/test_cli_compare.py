@@ -107,7 +107,7 @@ def test_table_to_file_is_plain_text(tmp_path):
 @pytest.mark.parametrize(
     "args, needle",
     [
-        (["--province", "CN-GD", "--format", "pdf"], "pdf"),
+        (["--province", "CN-GD", "--format", "docx"], "docx"),
         (["--province", "CN-XX"], "CN-XX"),
         (["--city", "atlantis"], "atlantis"),
         ([], "province"),

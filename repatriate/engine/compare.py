@@ -44,6 +44,9 @@ class Report:
     digest: str
     places: tuple[PlaceResult, ...]
     sources: tuple[str, ...] = field(default=())
+    prepared_for: str | None = None
+    prepared_by: str | None = None
+    prepared_on: dt.date | None = None
 
     @property
     def across_places(self) -> bool:
@@ -61,6 +64,9 @@ def compare(
     optimize: str = "balanced",
     top: int = 4,
     label: str | None = None,
+    prepared_for: str | None = None,
+    prepared_by: str | None = None,
+    prepared_on: str | dt.date | None = None,
 ) -> Report:
     """Plan one asset in each requested place and gather a comparison report.
 
@@ -83,6 +89,10 @@ def compare(
         How many routes to keep per place.
     label : str, optional
         The report's title (the client's or the asset's name).
+    prepared_for, prepared_by : str, optional
+        Who the report is for and who wrote it, printed on its first page.
+    prepared_on : date or ISO string, optional
+        The report's date on its first page; default today.
 
     Returns
     -------
@@ -120,11 +130,15 @@ def compare(
     query["optimize"] = first.optimize
     query["top"] = top
     cited = sorted({sid for r in results for sid in r.plan.sources})
-    return Report(label, query, first.as_of, first.optimize, top, first.digest, tuple(results), tuple(cited))
+    return Report(
+        label, query, first.as_of, first.optimize, top, first.digest, tuple(results), tuple(cited),
+        prepared_for=prepared_for, prepared_by=prepared_by,
+        prepared_on=dt.date.today() if prepared_on is None else parse_date(prepared_on),
+    )
 
 
 def resolve_places(rb: RuleBase, provinces: list[str], cities: list[str]) -> list[Location]:
-    """The distinct places to plan in, in the order given.
+    """The distinct places to plan in, in the order given: provinces, then cities.
 
     A city becomes (its province, city); a province that contains one of the given
     cities is not repeated on its own, so ``--province CN-GD --city shenzhen`` is one place.
@@ -140,8 +154,12 @@ def resolve_places(rb: RuleBase, provinces: list[str], cities: list[str]) -> lis
     places = Places(rb)
     codes = list(dict.fromkeys(places.province(p) for p in provinces))
     city_places = [_city_place(rb, places, c, codes) for c in cities]
-    covered = {loc.province for loc in city_places}
-    out = [Location(code, None) for code in codes if code not in covered] + city_places
+    out: list[Location] = []
+    for code in codes:
+        # a province that holds given cities stands where it was given, as those cities
+        inside = [loc for loc in city_places if loc.province == code]
+        out += inside or [Location(code, None)]
+    out += city_places
     return list(dict.fromkeys(out))
 
 

@@ -35,6 +35,7 @@ def clean_text(text: str, multiline: bool = True) -> str:
 
 
 _MD_SPECIAL = re.compile(r"[\\`*\[\]~|]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
+_ENTITY_START = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
 _MD_LINE_START = re.compile(r"^(\s*)(#+|[+-]|\d+[.)])(?=\s|$)")
 
 
@@ -57,7 +58,9 @@ def _escape_start(m: re.Match) -> str:
 
 def _inline(text: object) -> str:
     s = clean_text(str(text), multiline=False)
-    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # "&" stays "&" (A & B reads as typed in the raw file); only an "&" that would start an
+    # entity ("&lt;", "&#60;") is escaped, so no data can spell a tag through one.
+    s = _ENTITY_START.sub("&amp;", s).replace("<", "&lt;").replace(">", "&gt;")
     s = _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), s)
     return re.sub(r"\s{2,}", " ", s)
 

@@ -263,3 +263,49 @@ def label(table: dict[str, dict[str, str]], lang: str, key: str, **values: objec
     """One label of ``table`` in ``lang``, its named placeholders filled."""
     text = table[lang][key]
     return text.format(**values) if values else text
+
+
+# the client-ready report: first page, table of contents, citations (issue 13)
+CLIENT: dict[str, dict[str, str]] = {
+    "en": {
+        "summary": "Summary and recommendation",
+        "contents": "Contents",
+        "prepared_for": "Prepared for",
+        "prepared_by": "Prepared by",
+        "date": "Date",
+        "details": "Details",
+        "recommend": "Recommended route: {channels}, {location}.",
+        "time_known": "Typical time: {weeks} weeks by the stated time limits.",
+        "time_partly": (
+            "Typical time: unknown — the steps with a stated time limit take {weeks} weeks; "
+            "{n} step(s) have no stated time."
+        ),
+        "capacity_line": "Capacity: {capacity}.",
+        "risk_line": "Key risk: {risk}",
+        "no_risk": "Key risk: none identified by the rule base; see the detail.",
+        "no_route_line": "No feasible route in this place. Main reason: {reason}",
+        "open_list": "Open questions",
+        "cited_as": "Cited as",
+        "issuer": "issued by",
+        "weeks_word": "weeks",
+    },
+    "zh": {
+        "summary": "摘要与建议",
+        "contents": "目录",
+        "prepared_for": "委托方",
+        "prepared_by": "编制方",
+        "date": "日期",
+        "details": "详细内容",
+        "recommend": "建议路线：{channels}，{location}。",
+        "time_known": "预计时间：按法定时限约{weeks}周。",
+        "time_partly": "预计时间：未知——有法定时限的步骤需{weeks}周；另有{n}个步骤无公开时限。",
+        "capacity_line": "额度：{capacity}。",
+        "risk_line": "主要风险：{risk}",
+        "no_risk": "主要风险：规则库未发现；详见下文。",
+        "no_route_line": "该地点没有可行路线。主要原因：{reason}",
+        "open_list": "待确认事项",
+        "cited_as": "引用为",
+        "issuer": "发布机关",
+        "weeks_word": "周",
+    },
+}

@@ -15,24 +15,24 @@ from ..engine.results import Finding, Route
 from ..engine.timeline import StepTiming
 from ..errors import RepatriateError
 from ..rulebase.records import RuleBase, Text
-from .labels import ASSET_CLASS_ZH, HOLDER_ZH, NOTICE, OBJECTIVE_ZH, SPV_OWNER_ZH
+from .labels import ASSET_CLASS_ZH, CLIENT, HOLDER_ZH, NOTICE, OBJECTIVE_ZH, SPV_OWNER_ZH
 from .labels import REPORT as LABELS
 from .route import (
-    SCHEMA_VERSION, channel_label, grouped_exclusions, location_label, plan_to_dict, source_line,
-    source_to_dict, to_json, weeks_span,
+    SCHEMA_VERSION, channel_label, grouped_exclusions, location_label, plan_to_dict, source_cite,
+    source_line, source_to_dict, to_json, weeks_span,
 )
+from .units import money
 
-FORMATS = ("table", "md", "html", "json")
+FORMATS = ("table", "md", "html", "json", "pdf")
 
 
 # --- the view: display strings shared by every human format ---------------------------
 
 
-def _num(value: float | None, currency: str | None = None) -> str:
+def _num(value: float | None, currency: str | None = None, lang: str = "en") -> str:
     if value is None:
         return "—"
-    text = f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 1000 else f"{value:,.2f}"
-    return f"{text} {currency}" if currency else text
+    return money(value, currency, lang)
 
 
 def _other(lang: str) -> str:
@@ -46,8 +46,14 @@ def _bilingual(text: Text, lang: str) -> str:
 
 
 def place_label(rb: RuleBase, place: PlaceResult, lang: str) -> str:
-    """The place the asset sits in, as a reader names it."""
-    return location_label(rb, place.location, lang)
+    """The place the asset sits in, as a reader names it.
+
+    A city that is its own province (Shanghai) reads as one name, so ``--province CN-SH`` and
+    ``--city shanghai`` are labelled alike.
+    """
+    label = location_label(rb, place.location, lang)
+    head, sep, tail = label.partition(" / ")
+    return head if sep and head == tail else label
 
 
 def _weeks(lo: float, hi: float) -> str:
@@ -60,16 +66,21 @@ def _route_weeks(r: Route, lab: dict[str, str]) -> str:
     return f"{text} (+{r.unknown_steps} {lab['unknown']})" if r.unknown_steps else text
 
 
-def _capacity(r: Route, currency: str, lab: dict[str, str]) -> str:
+def _capacity(r: Route, currency: str, lab: dict[str, str], lang: str = "en") -> str:
     if r.capacity is not None:
-        return _num(r.capacity, currency)
+        return _num(r.capacity, currency, lang)
     if r.capacity_unknown:
         return lab["cap_unknown"]
     return lab["no_cap"]
 
 
-def _finding_view(f: Finding, lang: str) -> dict[str, Any]:
-    return {"kind": f.kind, "text": f.text.get(lang), "sources": list(f.sources), "verified": f.verified}
+def _cites(rb: RuleBase, sources: Any, lang: str) -> list[dict[str, str]]:
+    """Sources as a reader cites them (document number or title), each with its anchor id."""
+    return [{"id": sid, "cite": source_cite(rb, sid, lang)} for sid in sources]
+
+
+def _finding_view(rb: RuleBase, f: Finding, lang: str) -> dict[str, Any]:
+    return {"kind": f.kind, "text": f.text.get(lang), "sources": _cites(rb, f.sources, lang), "verified": f.verified}
 
 
 def _href(url: str | None) -> str | None:
@@ -152,7 +163,7 @@ def _route_view(rb: RuleBase, place: PlaceResult, r: Route, sched: tuple[StepTim
                 "weeks": lab["unknown"] if s.weeks is None else _weeks(s.weeks.min, s.weeks.max),
                 "weeks_basis": None if s.weeks is None else s.weeks.basis,
                 "documents": [{"id": d, "name": _bilingual(rb.documents[d].name, lang)} for d in s.step.documents],
-                "sources": list(s.sources),
+                "sources": _cites(rb, s.sources, lang),
                 "verified": s.verified,
             }
         )
@@ -165,12 +176,14 @@ def _route_view(rb: RuleBase, place: PlaceResult, r: Route, sched: tuple[StepTim
         "approvals": str(r.approvals),
         "cost": f"{r.cost_index:g}",
         "certainty": f"{r.certainty:.2f}",
-        "capacity": _capacity(r, currency, lab),
+        "capacity": _capacity(r, currency, lab, lang),
         "capacity_basis": r.capacity_text.get(lang) if r.capacity_text else None,
         "score": f"{r.score:.2f}",
         "key_warnings": [f.text.get(lang) for f in r.warnings if f.kind == "warning"],
-        "open_questions": sum(1 for f in r.warnings if f.kind == "unknown"),
-        "findings": [_finding_view(f, lang) for f in findings],
+        "open_questions": [f.text.get(lang) for f in r.warnings if f.kind == "unknown"],
+        "timeline_raw": r.timeline,
+        "unknown_steps": r.unknown_steps,
+        "findings": [_finding_view(rb, f, lang) for f in findings],
         "steps": steps,
         "timeline": _timeline_view(r, sched, scale, lang),
     }
@@ -191,9 +204,9 @@ def _query_rows(rb: RuleBase, report: Report, lang: str) -> list[tuple[str, str]
     rows = [
         (lab["asset_class"], zh(ASSET_CLASS_ZH, q["asset_class"])),
         (lab["sector"], sector_text),
-        (lab["amount"], _num(q["amount"], q["currency"])),
+        (lab["amount"], _num(q["amount"], q["currency"], lang)),
         (lab["holder_type"], zh(HOLDER_ZH, q["holder_type"])),
-        (lab["net_assets"], _num(q.get("net_assets"), q["currency"]) if q.get("net_assets") is not None else "—"),
+        (lab["net_assets"], _num(q.get("net_assets"), q["currency"], lang) if q.get("net_assets") is not None else "—"),
         (lab["term_months"], f"{q['term_months']} {lab['months']}" if q.get("term_months") else "—"),
         (lab["spv_owner"], zh(SPV_OWNER_ZH, q["spv_owner"])),
         (lab["places"], places),
@@ -214,7 +227,7 @@ def report_view(report: Report, rb: RuleBase, lang: str = "en") -> dict[str, Any
                 "feasible": place.plan.total_routes,
                 "routes": [_route_view(rb, place, r, s, scale, lang) for r, s in zip(place.plan.routes, place.schedules)],
                 "exclusions": [
-                    {"channels": ch, "reason": reason, "where": ", ".join(locs), "sources": list(srcs)}
+                    {"channels": ch, "reason": reason, "where": ", ".join(locs), "sources": _cites(rb, srcs, lang)}
                     for ch, reason, locs, srcs in grouped_exclusions(place.plan, rb, lang)
                 ],
             }
@@ -223,6 +236,7 @@ def report_view(report: Report, rb: RuleBase, lang: str = "en") -> dict[str, Any
     for place, view in zip(report.places, places):
         best = view["routes"][0] if view["routes"] else None
         across.append({"place": view["name"], "feasible": view["feasible"], "best": best})
+        view["summary"] = _recommendation(view, lang)
     return {
         "lang": lang,
         "labels": lab,
@@ -234,9 +248,64 @@ def report_view(report: Report, rb: RuleBase, lang: str = "en") -> dict[str, Any
         "across_places": report.across_places,
         "across": across,
         "places": places,
-        "sources": [{"id": sid, "line": source_line(rb, sid, lang), "href": _href(rb.sources[sid].url)} for sid in report.sources],
+        "sources": [
+            {
+                "id": sid,
+                "cite": source_cite(rb, sid, lang),
+                "line": source_line(rb, sid, lang, with_url=False),
+                "href": _href(rb.sources[sid].url),
+                "url": rb.sources[sid].url,
+            }
+            for sid in report.sources
+        ],
         "notice": NOTICE.get(lang),
+        "client": CLIENT[lang],
+        "prepared": [
+            (CLIENT[lang][k], val)
+            for k, val in (
+                ("prepared_for", report.prepared_for),
+                ("prepared_by", report.prepared_by),
+                ("date", report.prepared_on.isoformat() if report.prepared_on else None),
+            )
+            if val
+        ],
+        "contents": _contents(report, places, lang),
     }
+
+
+def _recommendation(place: dict[str, Any], lang: str) -> list[str]:
+    """Two or three sentences an executive reads: best route, typical time, capacity, key risk."""
+    c = CLIENT[lang]
+    if not place["routes"]:
+        reason = place["exclusions"][0]["reason"] if place["exclusions"] else LABELS[lang]["no_route"]
+        return [c["no_route_line"].format(reason=reason)]
+    r = place["routes"][0]
+    lo, hi = r["timeline_raw"]
+    weeks = _weeks(lo, hi)
+    if r["unknown_steps"]:
+        time = c["time_partly"].format(weeks=weeks, n=r["unknown_steps"])
+    else:
+        time = c["time_known"].format(weeks=weeks)
+    risks = r["key_warnings"] or r["open_questions"]
+    risk = c["risk_line"].format(risk=gist(risks[0], 160)) if risks else c["no_risk"]
+    return [
+        c["recommend"].format(channels=r["channels"], location=r["location"]),
+        f"{time} {c['capacity_line'].format(capacity=r['capacity'])}" if lang == "en"
+        else time + c["capacity_line"].format(capacity=r["capacity"]),
+        risk,
+    ]
+
+
+def _contents(report: Report, places: list[dict[str, Any]], lang: str) -> list[tuple[str, str]]:
+    """(anchor, heading) of each section, in the order they follow."""
+    lab, c = LABELS[lang], CLIENT[lang]
+    out = [("summary", c["summary"]), ("query", lab["query"])]
+    if report.across_places:
+        out.append(("across", lab["across"]))
+    for i, p in enumerate(places, 1):
+        out.append((f"place-{i}", f"{lab['place']}: {p['name']}" if report.across_places else lab["side_by_side"]))
+    out.append(("sources", lab["sources"]))
+    return out
 
 
 # --- JSON -------------------------------------------------------------------------------
@@ -280,7 +349,7 @@ def render_json(report: Report, rb: RuleBase, lang: str = "en") -> str:
 # --- Markdown -----------------------------------------------------------------------------
 
 
-from .escape import md_cell, md_code, md_link_text  # noqa: E402  (one escaping path for every Markdown)
+from .escape import md_cell, safe_url  # noqa: E402  (one escaping path for every Markdown)
 
 
 def _md_text(text: Any) -> str:
@@ -324,16 +393,18 @@ def _side_by_side_rows(routes: list[dict[str, Any]], lab: dict[str, str]) -> tup
     return headers, rows
 
 
+_SENTENCE_END = __import__("re").compile(r"。|(?<!\bNo)(?<!\bArt)(?<!\b[A-Z])\.(?= \S)")
+
+
 def gist(text: str, limit: int = 70) -> str:
     """The first sentence of a finding, cut at a word near ``limit``: the side-by-side view's cell.
 
     The full text is always printed under the route it belongs to.
     """
-    for stop in (". ", "。"):
-        head, sep, _ = text.partition(stop)
-        if sep and len(head) < len(text):
-            text = head + sep.strip()
-            break
+    # a sentence ends at "。" or at ". " before a capital, but not after "No." or "Art."
+    m = _SENTENCE_END.search(text)
+    if m and m.end() < len(text):
+        text = text[: m.end()].strip()
     if len(text) <= limit:
         return text
     cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
@@ -342,21 +413,33 @@ def gist(text: str, limit: int = 70) -> str:
 
 def _warning_cell(r: dict[str, Any], lab: dict[str, str], short: bool = False) -> list[str]:
     items = [gist(w) if short else w for w in r["key_warnings"]]
-    if r["open_questions"]:
-        items.append(f"{r['open_questions']} {lab['open']}")
+    # each open question by name: "1 open question(s)" tells a client nothing
+    items += ["? " + (gist(q) if short else q) for q in r["open_questions"]]
     return items or [lab["none"]]
+
+
+def _md_cites(sources: list[dict[str, str]]) -> str:
+    return md_cell("; ".join(c["cite"] for c in sources) or "—")
 
 
 def render_markdown(report: Report, rb: RuleBase, lang: str = "en") -> str:
     """GitHub-flavoured Markdown, tables through tabulate."""
     v = report_view(report, rb, lang)
-    lab = v["labels"]
-    out: list[str] = [f"# {_md_text(v['title'])}", "", f"> **{lab['notice_title']}:** {_md_text(v['notice'])}", ""]
-    out += [f"## {lab['query']}", ""]
+    lab, c = v["labels"], v["client"]
+    out: list[str] = [f"# {_md_text(v['title'])}", ""]
+    out += [f"**{md_cell(k)}:** {_md_text(val)}  " for k, val in v["prepared"]]
+    out += [f"{lab['as_of']} {v['as_of']} · {lab['digest']} `{v['digest'][:16]}`", ""]
+    out += [f'<a id="summary"></a>', "", f"## {c['summary']}", ""]
+    for place in v["places"]:
+        out += [f"**{_md_text(place['name'])}.** " + " ".join(_md_text(line) for line in place["summary"]), ""]
+    out += [f"> **{lab['notice_title']}:** {_md_text(v['notice'])}", ""]
+    out += [f"**{c['contents']}**", ""]
+    out += [f"{i}. [{md_cell(head)}](#{anchor})" for i, (anchor, head) in enumerate(v["contents"], 1)]
+    out += ["", '<a id="query"></a>', "", f"## {lab['query']}", ""]
     rows = [[k, val] for k, val in v["query"]] + [[lab["digest"], v["digest"]], [lab["as_of"], v["as_of"]]]
     out += [_md_table(["", ""], rows), ""]
     if v["across_places"]:
-        out += [f"## {lab['across']}", ""]
+        out += ['<a id="across"></a>', "", f"## {lab['across']}", ""]
         rows = []
         for a in v["across"]:
             b = a["best"]
@@ -366,8 +449,9 @@ def render_markdown(report: Report, rb: RuleBase, lang: str = "en") -> str:
                 rows.append([a["place"], b["channels"], b["location"], b["weeks"], b["approvals"], b["cost"], b["certainty"], b["capacity"], str(a["feasible"])])
         heads = [lab["place"], lab["channels"], lab["location"], lab["weeks"], lab["approvals"], lab["cost"], lab["certainty"], lab["capacity"], lab["feasible"]]
         out += [_md_table(heads, rows), ""]
-    for place in v["places"]:
+    for pi, place in enumerate(v["places"], 1):
         h = "###" if v["across_places"] else "##"
+        out += [f'<a id="place-{pi}"></a>', ""]
         if v["across_places"]:
             out += [f"## {lab['place']}: {_md_text(place['name'])}", ""]
         out += [f"{h} {lab['side_by_side']}", ""]
@@ -377,8 +461,13 @@ def render_markdown(report: Report, rb: RuleBase, lang: str = "en") -> str:
         else:
             headers, side = _side_by_side_rows(routes, lab)
             body = [[md_cell(k)] + [md_cell(c) for c in cells] for k, cells in side]
-            body.append([md_cell(lab["warnings"])] + [_md_join(_warning_cell(r, lab, short=True)) for r in routes])
+            # whole sentences: Markdown is read in full, never cut at a width
             out += [_md_table_raw([""] + headers, body), ""]
+            out += [f"**{lab['warnings']}**", ""]
+            for r in routes:
+                items = "; ".join(_md_text(w) for w in _warning_cell(r, lab))
+                out.append(f"- {lab['route']} {r['rank']}: {items}")
+            out.append("")
             out += [f"\\* {lab['pareto']}{lab['stop']}{lab['cost_note']}", ""]
             for r in routes:
                 out += [f"{h}# {lab['route']} {r['rank']}: {_md_text(r['channels'])} · {_md_text(r['location'])}", ""]
@@ -395,7 +484,7 @@ def render_markdown(report: Report, rb: RuleBase, lang: str = "en") -> str:
                         md_cell(s["authority"]),
                         md_cell(s["weeks"]),
                         _md_join([d["name"] for d in s["documents"]]),
-                        md_cell(", ".join(s["sources"]) or "—"),
+                        _md_cites(s["sources"]),
                     ]
                     for s in r["steps"]
                 ]
@@ -403,17 +492,22 @@ def render_markdown(report: Report, rb: RuleBase, lang: str = "en") -> str:
                 if r["findings"]:
                     out += [f"**{lab['findings']}**", ""]
                     for f in r["findings"]:
-                        srcs = f" ({md_cell(', '.join(f['sources']))})" if f["sources"] else ""
+                        srcs = f" ({_md_cites(f['sources'])})" if f["sources"] else ""
                         out.append(f"- {_md_text(f['text'])}{srcs}")
                     out.append("")
         out += [f"{h} {lab['excluded']}", ""]
         if place["exclusions"]:
-            rows = [[e["channels"], e["where"], e["reason"], ", ".join(e["sources"]) or "—"] for e in place["exclusions"]]
-            out += [_md_table([lab["channels"], lab["where"], lab["reason"], lab["sources"]], rows), ""]
+            rows = [[md_cell(e["channels"]), md_cell(e["where"]), md_cell(e["reason"]), _md_cites(e["sources"])]
+                    for e in place["exclusions"]]
+            out += [_md_table_raw([lab["channels"], lab["where"], lab["reason"], lab["sources"]], rows), ""]
         else:
             out += [lab["no_exclusion"], ""]
-    out += [f"## {lab['sources']}", ""]
-    out += [f"- {md_code(s['id'])}: {md_link_text(s['line'], rb.sources[s['id']].url)}" for s in v["sources"]]
+    out += ['<a id="sources"></a>', "", f"## {lab['sources']}", ""]
+    out += [
+        f"- {_md_text(s['line'])}"
+        + (f"; <{s['href']}>" if s["href"] and safe_url(s["href"]) else (f"; {md_cell(s['url'])}" if s["url"] else ""))
+        for s in v["sources"]
+    ]
     out += ["", "---", "", f"_{_md_text(v['notice'])}_", ""]
     return "\n".join(out)
 
@@ -458,6 +552,12 @@ def render_table(report: Report, rb: RuleBase, lang: str = "en", console: Any = 
         return RText(s, style=style)
 
     con.print(plain(v["title"], "bold underline"))
+    for k, val in v["prepared"]:
+        con.print(plain(f"{k}: {val}"))
+    con.print()
+    con.print(plain(v["client"]["summary"], "bold"))
+    for place in v["places"]:
+        con.print(_hanging([("▸", place["name"] + ". " + " ".join(place["summary"]), [], "")]))
     con.print(plain(v["notice"], "italic"))
     con.print()
     q = Table(box=None, show_header=False, pad_edge=False)
@@ -526,7 +626,7 @@ def render_table(report: Report, rb: RuleBase, lang: str = "en", console: Any = 
                         cell.append(f" ({lab['unverified']})", style="yellow")
                     cell.append(f"\n{lab['responsible']}: {s['responsible']}\n{lab['authority']}: {s['authority']}", style="")
                     docs = "\n".join(bullet + d["name"] for d in s["documents"]) or "—"
-                    st.add_row(plain(f"☐ {s['number']}"), cell, plain(s["weeks"]), plain(docs), plain("\n".join(s["sources"]) or "—", "dim"))
+                    st.add_row(plain(f"☐ {s['number']}"), cell, plain(s["weeks"]), plain(docs), plain("\n".join(c["cite"] for c in s["sources"]) or "—", "dim"))
                 con.print(st)
                 con.print(_hanging(
                     [({"warning": "!", "unknown": "?", "note": "i"}.get(f["kind"], "-"), f["text"], f["sources"], "yellow" if f["kind"] == "warning" else "") for f in r["findings"]]
@@ -540,7 +640,7 @@ def render_table(report: Report, rb: RuleBase, lang: str = "en", console: Any = 
         )
     con.print()
     con.print(plain(lab["sources"], "bold"))
-    con.print(_hanging([("•", f"{s['id']}: {s['line']}", [], "") for s in v["sources"]]))
+    con.print(_hanging([("•", s["line"] + (f"; {s['url']}" if s["url"] else ""), [], "") for s in v["sources"]]))
     con.print()
     con.print(plain(v["notice"], "italic"))
 
@@ -556,7 +656,7 @@ def _hanging(items: list[tuple[str, str, list[str], str]]):
     for mark, text, sources, style in items:
         cell = RText(text, style=style)
         if sources:
-            cell.append(" " + ", ".join(sources), style="dim")
+            cell.append(" (" + "; ".join(c["cite"] for c in sources) + ")", style="dim")
         grid.add_row(RText(mark), cell)
     return grid
 
@@ -571,6 +671,13 @@ def table_text(report: Report, rb: RuleBase, lang: str = "en", width: int = 100)
     return buf.getvalue()
 
 
+def render_pdf(report: Report, rb: RuleBase, lang: str = "en", engine: str | None = None) -> bytes:
+    """The HTML report printed to PDF (A4) by headless Chromium or WeasyPrint (``render.pdf``)."""
+    from .pdf import html_to_pdf  # lazy: only `--format pdf` looks for a PDF engine
+
+    return html_to_pdf(render_html(report, rb, lang), engine=engine)
+
+
 def render(report: Report, rb: RuleBase, fmt: str, lang: str = "en") -> str:
     """The report as text in ``fmt`` (``table`` as plain 100-column text)."""
     if fmt not in FORMATS:
@@ -581,6 +688,8 @@ def render(report: Report, rb: RuleBase, fmt: str, lang: str = "en") -> str:
         return render_markdown(report, rb, lang)
     if fmt == "html":
         return render_html(report, rb, lang)
+    if fmt == "pdf":
+        raise RepatriateError("a PDF is bytes: use render_pdf (or --format pdf -o FILE.pdf)")
     return table_text(report, rb, lang)
 
 

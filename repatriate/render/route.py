@@ -243,7 +243,14 @@ def grouped_exclusions(plan: Plan, rb: RuleBase, lang: str) -> list[ExclusionGro
     return list(groups.values())
 
 
-def source_line(rb: RuleBase, sid: str, lang: str) -> str:
+def source_cite(rb: RuleBase, sid: str, lang: str) -> str:
+    """A source as a reader cites it in running text: its document number, else its title."""
+    s = rb.sources[sid]
+    return s.doc_no or s.title.get(lang)
+
+
+def source_line(rb: RuleBase, sid: str, lang: str, with_url: bool = True) -> str:
+    """Title, document number, issuer, date, status (and address unless ``with_url`` is false)."""
     s = rb.sources[sid]
     words = ROUTE[lang]
     bits = [f"{s.title.get(lang)}"]
@@ -257,7 +264,10 @@ def source_line(rb: RuleBase, sid: str, lang: str) -> str:
     if date:
         bits.append(date.isoformat())
     bits.append(s.status)
-    if s.url:
+    if s.url and not with_url:
+        if s.unofficial_copy:
+            bits.append(words["unofficial_copy"].strip(" ()（）"))
+    elif s.url:
         bits.append(s.url + (words["unofficial_copy"] if s.unofficial_copy else ""))
         if s.tier == "official_reprint":
             bits[-1] = s.url + words["official_reprint"]
