@@ -685,7 +685,7 @@ def _capacity(
             v = value_at(par.values, day)
             names[pid] = None if v is None else v.value
             if v is not None:
-                used.append(msgs.capacity_parameter.fill(name=pid, value=v.value, since=v.from_))
+                used.append(msgs.capacity_parameter.fill(name=par.name, value=v.value, since=v.from_))
                 sources += v.sources
     missing = [n for n in ("net_assets",) if n in cap.formula and profile.net_assets is None]
     if missing or any(names.get(p) is None for p in rb.parameters if p in cap.formula):
@@ -695,9 +695,11 @@ def _capacity(
         )
         return None, None, True
     value = float(evaluate(cap.formula, names))
-    # the formula's own variable names, as the formula reads them
-    weights = ", ".join(f"{n}={names[n]}" for n in ("short_term", "foreign_currency"))
-    parameters = ", ".join(t.en for t in used)  # names, numbers and dates: the same in both languages
+    # parameters and weights named in words in each language, never as the formula's variables
+    term = msgs.capacity_short_term if names["short_term"] else msgs.capacity_long_term
+    money = msgs.capacity_foreign_currency if names["foreign_currency"] else msgs.capacity_local_currency
+    weights = msgs.item_separator.join([term.fill(), money.fill()])
+    parameters = msgs.item_separator.join(used)
     text = msgs.capacity_basis.fill(
         cap=value,
         currency=profile.currency,

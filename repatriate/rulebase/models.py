@@ -404,6 +404,10 @@ class Messages(Strict):
     capacity_unknown: Template
     capacity_basis: Template
     capacity_parameter: Template
+    capacity_short_term: Template
+    capacity_long_term: Template
+    capacity_foreign_currency: Template
+    capacity_local_currency: Template
     over_capacity: Template
     fx_pilot: Template
     negative_list_citation: Template
