@@ -18,7 +18,7 @@ from ..rulebase.records import RuleBase, Text
 from .labels import ASSET_CLASS_ZH, CLIENT, HOLDER_ZH, NOTICE, OBJECTIVE_ZH, SPV_OWNER_ZH
 from .labels import REPORT as LABELS
 from .route import (
-    SCHEMA_VERSION, channel_label, grouped_exclusions, location_label, plan_to_dict, source_cite,
+    SCHEMA_VERSION, channel_label, fits, stacked, grouped_exclusions, location_label, plan_to_dict, source_cite,
     source_line, source_to_dict, to_json, weeks_span,
 )
 from .units import money
@@ -565,7 +565,8 @@ def render_table(report: Report, rb: RuleBase, lang: str = "en", console: Any = 
     q.add_column(overflow="fold")
     for k, val in v["query"]:
         q.add_row(plain(k), plain(val))
-    q.add_row(plain(lab["digest"]), plain(v["digest"]))
+    # the full digest is one 64-character word: a narrow terminal gets its first 16 (as the HTML's header)
+    q.add_row(plain(lab["digest"]), plain(v["digest"] if con.width >= 86 else v["digest"][:16]))
     q.add_row(plain(lab["as_of"]), plain(v["as_of"]))
     con.print(q)
 
@@ -584,7 +585,19 @@ def render_table(report: Report, rb: RuleBase, lang: str = "en", console: Any = 
             route = RText(b["channels"], style="bold")
             route.append("\n" + b["location"], style="dim")
             t.add_row(plain(a["place"]), route, *[plain(c) for c in (b["weeks"], b["approvals"], b["certainty"], b["capacity"], str(a["feasible"]))])
-        con.print(t)
+        if fits(con, t):
+            con.print(t)
+        else:  # narrow terminal: one block per place, no column dropped, no word split
+            blocks = []
+            for a in v["across"]:
+                b = a["best"]
+                pairs = [(lab["best"], lab["no_route"])] if b is None else [
+                    (lab["best"], f"{b['channels']} · {b['location']}"), (lab["weeks_short"], b["weeks"]),
+                    (lab["approvals_short"], b["approvals"]), (lab["certainty_short"], b["certainty"]),
+                    (lab["capacity"], b["capacity"]),
+                ]
+                blocks.append((a["place"], pairs + [(lab["feasible_short"], str(a["feasible"]))]))
+            con.print(stacked(blocks))
 
     for place in v["places"]:
         con.print()
@@ -605,7 +618,16 @@ def render_table(report: Report, rb: RuleBase, lang: str = "en", console: Any = 
             # No space after the bullet in Chinese: rich would wrap the unspaced text onto its own line.
             bullet = "• " if v["lang"] == "en" else "•"
             t.add_row(plain(lab["warnings"]), *[plain("\n".join(bullet + w for w in _warning_cell(r, lab, short=True))) for r in routes])
-            con.print(t)
+            # each route's column needs room for its longest word; else one block per route
+            narrow = (con.width - 20) // max(1, len(routes)) < 24
+            if narrow:
+                con.print(stacked([
+                    (head, [(k, cells[i]) for k, cells in rows]
+                     + [(lab["warnings"], "; ".join(_warning_cell(r, lab, short=True)))])
+                    for i, (head, r) in enumerate(zip(headers, routes))
+                ]))
+            else:
+                con.print(t)
             con.print(plain(f"* {lab['pareto']}{lab['stop']}{lab['cost_note']}", "dim"))
             for r in routes:
                 con.print()
@@ -613,6 +635,19 @@ def render_table(report: Report, rb: RuleBase, lang: str = "en", console: Any = 
                 con.print(plain(f"{lab['weeks']}: {r['weeks']} · {lab['approvals']}: {r['approvals']} · {lab['certainty']}: {r['certainty']} · {lab['capacity']}: {r['capacity']}"))
                 if r["capacity_basis"]:
                     con.print(plain(f"{lab['capacity']}: {r['capacity_basis']}", "dim"))
+                if con.width < 100:  # narrow: the checklist as blocks, one per step
+                    con.print(stacked([
+                        (f"☐ {s['number']}. {s['action']}" + ("" if s["verified"] else f" ({lab['unverified']})"),
+                         [(lab["responsible"], s["responsible"]), (lab["authority"], s["authority"]),
+                          (lab["weeks_short"], s["weeks"]),
+                          (lab["documents"], "; ".join(d["name"] for d in s["documents"]) or "—"),
+                          (lab["sources"], "; ".join(c["cite"] for c in s["sources"]) or "—")])
+                        for s in r["steps"]
+                    ]))
+                    con.print(_hanging(
+                        [({"warning": "!", "unknown": "?", "note": "i"}.get(f["kind"], "-"), f["text"], f["sources"], "yellow" if f["kind"] == "warning" else "") for f in r["findings"]]
+                    ))
+                    continue
                 st = Table(box=box.SIMPLE, show_edge=False, pad_edge=False, show_lines=True)
                 st.add_column("#", justify="right", no_wrap=True)
                 st.add_column(lab["step"], overflow="fold", ratio=5)

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 from ..engine.results import Exclusion, Finding, Location, Plan, Route
 from ..files import safe_cell  # the one spreadsheet escaping
 from ..rulebase.records import RuleBase, Text, Weeks
+from .units import money
 from .labels import (
     ASSET_CLASS_ZH, EXCLUDED_HEAD, HEAD, HOLDER_ZH, NOTICE, OBJECTIVE_ZH, ROUTE, STEP_HEAD, TIER, label,
 )
@@ -195,9 +196,13 @@ def _weeks_text(r: Route) -> str:
     return f"{text} +{r.unknown_steps}?" if r.unknown_steps else text
 
 
-def _capacity_text(r: Route, currency: str) -> str:
+def _capacity_text(r: Route, currency: str, lang: str = "en") -> str:
     if r.capacity is None:
         return "—"
+    if lang == "zh":
+        from .units import money
+
+        return money(r.capacity, currency, lang)
     return f"{r.capacity / 1e6:,.1f}m {currency}"
 
 
@@ -213,7 +218,7 @@ def summary_rows(plan: Plan, rb: RuleBase, lang: str) -> list[list[str]]:
                 str(r.approvals),
                 str(len(r.documents)),
                 f"{r.certainty:.2f}",
-                _capacity_text(r, plan.profile.currency),
+                _capacity_text(r, plan.profile.currency, lang),
                 f"{r.score:.2f}",
             ]
         )
@@ -291,7 +296,7 @@ def _header_lines(plan: Plan, rb: RuleBase, lang: str) -> list[str]:
         sector = p.sector or ROUTE[lang]["no_sector"]
     asset = label(
         ROUTE, lang, "asset_line", asset_class=ASSET_CLASS_ZH[p.asset_class] if zh else p.asset_class,
-        sector=sector, where=where, amount=f"{p.amount:,.0f}", currency=p.currency,
+        sector=sector, where=where, amount=money(p.amount, None, lang), currency=p.currency,
         holder_type=HOLDER_ZH[p.holder_type] if zh else p.holder_type,
     )
     rules = label(
@@ -299,6 +304,46 @@ def _header_lines(plan: Plan, rb: RuleBase, lang: str) -> list[str]:
         optimize=OBJECTIVE_ZH[plan.optimize] if zh else plan.optimize, total=plan.total_routes,
     )
     return [asset, rules]
+
+
+def fits(console: Any, table: Any) -> bool:
+    """True when ``table`` shows every cell unwrapped in the console's width.
+
+    A narrower terminal gets the stacked layout instead: rich would otherwise squeeze the
+    columns until words break mid-word or a column vanishes.
+    """
+    from rich.measure import Measurement
+
+    # measured in a wide space: rich clamps a measurement to the width it is given
+    return Measurement.get(console, console.options.update_width(10_000), table).maximum <= console.width
+
+
+def stacked(rows: list[tuple[str, list[tuple[str, str]]]], inline: bool = False) -> Any:
+    """One block per row: a bold title, then ``label: value`` lines that wrap at words.
+
+    ``inline`` puts short figures on one line (``Weeks ≤1.4 · Appr. 8 · …``) that wraps at its dots.
+    """
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text as T
+
+    blocks: list[Any] = []
+    for title, pairs in rows:
+        blocks.append(T(title, style="bold"))
+        if inline:
+            line = T("  ")
+            for i, (k, v) in enumerate(pairs):
+                line.append(("" if i == 0 else " · ") + k + " ", style="dim")
+                line.append(v.replace(" ", "\u00a0"))  # a figure never breaks inside itself
+            blocks.append(line)
+            continue
+        grid = Table.grid(padding=(0, 1), pad_edge=False)
+        grid.add_column(no_wrap=True, style="dim")
+        grid.add_column(overflow="fold")
+        for k, v in pairs:
+            grid.add_row(T(k), T(v))
+        blocks.append(grid)
+    return Group(*blocks)
 
 
 def render_table(
@@ -319,9 +364,14 @@ def render_table(
         table = Table(box=box.SIMPLE_HEAVY, show_edge=False, pad_edge=False)
         for i, h in enumerate(HEAD[lang]):
             table.add_column(h, justify="right" if i in (0, 3, 4, 5, 6, 7, 8) else "left", overflow="fold", no_wrap=i not in (1, 2))
-        for row in summary_rows(plan, rb, lang):
+        rows = summary_rows(plan, rb, lang)
+        for row in rows:
             table.add_row(*(T(c) for c in row))
-        con.print(table)
+        if fits(con, table):
+            con.print(table)
+        else:  # a narrow terminal: one block per route, every column kept, no word split
+            head = HEAD[lang]
+            con.print(stacked([(f"{row[0]} {row[1]} · {row[2]}", list(zip(head[3:], row[3:]))) for row in rows], inline=True))
         con.print(ROUTE[lang]["legend"], style="dim", highlight=False)
         best = plan.routes[0]
         con.print()
@@ -329,14 +379,16 @@ def render_table(
         place = location_label(rb, best.location, lang)
         con.print(T(f"{title}: {channel_label(rb, best.channels, lang)} · {place}", style="bold"))
         steps = Table(box=box.SIMPLE, show_edge=False, pad_edge=False)
-        for h in STEP_HEAD[lang]:
-            steps.add_column(h, overflow="fold")
+        for i, h in enumerate(STEP_HEAD[lang]):
+            steps.add_column(h, overflow="fold", no_wrap=i in (0, 3), ratio=None if i in (0, 3) else 1)
+        lines = []
         for i, s in enumerate(best.steps, 1):
             w = "?" if s.weeks is None else weeks_span(s.weeks.min, s.weeks.max)
             mark = "" if s.verified else " †"
             who = f"{s.step.responsible.get(lang)} / {s.authority.get(lang)}"
             steps.add_row(str(i), T(s.step.action.get(lang) + mark), T(who), w)
-        con.print(steps)
+            lines.append((f"{i}. {s.step.action.get(lang)}{mark}", [(STEP_HEAD[lang][2], who), (STEP_HEAD[lang][3], w)]))
+        con.print(steps if con.width >= 100 else stacked(lines))
         docs = "; ".join(rb.documents[d.id].name.get(lang) for d in best.documents)
         con.print(T(ROUTE[lang]["documents"] + docs), highlight=False)
         for f in best.warnings + best.notes:
