@@ -498,10 +498,10 @@ def _run(group_main, args, kwargs) -> int:
         typer.echo(exc.format_message())
         return 0
     except ClickException as exc:
-        typer.echo(f"error: {short_message(exc.format_message())}", err=True)
+        typer.echo(_error_line(short_message(exc.format_message()), args), err=True)
         return 2 if isinstance(exc, UsageError) else exc.exit_code
     except RepatriateError as exc:
-        typer.echo(f"error: {short_message(_word(exc))}", err=True)
+        typer.echo(_error_line(short_message(_word(exc)), args), err=True)
         return 2
     except Interrupted as exc:  # SIGTERM/SIGHUP: temp files are gone already; no traceback
         return 128 + exc.signum
@@ -540,6 +540,22 @@ def _word(exc: Exception) -> str:
     if message.startswith(words + " "):  # "top 0 must be ..." -> "--top 0 must be ..."
         return flag + message[len(words):]
     return f"{flag}: {message}"
+
+
+def _error_line(message: str, args) -> str:
+    """``error: …`` in the language of ``--lang`` (or ``$REPATRIATE_LANG``): Chinese when zh."""
+    argv = list(args if args is not None else sys.argv[1:])
+    lang = os.environ.get("REPATRIATE_LANG", "en")
+    for i, a in enumerate(argv):
+        if a == "--lang" and i + 1 < len(argv):
+            lang = argv[i + 1]
+        elif a.startswith("--lang="):
+            lang = a.split("=", 1)[1]
+    if lang != "zh":
+        return f"error: {message}"
+    from .render.labels import error_zh
+
+    return f"错误：{error_zh(message)}"
 
 
 def main() -> None:

@@ -107,7 +107,7 @@ TIER = {
 STEP_HEAD = {"en": ("#", "Step", "Who / authority", "Weeks"), "zh": ("#", "步骤", "办理方 / 机关", "周数")}
 EXCLUDED_HEAD = {
     "en": ["Channels", "Locations", "Reason", "Sources"],
-    "zh": ["Channels", "Locations", "Reason", "Sources"],
+    "zh": ["渠道", "地点", "原因", "来源"],
 }
 
 # browsing views (channels, provinces)
@@ -288,6 +288,8 @@ CLIENT: dict[str, dict[str, str]] = {
         "cited_as": "Cited as",
         "issuer": "issued by",
         "weeks_word": "weeks",
+        "pareto_badge": "Pareto",
+        "done": "done",
     },
     "zh": {
         "summary": "摘要与建议",
@@ -307,5 +309,46 @@ CLIENT: dict[str, dict[str, str]] = {
         "cited_as": "引用为",
         "issuer": "发布机关",
         "weeks_word": "周",
+        "pareto_badge": "帕累托最优",
+        "done": "已完成",
     },
 }
+
+
+# command-line errors in Chinese (--lang zh / REPATRIATE_LANG=zh): (pattern on the English line,
+# Chinese template). Values, flags and accepted lists stay as typed; unmatched lines stay English.
+ERRORS_ZH: tuple[tuple[str, str], ...] = (
+    (r"^(--[\w-]+): (.*)$", "{1}：{2}"),
+    (r"^unknown ([\w ]+?) ('.*?'|\S+) \(accepted: (.*)\)$", "未知的{1} {2}（可选：{3}）"),
+    (r"^missing place \(required: at least one province or city\)$", "缺少地点（至少需要一个省份或城市）"),
+    (r"^invalid date (.*) \(accepted: YYYY-MM-DD\)$", "日期无效：{1}（格式：YYYY-MM-DD）"),
+    (r"^(.*) exists \(use --force to overwrite it\)$", "{1} 已存在（使用 --force 覆盖）"),
+    (r"^(--?[\w-]+|[\w ]+?) (\S+) must be (.*)$", "{1} {2} 不符合要求：须为 {3}"),
+    (r"^No such option:? (.*?)\.?$", "没有该选项：{1}"),
+    (r"^Missing option (.*?)\.?$", "缺少必填选项：{1}"),
+    (r"^Missing argument (.*?)\.?$", "缺少参数：{1}"),
+    (r"^Invalid value for (.*?): (.*)$", "{1} 的值无效：{2}"),
+    (r"^No such command (.*?)\.?$", "没有该命令：{1}"),
+)
+# words inside error lines
+ERROR_WORDS_ZH = {
+    "province": "省份", "city": "城市", "language": "语言", "format": "格式", "holder type": "持有方类型",
+    "asset class": "资产类别", "sector": "行业", "currency": "币种", "objective": "优化目标",
+    "amount": "金额", "top": "--top", "spv owner": "SPV持有方", "distribution": "分销方式",
+    "must be positive": "须为正数", "1 or more": "1 或以上",
+}
+
+
+def error_zh(line: str) -> str:
+    """An error line in Chinese where a pattern of ``ERRORS_ZH`` knows it; else unchanged."""
+    import re
+
+    for pattern, template in ERRORS_ZH:
+        m = re.match(pattern, line)
+        if m:
+            parts = [line, *m.groups()]
+            if pattern.startswith("^(--[\\w-]+): "):  # a flag prefix: translate what follows it
+                parts[2] = error_zh(parts[2])
+            words = [ERROR_WORDS_ZH.get(p, p) if isinstance(p, str) else p for p in parts]
+            return template.format(*words)
+    return line

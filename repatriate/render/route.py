@@ -333,7 +333,7 @@ def stacked(rows: list[tuple[str, list[tuple[str, str]]]], inline: bool = False)
         if inline:
             line = T("  ")
             for i, (k, v) in enumerate(pairs):
-                line.append(("" if i == 0 else " · ") + k + " ", style="dim")
+                line.append(("" if i == 0 else " · ") + k + "\u00a0", style="dim")  # a label stays by its figure
                 line.append(v.replace(" ", "\u00a0"))  # a figure never breaks inside itself
             blocks.append(line)
             continue
