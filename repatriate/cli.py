@@ -462,6 +462,7 @@ def data_schema() -> None:
 def data_coverage(
     fmt: str = typer.Option("table", "--format", help="table or json."),
     as_of: Optional[str] = AS_OF,
+    lang: str = LANG,
     data_dir: Optional[Path] = DATA_DIR,
 ) -> None:
     """Per province: local rules, QFLP cities, sourced and unverified facts; sources by tier.
@@ -471,7 +472,8 @@ def data_coverage(
     from .engine.browse import show_coverage
     from .engine.profile import parse_date
 
-    _emit(show_coverage(_rulebase(data_dir), _choice("format", fmt, ("table", "json")), parse_date(as_of)))
+    fmt = _choice("format", fmt, ("table", "json"))
+    _emit(show_coverage(_rulebase(data_dir), fmt, parse_date(as_of), _choice("language", lang, LANGS)))
 
 
 # --- entry point ----------------------------------------------------------------------

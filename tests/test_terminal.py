@@ -137,3 +137,10 @@ def test_repatriate_lang_sets_the_default():
     # --lang on the command line wins over the environment
     res = CliRunner().invoke(app, [*ROUTE_ARGS, "--lang", "en"], env={"REPATRIATE_LANG": "zh", "COLUMNS": "120"})
     assert "Asset:" in res.stdout
+
+
+def test_data_coverage_takes_lang():
+    res = CliRunner().invoke(app, ["data", "coverage", "--lang", "zh"])
+    assert res.exit_code == 0 and "省份" in res.stdout and "广东" in res.stdout
+    res = CliRunner().invoke(app, ["data", "coverage"], env={"REPATRIATE_LANG": "zh"})
+    assert "省份" in res.stdout

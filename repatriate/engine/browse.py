@@ -222,20 +222,22 @@ def coverage(rb: RuleBase, day: dt.date) -> list[dict[str, Any]]:
     return out
 
 
-def show_coverage(rb: RuleBase, fmt: str, day: dt.date) -> str:
+def show_coverage(rb: RuleBase, fmt: str, day: dt.date, lang: str = "en") -> str:
+    from ..render.labels import COVERAGE_HEAD
+
     rows = coverage(rb, day)
     tiers = tier_counts(rb)
     if fmt == "json":
         return to_json({"as_of": day.isoformat(), "digest": rb.digest, "provinces": rows, "tiers": tiers})
+    head = COVERAGE_HEAD[lang]
     table = [
-        [r["province"], r["name"], ", ".join(r["channels_with_local_rules"]) or "— (national rules)", r["qflp_cities"], r["facts_sourced"], r["facts_unsourced"], r["facts_unverified"]]
+        [r["province"], rb.provinces[r["province"]].name.get(lang), ", ".join(r["channels_with_local_rules"]) or head[9], r["qflp_cities"], r["facts_sourced"], r["facts_unsourced"], r["facts_unverified"]]
         for r in rows
     ]
     total = [sum(r[k] for r in rows) for k in ("qflp_cities", "facts_sourced", "facts_unsourced", "facts_unverified")]
-    table.append(["all", "", "", *total])
-    by_tier = _table([[k.replace("_", " "), *v.values()] for k, v in tiers.items()], ["by tier", *TIERS])
-    headers = ["code", "province", "local rules", f"QFLP cities ({day})"]
-    headers += ["sourced", "unsourced", "unverified"]
+    table.append([head[8], "", "", *total])
+    by_tier = _table([[k.replace("_", " "), *v.values()] for k, v in tiers.items()], [head[7], *TIERS])
+    headers = [*head[:3], head[3].format(day=day), *head[4:7]]
     return _table(table, headers) + "\n\n" + by_tier
 
 

@@ -352,3 +352,12 @@ def error_zh(line: str) -> str:
             words = [ERROR_WORDS_ZH.get(p, p) if isinstance(p, str) else p for p in parts]
             return template.format(*words)
     return line
+
+
+# `repatriate data coverage` headers
+COVERAGE_HEAD = {
+    "en": ("code", "province", "local rules", "QFLP cities ({day})", "sourced", "unsourced", "unverified",
+           "by tier", "all", "— (national rules)"),
+    "zh": ("代码", "省份", "地方规则", "QFLP试点城市（{day}）", "有来源", "无来源", "未核实",
+           "按来源等级", "合计", "—（适用全国规则）"),
+}
