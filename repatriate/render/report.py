@@ -51,7 +51,11 @@ def place_label(rb: RuleBase, place: PlaceResult, lang: str) -> str:
     A city that is its own province (Shanghai) reads as one name, so ``--province CN-SH`` and
     ``--city shanghai`` are labelled alike.
     """
-    label = location_label(rb, place.location, lang)
+    return _one_name(location_label(rb, place.location, lang))
+
+
+def _one_name(label: str) -> str:
+    """'Shanghai / Shanghai' (a city that is its own province) as 'Shanghai'."""
     head, sep, tail = label.partition(" / ")
     return head if sep and head == tail else label
 
@@ -171,7 +175,7 @@ def _route_view(rb: RuleBase, place: PlaceResult, r: Route, sched: tuple[StepTim
         "rank": r.rank,
         "pareto": r.pareto,
         "channels": channel_label(rb, r.channels, lang),
-        "location": location_label(rb, r.location, lang),
+        "location": _one_name(location_label(rb, r.location, lang)),
         "weeks": _route_weeks(r, lab),
         "approvals": str(r.approvals),
         "cost": f"{r.cost_index:g}",
@@ -303,7 +307,8 @@ def _contents(report: Report, places: list[dict[str, Any]], lang: str) -> list[t
     if report.across_places:
         out.append(("across", lab["across"]))
     for i, p in enumerate(places, 1):
-        out.append((f"place-{i}", f"{lab['place']}: {p['name']}" if report.across_places else lab["side_by_side"]))
+        colon = "：" if lang == "zh" else ": "
+        out.append((f"place-{i}", f"{lab['place']}{colon}{p['name']}" if report.across_places else lab["side_by_side"]))
     out.append(("sources", lab["sources"]))
     return out
 
@@ -583,9 +588,10 @@ def render_table(report: Report, rb: RuleBase, lang: str = "en", console: Any = 
                 t.add_row(plain(a["place"]), plain(lab["no_route"], "red"), *[plain("—")] * 4, plain(str(a["feasible"])))
                 continue
             route = RText(b["channels"], style="bold")
-            route.append("\n" + b["location"], style="dim")
+            if b["location"] != a["place"]:  # the place's own name is already in the first column
+                route.append("\n" + b["location"], style="dim")
             t.add_row(plain(a["place"]), route, *[plain(c) for c in (b["weeks"], b["approvals"], b["certainty"], b["capacity"], str(a["feasible"]))])
-        if fits(con, t):
+        if fits(con, t, squeeze=True):
             con.print(t)
         else:  # narrow terminal: one block per place, no column dropped, no word split
             blocks = []

@@ -306,16 +306,28 @@ def _header_lines(plan: Plan, rb: RuleBase, lang: str) -> list[str]:
     return [asset, rules]
 
 
-def fits(console: Any, table: Any) -> bool:
+def fits(console: Any, table: Any, squeeze: bool = False) -> bool:
     """True when ``table`` shows every cell unwrapped in the console's width.
 
-    A narrower terminal gets the stacked layout instead: rich would otherwise squeeze the
-    columns until words break mid-word or a column vanishes.
+    With ``squeeze``, a table whose cells wrap at spaces also fits, as long as no word is
+    split. A narrower terminal gets the stacked layout instead: rich would otherwise squeeze
+    the columns until words break mid-word or a column vanishes.
     """
+    import re
+
+    from rich.console import Console
     from rich.measure import Measurement
 
     # measured in a wide space: rich clamps a measurement to the width it is given
-    return Measurement.get(console, console.options.update_width(10_000), table).maximum <= console.width
+    size = Measurement.get(console, console.options.update_width(10_000), table)
+    if size.maximum <= console.width:
+        return True
+    if not squeeze or size.minimum > console.width:
+        return False
+    buf = io.StringIO()
+    Console(file=buf, width=console.width, no_color=True, highlight=False).print(table)
+    words = set(re.findall(r"[A-Za-z0-9]+", " ".join(str(c) for col in table.columns for c in col._cells)))
+    return words <= set(re.findall(r"[A-Za-z0-9]+", buf.getvalue()))
 
 
 def stacked(rows: list[tuple[str, list[tuple[str, str]]]], inline: bool = False) -> Any:
