@@ -153,3 +153,13 @@ def test_an_entity_in_data_stays_text_in_markdown():
     assert md_escape("A & B") == "A & B"
     assert md_escape("&lt;script&gt;") == "&amp;lt;script&amp;gt;"
     assert md_escape("&#60;b&#62;") == "&amp;#60;b&amp;#62;"
+
+
+def test_json_carries_prepared_and_the_summary(rb):
+    import json
+
+    from repatriate.render.report import render_json
+
+    d = json.loads(render_json(_report(rb, ["CN-SH"], prepared_for="Acme", prepared_by="Li", prepared_on="2026-12-01"), rb))
+    assert d["prepared"] == {"for": "Acme", "by": "Li", "on": "2026-12-01"}
+    assert d["summary"][0]["place"] == "Shanghai" and d["summary"][0]["recommendation"][0].startswith("Recommended")
