@@ -118,7 +118,9 @@ def _emit_bytes(data: bytes, output: Optional[str], force: bool) -> None:
 
 AS_OF = typer.Option(None, "--as-of", help="Rules in force on this date (YYYY-MM-DD); default today.")
 DATA_DIR = typer.Option(None, "--data-dir", help="A folder of YAML files overlaid on the packaged rule base.")
-LANG = typer.Option("en", "--lang", envvar="REPATRIATE_LANG", help="en or zh (default: $REPATRIATE_LANG, else en).")
+LANG = typer.Option(
+    "en", "--lang", envvar="REPATRIATE_LANG", help="en or zh (default: $REPATRIATE_LANG, else en)."
+)
 # profile options shared by route and compare (and named as batch's columns)
 ASSET_CLASS = typer.Option(..., "--asset-class", help="equity, abs or debt.")
 AMOUNT = typer.Option(..., "--amount", help="Amount raised, in units of --currency.")
@@ -303,10 +305,10 @@ def compare(
     optimize: str = OPTIMIZE,
     top: int = typer.Option(4, "--top", help="How many routes to compare per place."),
     label: Optional[str] = typer.Option(None, "--label", help="Title of the report: the client's or the asset's name."),
-    prepared_for: Optional[str] = typer.Option(None, "--prepared-for", help="Who the report is for (first page)."),
+    prepared_for: Optional[str] = typer.Option(None, "--prepared-for", help="Who the report is for."),
     prepared_by: Optional[str] = typer.Option(None, "--prepared-by", help="Who prepared it (first page)."),
     lang: str = LANG,
-    fmt: str = typer.Option("table", "--format", help="table, md, html, json or pdf (-o FILE.pdf implies pdf)."),
+    fmt: str = typer.Option("table", "--format", help="table, md, html, json or pdf (-o X.pdf implies pdf)."),
     output: Optional[str] = typer.Option(None, "-o", "--output", help="Write the report to FILE (atomically); - for stdout."),
     force: bool = FORCE,
     data_dir: Optional[Path] = DATA_DIR,

@@ -19,7 +19,16 @@ from repatriate.cli import app
 from repatriate.render.pdf import chromium_command, find_chromium
 
 AS_OF = ["--as-of", "2026-11-25"]
-EQUITY = ["compare", "--asset-class", "equity", "--sector", "renewable_energy", "--amount", "50000000", *AS_OF]
+EQUITY = [
+    "compare",
+    "--asset-class",
+    "equity",
+    "--sector",
+    "renewable_energy",
+    "--amount",
+    "50000000",
+    *AS_OF,
+]
 PLACES = ["--province", "CN-GD", "--province", "CN-HI", "--province", "CN-SH"]
 XSS = "<script>alert(1)</script>"
 
@@ -46,7 +55,9 @@ def _invoke(*args: str):
 
 
 def _run(cmd: list[str], home: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, env={**os.environ, "HOME": str(home)})
+    return subprocess.run(
+        cmd, capture_output=True, text=True, timeout=120, env={**os.environ, "HOME": str(home)}
+    )
 
 
 def _screens(tmp_path: Path) -> Path:
@@ -76,12 +87,30 @@ SHOTS = [("html-first-page", PLACES, 1500), ("html-gantt", ["--city", "shenzhen"
 @pytest.mark.parametrize("name, places, height", SHOTS)
 def test_screenshots_of_the_first_page_and_a_gantt_chart(browser, tmp_path, name, places, height):
     page = tmp_path / "report.html"
-    _invoke(*EQUITY, *places, "--top", "2", "--format", "html", "--label", "Acme Solar",
-            "--prepared-for", "Acme Holdings", "--prepared-by", "Li & Partners", "-o", str(page))
+    _invoke(
+        *EQUITY,
+        *places,
+        "--top",
+        "2",
+        "--format",
+        "html",
+        "--label",
+        "Acme Solar",
+        "--prepared-for",
+        "Acme Holdings",
+        "--prepared-by",
+        "Li & Partners",
+        "-o",
+        str(page),
+    )
     shot = _screens(tmp_path) / f"{name}.png"
     cmd = chromium_command(
-        browser, str(tmp_path / "profile"), "--hide-scrollbars", f"--window-size=1200,{height}",
-        f"--screenshot={shot}", page.as_uri(),
+        browser,
+        str(tmp_path / "profile"),
+        "--hide-scrollbars",
+        f"--window-size=1200,{height}",
+        f"--screenshot={shot}",
+        page.as_uri(),
     )
     done = _run(cmd, tmp_path)
     assert shot.exists() and shot.stat().st_size > 10_000, done.stderr[-2000:]

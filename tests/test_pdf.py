@@ -17,7 +17,16 @@ from repatriate.cli import app
 from repatriate.render.pdf import find_chromium
 
 AS_OF = ["--as-of", "2026-11-25"]
-EQUITY = ["compare", "--asset-class", "equity", "--sector", "renewable_energy", "--amount", "50000000", *AS_OF]
+EQUITY = [
+    "compare",
+    "--asset-class",
+    "equity",
+    "--sector",
+    "renewable_energy",
+    "--amount",
+    "50000000",
+    *AS_OF,
+]
 FIRST_PAGE = ["--label", "Acme Solar", "--prepared-for", "Acme Holdings", "--prepared-by", "Li & Partners"]
 
 
@@ -47,8 +56,12 @@ def _pdf(tmp_path: Path, *args: str, name: str = "report.pdf") -> Path:
 
 
 def _page1_text(tools: dict[str, str], pdf: Path) -> str:
-    done = subprocess.run([tools["pdftotext"], "-f", "1", "-l", "1", "-layout", str(pdf), "-"],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [tools["pdftotext"], "-f", "1", "-l", "1", "-layout", str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return " ".join(done.stdout.split())
 
 
@@ -56,12 +69,24 @@ def test_pdf_page_one_renders_and_reads_as_the_summary(tools, tmp_path):
     pdf = _pdf(tmp_path, "--province", "CN-GD", "--province", "CN-SH", "--format", "pdf", *FIRST_PAGE)
     assert pdf.read_bytes()[:5] == b"%PDF-"
     png = tmp_path / "page1"
-    subprocess.run([tools["pdftoppm"], "-f", "1", "-l", "1", "-r", "60", "-png", str(pdf), str(png)], check=True)
+    subprocess.run(
+        [tools["pdftoppm"], "-f", "1", "-l", "1", "-r", "60", "-png", str(pdf), str(png)], check=True
+    )
     shots = list(tmp_path.glob("page1*.png"))
     assert shots and shots[0].stat().st_size > 10_000  # a drawn page, not a blank one
     text = _page1_text(tools, pdf)
-    for needle in ("Acme Solar", "Prepared for", "Acme Holdings", "Li & Partners", "Summary and recommendation",
-                   "Guangdong", "Shanghai", "Recommended route", "Contents", "Rules as of 2026-11-25"):
+    for needle in (
+        "Acme Solar",
+        "Prepared for",
+        "Acme Holdings",
+        "Li & Partners",
+        "Summary and recommendation",
+        "Guangdong",
+        "Shanghai",
+        "Recommended route",
+        "Contents",
+        "Rules as of 2026-11-25",
+    ):
         assert needle in text, needle
 
 
@@ -91,6 +116,11 @@ def test_weasyprint_engine_when_installed(tmp_path):
     from repatriate.render.report import render_pdf
 
     rb = load_rulebase()
-    report = compare(rb, profile_fields={"asset_class": "equity", "amount": 5e7}, provinces=["CN-SH"], cities=[],
-                     as_of="2026-11-25")
+    report = compare(
+        rb,
+        profile_fields={"asset_class": "equity", "amount": 5e7},
+        provinces=["CN-SH"],
+        cities=[],
+        as_of="2026-11-25",
+    )
     assert render_pdf(report, rb, engine="weasyprint")[:5] == b"%PDF-"

@@ -24,8 +24,9 @@ DEBT = {"asset_class": "debt", "amount": 5e6, "net_assets": 1e8, "term_months": 
 
 
 def _report(rb, provinces=(), cities=(), fields=EQUITY, **kw):
-    return compare(rb, profile_fields=fields, provinces=list(provinces), cities=list(cities), as_of=TODAY,
-                   top=2, **kw)
+    return compare(
+        rb, profile_fields=fields, provinces=list(provinces), cities=list(cities), as_of=TODAY, top=2, **kw
+    )
 
 
 def _visible(html: str) -> str:
@@ -38,12 +39,25 @@ def _visible(html: str) -> str:
 
 
 def test_first_page_has_a_recommendation_per_place_prepared_for_by_date_and_contents(rb):
-    report = _report(rb, ["CN-GD", "CN-SH"], prepared_for="Acme Holdings", prepared_by="Li & Partners",
-                     prepared_on="2026-12-01", label="Acme Solar")
+    report = _report(
+        rb,
+        ["CN-GD", "CN-SH"],
+        prepared_for="Acme Holdings",
+        prepared_by="Li & Partners",
+        prepared_on="2026-12-01",
+        label="Acme Solar",
+    )
     html = render_html(report, rb)
     first = _visible(html.split('<section id="query">')[0])  # everything before the detail
-    for needle in ("Acme Solar", "Prepared for Acme Holdings", "Prepared by Li & Partners", "Date 2026-12-01",
-                   f"Rules as of {TODAY.isoformat()}", report.digest[:16], "Contents"):
+    for needle in (
+        "Acme Solar",
+        "Prepared for Acme Holdings",
+        "Prepared by Li & Partners",
+        "Date 2026-12-01",
+        f"Rules as of {TODAY.isoformat()}",
+        report.digest[:16],
+        "Contents",
+    ):
         assert needle in first, needle
     for place in ("Guangdong", "Shanghai"):
         assert place in first
@@ -75,9 +89,24 @@ def test_province_cn_sh_and_city_shanghai_are_labelled_alike(rb):
 
 
 def test_cli_prepared_for_and_by():
-    res = CliRunner().invoke(app, ["compare", "--asset-class", "equity", "--amount", "50000000", "--province",
-                                   "CN-SH", "--prepared-for", "Acme", "--prepared-by", "Li & Partners",
-                                   "--format", "md"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "compare",
+            "--asset-class",
+            "equity",
+            "--amount",
+            "50000000",
+            "--province",
+            "CN-SH",
+            "--prepared-for",
+            "Acme",
+            "--prepared-by",
+            "Li & Partners",
+            "--format",
+            "md",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "**Prepared for:** Acme" in res.stdout and "**Prepared by:** Li & Partners" in res.stdout
 
@@ -102,7 +131,9 @@ def test_capacity_parameters_are_named_in_words_with_values_and_dates(rb):
     report = _report(rb, ["CN-SH"], fields=DEBT)
     md = render_markdown(report, rb)
     zh = render_markdown(report, rb, "zh")
-    assert "macro_prudential_parameter" not in md and "short_term=" not in md and "foreign_currency=" not in md
+    assert (
+        "macro_prudential_parameter" not in md and "short_term=" not in md and "foreign_currency=" not in md
+    )
     assert re.search(r"Macro-prudential adjustment parameter[^;]* \d+(\.\d+)? \(from \d{4}-\d{2}-\d{2}\)", md)
     assert "weighed as medium/long-term debt" in md
     assert "企业跨境融资宏观审慎调节参数" in zh and "按中长期外债计" in zh
@@ -160,6 +191,12 @@ def test_json_carries_prepared_and_the_summary(rb):
 
     from repatriate.render.report import render_json
 
-    d = json.loads(render_json(_report(rb, ["CN-SH"], prepared_for="Acme", prepared_by="Li", prepared_on="2026-12-01"), rb))
+    d = json.loads(
+        render_json(
+            _report(rb, ["CN-SH"], prepared_for="Acme", prepared_by="Li", prepared_on="2026-12-01"), rb
+        )
+    )
     assert d["prepared"] == {"for": "Acme", "by": "Li", "on": "2026-12-01"}
-    assert d["summary"][0]["place"] == "Shanghai" and d["summary"][0]["recommendation"][0].startswith("Recommended")
+    assert d["summary"][0]["place"] == "Shanghai" and d["summary"][0]["recommendation"][0].startswith(
+        "Recommended"
+    )

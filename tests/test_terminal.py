@@ -23,8 +23,19 @@ from repatriate.render.route import render_plan, table_text as route_text
 from repatriate.render.units import money
 
 EQUITY = {"asset_class": "equity", "sector": "renewable_energy", "amount": 5e7}
-ROUTE_ARGS = ["route", "--asset-class", "equity", "--amount", "50000000", "--province", "CN-GD",
-              "--city", "shenzhen", "--as-of", TODAY.isoformat()]
+ROUTE_ARGS = [
+    "route",
+    "--asset-class",
+    "equity",
+    "--amount",
+    "50000000",
+    "--province",
+    "CN-GD",
+    "--city",
+    "shenzhen",
+    "--as-of",
+    TODAY.isoformat(),
+]
 
 
 def _tokens(text: str) -> set[str]:
@@ -34,12 +45,16 @@ def _tokens(text: str) -> set[str]:
 
 @pytest.fixture(scope="module")
 def route_plan(rb):
-    return plan_route(rb, as_of=TODAY, top=10, asset_class="equity", amount=5e7, province="CN-GD", city="shenzhen")
+    return plan_route(
+        rb, as_of=TODAY, top=10, asset_class="equity", amount=5e7, province="CN-GD", city="shenzhen"
+    )
 
 
 @pytest.fixture(scope="module")
 def report(rb):
-    return compare(rb, profile_fields=EQUITY, provinces=["CN-GD", "CN-HI", "CN-SH"], cities=[], as_of=TODAY, top=3)
+    return compare(
+        rb, profile_fields=EQUITY, provinces=["CN-GD", "CN-HI", "CN-SH"], cities=[], as_of=TODAY, top=3
+    )
 
 
 @pytest.mark.parametrize("width", [60, 80])
@@ -97,7 +112,12 @@ def test_tabulate_uses_wcwidth():
 
 @pytest.mark.parametrize(
     "value, currency, text",
-    [(5e7, "USD", "5,000万 USD"), (1.5e9, None, "15亿"), (2_333_333_333, "USD", "23.33亿 USD"), (9_999, None, "9,999")],
+    [
+        (5e7, "USD", "5,000万 USD"),
+        (1.5e9, None, "15亿"),
+        (2_333_333_333, "USD", "23.33亿 USD"),
+        (9_999, None, "9,999"),
+    ],
 )
 def test_chinese_amounts_in_wan_and_yi(value, currency, text):
     assert money(value, currency, "zh") == text
@@ -125,17 +145,23 @@ def test_zh_route_table_headers_and_amount(rb, route_plan):
     ],
 )
 def test_zh_errors(args, needle):
-    res = CliRunner().invoke(app, ["compare", "--asset-class", "equity", "--amount", "5000", "--lang", "zh", *args])
+    res = CliRunner().invoke(
+        app, ["compare", "--asset-class", "equity", "--amount", "5000", "--lang", "zh", *args]
+    )
     assert res.exit_code == 2 and res.stderr.startswith("错误：") and needle in res.stderr, res.stderr
 
 
 def test_repatriate_lang_sets_the_default():
     res = CliRunner().invoke(app, ROUTE_ARGS, env={"REPATRIATE_LANG": "zh", "COLUMNS": "120"})
     assert res.exit_code == 0 and "资产：" in res.stdout
-    res = CliRunner().invoke(app, ["compare", "--amount", "5", "--province", "CN-GD"], env={"REPATRIATE_LANG": "zh"})
+    res = CliRunner().invoke(
+        app, ["compare", "--amount", "5", "--province", "CN-GD"], env={"REPATRIATE_LANG": "zh"}
+    )
     assert res.exit_code == 2 and res.stderr.startswith("错误：缺少必填选项")
     # --lang on the command line wins over the environment
-    res = CliRunner().invoke(app, [*ROUTE_ARGS, "--lang", "en"], env={"REPATRIATE_LANG": "zh", "COLUMNS": "120"})
+    res = CliRunner().invoke(
+        app, [*ROUTE_ARGS, "--lang", "en"], env={"REPATRIATE_LANG": "zh", "COLUMNS": "120"}
+    )
     assert "Asset:" in res.stdout
 
 

@@ -231,7 +231,11 @@ def show_coverage(rb: RuleBase, fmt: str, day: dt.date, lang: str = "en") -> str
         return to_json({"as_of": day.isoformat(), "digest": rb.digest, "provinces": rows, "tiers": tiers})
     head = COVERAGE_HEAD[lang]
     table = [
-        [r["province"], rb.provinces[r["province"]].name.get(lang), ", ".join(r["channels_with_local_rules"]) or head[9], r["qflp_cities"], r["facts_sourced"], r["facts_unsourced"], r["facts_unverified"]]
+        [
+            r["province"], rb.provinces[r["province"]].name.get(lang),
+            ", ".join(r["channels_with_local_rules"]) or head[9],
+            r["qflp_cities"], r["facts_sourced"], r["facts_unsourced"], r["facts_unverified"],
+        ]
         for r in rows
     ]
     total = [sum(r[k] for r in rows) for k in ("qflp_cities", "facts_sourced", "facts_unsourced", "facts_unverified")]

@@ -59,8 +59,11 @@ def _chromium_pdf(binary: str, html: str, timeout: float) -> bytes:
         out = Path(tmp) / "report.pdf"
         page.write_text(html, encoding="utf-8")
         cmd = chromium_command(
-            binary, str(Path(tmp) / "profile"),
-            f"--print-to-pdf={out}", "--no-pdf-header-footer", "--print-to-pdf-no-header",
+            binary,
+            str(Path(tmp) / "profile"),
+            f"--print-to-pdf={out}",
+            "--no-pdf-header-footer",
+            "--print-to-pdf-no-header",
             page.as_uri(),
         )
         try:

@@ -18,7 +18,7 @@ from ..rulebase.records import RuleBase, Text
 from .labels import ASSET_CLASS_ZH, CLIENT, HOLDER_ZH, NOTICE, OBJECTIVE_ZH, SPV_OWNER_ZH
 from .labels import REPORT as LABELS
 from .route import (
-    SCHEMA_VERSION, channel_label, fits, stacked, grouped_exclusions, location_label, plan_to_dict, source_cite,
+    SCHEMA_VERSION, channel_label, fits, grouped_exclusions, location_label, plan_to_dict, source_cite, stacked,
     source_line, source_to_dict, to_json, weeks_span,
 )
 from .units import money
@@ -84,7 +84,8 @@ def _cites(rb: RuleBase, sources: Any, lang: str) -> list[dict[str, str]]:
 
 
 def _finding_view(rb: RuleBase, f: Finding, lang: str) -> dict[str, Any]:
-    return {"kind": f.kind, "text": f.text.get(lang), "sources": _cites(rb, f.sources, lang), "verified": f.verified}
+    sources = _cites(rb, f.sources, lang)
+    return {"kind": f.kind, "text": f.text.get(lang), "sources": sources, "verified": f.verified}
 
 
 def _href(url: str | None) -> str | None:
@@ -231,7 +232,10 @@ def report_view(report: Report, rb: RuleBase, lang: str = "en") -> dict[str, Any
                 "feasible": place.plan.total_routes,
                 "routes": [_route_view(rb, place, r, s, scale, lang) for r, s in zip(place.plan.routes, place.schedules)],
                 "exclusions": [
-                    {"channels": ch, "reason": reason, "where": ", ".join(locs), "sources": _cites(rb, srcs, lang)}
+                    {
+                        "channels": ch, "reason": reason, "where": ", ".join(locs),
+                        "sources": _cites(rb, srcs, lang),
+                    }
                     for ch, reason, locs, srcs in grouped_exclusions(place.plan, rb, lang)
                 ],
             }
@@ -308,7 +312,8 @@ def _contents(report: Report, places: list[dict[str, Any]], lang: str) -> list[t
         out.append(("across", lab["across"]))
     for i, p in enumerate(places, 1):
         colon = "：" if lang == "zh" else ": "
-        out.append((f"place-{i}", f"{lab['place']}{colon}{p['name']}" if report.across_places else lab["side_by_side"]))
+        head = f"{lab['place']}{colon}{p['name']}" if report.across_places else lab["side_by_side"]
+        out.append((f"place-{i}", head))
     out.append(("sources", lab["sources"]))
     return out
 
@@ -343,7 +348,9 @@ def report_to_dict(report: Report, rb: RuleBase, lang: str = "en") -> dict[str, 
             "by": report.prepared_by,
             "on": report.prepared_on.isoformat() if report.prepared_on else None,
         },
-        "summary": [{"place": v["name"], "recommendation": v["summary"]} for v in report_view(report, rb, lang)["places"]],
+        "summary": [
+            {"place": v["name"], "recommendation": v["summary"]} for v in report_view(report, rb, lang)["places"]
+        ],
         "query": report.query,
         "as_of": report.as_of.isoformat(),
         "rulebase": {"digest": report.digest, "sources": len(rb.sources), "provinces": len(rb.provinces)},
@@ -442,7 +449,8 @@ def render_markdown(report: Report, rb: RuleBase, lang: str = "en") -> str:
     out += [f"{lab['as_of']} {v['as_of']} · {lab['digest']} `{v['digest'][:16]}`", ""]
     out += [f'<a id="summary"></a>', "", f"## {c['summary']}", ""]
     for place in v["places"]:
-        out += [f"**{_md_text(place['name'])}.** " + " ".join(_md_text(line) for line in place["summary"]), ""]
+        lines = " ".join(_md_text(line) for line in place["summary"])
+        out += [f"**{_md_text(place['name'])}.** {lines}", ""]
     out += [f"> **{lab['notice_title']}:** {_md_text(v['notice'])}", ""]
     out += [f"**{c['contents']}**", ""]
     out += [f"{i}. [{md_cell(head)}](#{anchor})" for i, (anchor, head) in enumerate(v["contents"], 1)]
@@ -508,17 +516,18 @@ def render_markdown(report: Report, rb: RuleBase, lang: str = "en") -> str:
                     out.append("")
         out += [f"{h} {lab['excluded']}", ""]
         if place["exclusions"]:
-            rows = [[md_cell(e["channels"]), md_cell(e["where"]), md_cell(e["reason"]), _md_cites(e["sources"])]
-                    for e in place["exclusions"]]
+            rows = [
+                [md_cell(e["channels"]), md_cell(e["where"]), md_cell(e["reason"]), _md_cites(e["sources"])]
+                for e in place["exclusions"]
+            ]
             out += [_md_table_raw([lab["channels"], lab["where"], lab["reason"], lab["sources"]], rows), ""]
         else:
             out += [lab["no_exclusion"], ""]
     out += ['<a id="sources"></a>', "", f"## {lab['sources']}", ""]
-    out += [
-        f"- {_md_text(s['line'])}"
-        + (f"; <{s['href']}>" if s["href"] and safe_url(s["href"]) else (f"; {md_cell(s['url'])}" if s["url"] else ""))
-        for s in v["sources"]
-    ]
+    for s in v["sources"]:
+        # the address once, as a link when it is a safe http(s) one, else as escaped text
+        where = f"; <{s['href']}>" if s["href"] and safe_url(s["href"]) else (f"; {md_cell(s['url'])}" if s["url"] else "")
+        out.append(f"- {_md_text(s['line'])}{where}")
     out += ["", "---", "", f"_{_md_text(v['notice'])}_", ""]
     return "\n".join(out)
 
@@ -649,16 +658,14 @@ def render_table(report: Report, rb: RuleBase, lang: str = "en", console: Any = 
                     con.print(plain(f"{lab['capacity']}: {r['capacity_basis']}", "dim"))
                 if con.width < 100:  # narrow: the checklist as blocks, one per step
                     con.print(stacked([
-                        (f"☐ {s['number']}. {s['action']}" + ("" if s["verified"] else f" ({lab['unverified']})"),
+                        (f"☐ {s['number']}. {s['action']}" + ("" if s["verified"] else f" ({lab['unverified']})"),  # noqa: E501
                          [(lab["responsible"], s["responsible"]), (lab["authority"], s["authority"]),
                           (lab["weeks_short"], s["weeks"]),
                           (lab["documents"], "; ".join(d["name"] for d in s["documents"]) or "—"),
                           (lab["sources"], "; ".join(c["cite"] for c in s["sources"]) or "—")])
                         for s in r["steps"]
                     ]))
-                    con.print(_hanging(
-                        [({"warning": "!", "unknown": "?", "note": "i"}.get(f["kind"], "-"), f["text"], f["sources"], "yellow" if f["kind"] == "warning" else "") for f in r["findings"]]
-                    ))
+                    con.print(_hanging(_finding_lines(r)))
                     continue
                 st = Table(box=box.SIMPLE, show_edge=False, pad_edge=False, show_lines=True)
                 st.add_column("#", justify="right", no_wrap=True)
@@ -687,9 +694,17 @@ def render_table(report: Report, rb: RuleBase, lang: str = "en", console: Any = 
         )
     con.print()
     con.print(plain(lab["sources"], "bold"))
-    con.print(_hanging([("•", s["line"] + (f"; {s['url']}" if s["url"] else ""), [], "") for s in v["sources"]]))
+    con.print(_hanging([("•", s["line"] + (f"; {s['url']}" if s["url"] else ""), [], "") for s in v["sources"]]))  # noqa: E501
     con.print()
     con.print(plain(v["notice"], "italic"))
+
+
+def _finding_lines(r: dict[str, Any]) -> list[tuple[str, str, list, str]]:
+    marks = {"warning": "!", "unknown": "?", "note": "i"}
+    return [
+        (marks.get(f["kind"], "-"), f["text"], f["sources"], "yellow" if f["kind"] == "warning" else "")
+        for f in r["findings"]
+    ]
 
 
 def _hanging(items: list[tuple[str, str, list[str], str]]):

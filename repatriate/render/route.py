@@ -345,7 +345,8 @@ def stacked(rows: list[tuple[str, list[tuple[str, str]]]], inline: bool = False)
         if inline:
             line = T("  ")
             for i, (k, v) in enumerate(pairs):
-                line.append(("" if i == 0 else " · ") + k + "\u00a0", style="dim")  # a label stays by its figure
+                # a no-break space: a label stays by its figure
+                line.append(("" if i == 0 else " · ") + k + "\u00a0", style="dim")
                 line.append(v.replace(" ", "\u00a0"))  # a figure never breaks inside itself
             blocks.append(line)
             continue
@@ -383,7 +384,8 @@ def render_table(
             con.print(table)
         else:  # a narrow terminal: one block per route, every column kept, no word split
             head = HEAD[lang]
-            con.print(stacked([(f"{row[0]} {row[1]} · {row[2]}", list(zip(head[3:], row[3:]))) for row in rows], inline=True))
+            blocks = [(f"{row[0]} {row[1]} · {row[2]}", list(zip(head[3:], row[3:]))) for row in rows]
+            con.print(stacked(blocks, inline=True))
         con.print(ROUTE[lang]["legend"], style="dim", highlight=False)
         best = plan.routes[0]
         con.print()
@@ -399,7 +401,8 @@ def render_table(
             mark = "" if s.verified else " †"
             who = f"{s.step.responsible.get(lang)} / {s.authority.get(lang)}"
             steps.add_row(str(i), T(s.step.action.get(lang) + mark), T(who), w)
-            lines.append((f"{i}. {s.step.action.get(lang)}{mark}", [(STEP_HEAD[lang][2], who), (STEP_HEAD[lang][3], w)]))
+            pairs = [(STEP_HEAD[lang][2], who), (STEP_HEAD[lang][3], w)]
+            lines.append((f"{i}. {s.step.action.get(lang)}{mark}", pairs))
         con.print(steps if con.width >= 100 else stacked(lines))
         docs = "; ".join(rb.documents[d.id].name.get(lang) for d in best.documents)
         con.print(T(ROUTE[lang]["documents"] + docs), highlight=False)
