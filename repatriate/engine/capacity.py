@@ -97,7 +97,8 @@ def route_capacity(
             Finding(f"{ch.id}_capacity_not_computed", main.otherwise or main.description, tuple(main.sources), main.verified)
         )
         return None, None, False
-    models = [c for c in (main, *ch.capacities) if matches(c.when, facts) and not (c.unless and matches(c.unless, facts))]
+    closing = {r.id for r in ch.rules if r.valid.in_force(day) and matches(r.when, facts)}
+    models = [c for c in (main, *ch.capacities) if matches(c.when, facts) and not closing & set(c.closed_by)]
     if not models:
         return None, None, False  # the model is closed to this borrower: a rule of the channel says why
     values = [model_value(rb, profile, c, day) for c in models]

@@ -297,7 +297,9 @@ def _check_refs(rb: dict[str, Any], files: dict[str, Path]) -> list[str]:
             for msg in shape or dry_run_formula(cap.formula, params):
                 problems.append(f"{where}: {label}.formula: {msg}")
             matcher(f"{where}: {label}", cap.when)
-            matcher(f"{where}: {label}.unless", cap.unless)
+            for rid in cap.closed_by:
+                if rid not in {r.id for r in ch.rules}:
+                    problems.append(f"{where}: {label}.closed_by: unknown rule {rid!r} of the channel")
         if ch.capacities and ch.capacity is None:
             problems.append(f"{where}: capacities: other models need the main capacity")
         if ch.certainty:

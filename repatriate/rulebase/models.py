@@ -227,10 +227,10 @@ class Capacity(Sourced):
     when: dict[str, Any] | None = None  # the profiles the formula is for
     otherwise: Text | None = None  # said instead when it is not
     # a channel with several models (an FIE's foreign debt): the model's id and name, and the
-    # profiles it is closed to although `when` holds (a rule of the channel says why)
+    # rules of the channel that close it where they apply (dated and worded there)
     id: str | None = None
     name: Text | None = None
-    unless: dict[str, Any] | None = None
+    closed_by: list[str] = Field(default_factory=list)
     # the wording of the figure, over the formula's names and {cap} and {currency}; default the
     # macro-prudential wording (messages.capacity_basis)
     basis: "Template | None" = None

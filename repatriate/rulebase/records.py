@@ -353,7 +353,7 @@ class Capacity(_Record):
     otherwise: Text | None = None
     id: str | None = None
     name: Text | None = None
-    unless: Condition | None = None
+    closed_by: tuple[str, ...] = ()
     basis: Template | None = None
     sources: tuple[str, ...] = ()
     verified: bool = True
