@@ -223,3 +223,14 @@ def test_batch_accepts_the_same_names(tmp_path):
     rows = {r["asset_id"]: r for r in csv.DictReader(io.StringIO(res.stdout))}
     assert [rows[k]["status"] for k in "ABCDE"] == ["ok", "ok", "ok", "error", "error"]
     assert "CN-ZJ" in rows["D"]["error"] and "atlantis" in rows["E"]["error"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(province=st.sampled_from(["CN-GD", "CN-JS", "CN-AH", "CN-QH", "CN-BJ"]), text=st.text(max_size=16))
+def test_any_text_as_a_city_resolves_or_is_refused_in_one_line(rb, province, text):
+    try:
+        got = city_of(rb, province, text)
+    except RepatriateError as exc:
+        assert "\n" not in str(exc) and "city" in str(exc)
+    else:
+        assert city_of(rb, province, got) == got
