@@ -234,3 +234,9 @@ def test_any_text_as_a_city_resolves_or_is_refused_in_one_line(rb, province, tex
         assert "\n" not in str(exc) and "city" in str(exc)
     else:
         assert city_of(rb, province, got) == got
+
+
+def test_a_real_place_is_named_in_chinese_in_a_chinese_report():
+    res = runner.invoke(app, [*ROUTE, "--province", "CN-AH", "--city", "suzhou", "--lang", "zh"])
+    assert res.exit_code == 0, res.output
+    assert "安徽 / 宿州市" in res.stdout

@@ -10,6 +10,7 @@ import io
 import json
 from typing import Any, NamedTuple
 
+from ..engine.places import real_place
 from ..engine.results import Exclusion, Finding, Location, Plan, Route
 from ..files import safe_cell  # the one spreadsheet escaping
 from ..rulebase.records import RuleBase, Text, Weeks
@@ -55,7 +56,11 @@ def location_label(rb: RuleBase, loc: Location, lang: str = "en") -> str:
     parts = [pv.name.get(lang)]
     if loc.city:
         city = pv.cities.get(loc.city)
-        parts.append(city.name.get(lang) if city else loc.city)
+        if city is not None:
+            parts.append(city.name.get(lang))
+        else:  # a real place without local rules: its official name in Chinese, its id in English
+            place = real_place(rb, loc.province, loc.city) if lang == "zh" else None
+            parts.append(place.name_zh if place else loc.city)
     return " / ".join(parts)
 
 
