@@ -110,15 +110,19 @@ NET_ASSETS = typer.Option(None, "--net-assets", help="Asset holder's net assets,
 TERM_MONTHS = typer.Option(None, "--term-months", help="Term of the tokens (debt class), in months.")
 SPV_OWNER = typer.Option(
     "group", "--spv-owner",
-    help="group (the mainland group owns the SPV: ODI filings), third_party, or individual (mainland individuals: "
-    "SAFE Circular 37 registration).",
+    help="group (the mainland group owns the SPV: ODI filings), third_party, or individual "
+    "(mainland individuals: SAFE Circular 37 registration).",
 )
 DISTRIBUTION = typer.Option(
     "vatp", "--distribution", help="vatp (tokens admitted to an SFC-licensed VATP) or intermediary (a licensed broker)."
 )
 # an FIE's foreign-debt models (投注差) and the holder's age (the first-year bar): wt-places
-TOTAL_INVESTMENT = typer.Option(None, "--total-investment", help="An FIE's approved total investment, same currency as --amount.")
-REGISTERED_CAPITAL = typer.Option(None, "--registered-capital", help="The asset holder's registered capital, same currency as --amount.")
+TOTAL_INVESTMENT = typer.Option(
+    None, "--total-investment", help="An FIE's approved total investment, same currency as --amount."
+)
+REGISTERED_CAPITAL = typer.Option(
+    None, "--registered-capital", help="The asset holder's registered capital, same currency as --amount."
+)
 HOLDER_FOUNDED = typer.Option(None, "--holder-founded", help="The asset holder's founding date (YYYY-MM-DD).")
 OPTIMIZE = typer.Option("balanced", "--optimize", help="balanced, speed, cost or certainty.")
 FORCE = typer.Option(False, "--force", help="Overwrite an existing -o FILE.")

@@ -21,7 +21,8 @@ from repatriate.errors import RepatriateError
 
 runner = CliRunner()
 FIE = dict(
-    asset_class="debt", sector="logistics", province="CN-GD", term_months=36, holder_type="fie", net_assets=5_000_000
+    asset_class="debt", sector="logistics", province="CN-GD", term_months=36, holder_type="fie",
+    net_assets=5_000_000,
 )
 GAP = dict(total_investment=100_000_000, registered_capital=40_000_000)  # 投注差 60m
 # macro-prudential cap for 5m net assets, USD, medium term: 5m x 2 x 1.75 / (1 + 0.5) = 11.67m
@@ -114,7 +115,8 @@ def test_first_year_bar_from_the_qa_date(run, as_of, barred):
 
 
 def test_first_year_fie_keeps_the_gap_model_only(run):
-    p = run(as_of="2026-11-25", amount=30_000_000, holder_founded="2026-03-01", **{**FIE, "net_assets": 1e9}, **GAP)
+    rich = {**FIE, "net_assets": 1e9}
+    p = run(as_of="2026-11-25", amount=30_000_000, holder_founded="2026-03-01", **rich, **GAP)
     (route,) = fd(p)
     assert route.capacity == pytest.approx(60_000_000)
     assert "fd_mpa_first_year_fie" in {w.rule for w in route.warnings}
@@ -122,7 +124,8 @@ def test_first_year_fie_keeps_the_gap_model_only(run):
 
 
 def test_first_year_fie_over_its_gap_is_excluded(run):
-    p = run(as_of="2026-11-25", amount=70_000_000, holder_founded="2026-03-01", **{**FIE, "net_assets": 1e9}, **GAP)
+    rich = {**FIE, "net_assets": 1e9}
+    p = run(as_of="2026-11-25", amount=70_000_000, holder_founded="2026-03-01", **rich, **GAP)
     assert not fd(p)
 
 
@@ -134,7 +137,8 @@ def test_first_year_fie_over_its_gap_is_excluded(run):
     [
         ({"total_investment": "-1"}, "total investment -1 must be positive"),
         ({"registered_capital": "abc"}, "registered capital 'abc' is not a number"),
-        ({"total_investment": 10, "registered_capital": 20}, "registered capital 20 exceeds total investment 10"),
+        ({"total_investment": 10, "registered_capital": 20},
+         "registered capital 20 exceeds total investment 10"),
         ({"holder_founded": "2026-02-30"}, "holder founded '2026-02-30' is not a date"),
         ({"spv_owner": "trust"}, "accepted: group, third_party, individual"),
     ],
@@ -148,7 +152,8 @@ def test_bad_inputs_are_refused(rb, fields, fragment):
 
 def test_cli_options_reach_the_query():
     res = runner.invoke(app, [
-        "route", "--asset-class", "debt", "--province", "CN-GD", "--amount", "30000000", "--holder-type", "fie",
+        "route", "--asset-class", "debt", "--province", "CN-GD", "--amount", "30000000",
+        "--holder-type", "fie",
         "--net-assets", "5000000", "--term-months", "36", "--total-investment", "100,000,000",
         "--registered-capital", "40000000", "--holder-founded", "2020-01-01", "--as-of", "2026-11-25",
         "--format", "json",

@@ -18,7 +18,10 @@ from repatriate.engine.profile import Places, make_profile
 from repatriate.errors import RepatriateError
 
 runner = CliRunner()
-ROUTE = ["route", "--asset-class", "equity", "--sector", "manufacturing", "--amount", "5000000", "--as-of", "2026-11-25"]
+ROUTE = [
+    "route", "--asset-class", "equity", "--sector", "manufacturing", "--amount", "5000000",
+    "--as-of", "2026-11-25",
+]
 
 
 def route_json(*args):
@@ -188,14 +191,16 @@ def test_every_place_resolves_by_id_full_name_and_short_name(rb):
         assert places.city(code, p.name_zh) == want, (code, p.name_zh)
         short = places.city(code, p.short_zh)
         # a seat city shares its short name with its prefecture, which keeps it (大理 -> dali)
-        assert short == want or (p.level == "county_city" and short == p.id.removesuffix("shi")), (code, p.short_zh)
+        seat_city = p.level == "county_city" and short == p.id.removesuffix("shi")
+        assert short == want or seat_city, (code, p.short_zh)
 
 
 @settings(max_examples=150, deadline=None)
 @given(data=st.data())
 def test_property_any_place_any_spelling(rb, data):
     code, p = data.draw(st.sampled_from(_all_places(rb)))
-    spelling = data.draw(st.sampled_from([p.id, p.id.upper(), p.id.title(), f" {p.id} ", p.name_zh, f"{p.name_zh} "]))
+    spellings = [p.id, p.id.upper(), p.id.title(), f" {p.id} ", p.name_zh, f"{p.name_zh} "]
+    spelling = data.draw(st.sampled_from(spellings))
     got = city_of(rb, code, spelling)
     assert got == _expected(rb, code, p)
     assert city_of(rb, code, got) == got  # a resolved id resolves to itself

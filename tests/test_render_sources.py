@@ -1,4 +1,7 @@
-"""Reports cite sources by title and number or issuer, not by internal id; JSON keeps the ids (issue 9, item 10)."""
+"""Reports cite sources by title and number or issuer, not by internal id; JSON keeps the ids.
+
+Issue 9, item 10, and the coverage of regimes ("Show").
+"""
 
 from __future__ import annotations
 
@@ -39,7 +42,7 @@ def test_yinfa_2026_42_in_force_on_issue(rb):
 
 
 def test_qfi_funds_2020_rules_repealed(rb):
-    """PBOC/SAFE Announcement [2024] No. 7, Art. 31: the 2020 rules (Announcement [2020] No. 2) are repealed."""
+    """PBOC/SAFE Announcement [2024] No. 7, Art. 31: the 2020 rules ([2020] No. 2) are repealed."""
     assert rb.sources["qfi_funds_2020_2"].status == "repealed"
 
 
@@ -63,4 +66,5 @@ def test_coverage_lists_the_new_regimes_by_scope_with_dates():
     assert suzhou["from"] == "2020-07-24" and suzhou["in_force"]
     assert d["places"]["prefecture"] == 337 and d["places"]["county_city"] == 397
     table = runner.invoke(app, ["data", "coverage", "--as-of", "2026-11-29"]).stdout
-    assert "汇发〔2025〕43号" in table and "苏园管规字〔2020〕2号" in table and "397 county-level cities" in table
+    assert "汇发〔2025〕43号" in table and "苏园管规字〔2020〕2号" in table
+    assert "397 county-level cities" in table

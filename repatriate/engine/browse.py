@@ -222,7 +222,10 @@ def coverage(rb: RuleBase, day: dt.date) -> list[dict[str, Any]]:
     return out
 
 
-def _dated(obj: Any, scope: str, out: list[tuple[str, str, dt.date | None, dt.date | None, tuple[str, ...]]]) -> None:
+_DatedItem = tuple[str, str, "dt.date | None", "dt.date | None", tuple[str, ...]]
+
+
+def _dated(obj: Any, scope: str, out: list[_DatedItem]) -> None:
     """Every dated item under ``obj``: (scope, id, from, to, sources); a Validity dates its owner."""
     if isinstance(obj, dict):
         for v in obj.values():
@@ -249,7 +252,7 @@ def _dated(obj: Any, scope: str, out: list[tuple[str, str, dt.date | None, dt.da
 def regimes(rb: RuleBase, day: dt.date) -> list[dict[str, Any]]:
     """The dated regimes of the rule base, national or by province (and city): each text that
     dates a rule, step or value, with the period it governs and whether it is in force on ``day``."""
-    items: list[tuple[str, str, dt.date | None, dt.date | None, tuple[str, ...]]] = []
+    items: list[_DatedItem] = []
     for part in ("channels", "prerequisites", "parameters", "sectors"):
         _dated(getattr(rb, part), "national", items)
     for code, pv in sorted(rb.provinces.items()):
@@ -259,8 +262,10 @@ def regimes(rb: RuleBase, day: dt.date) -> list[dict[str, Any]]:
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     for scope, item, start, end, srcs in items:
         key = (scope, srcs[0])
-        g = groups.setdefault(key, {"scope": scope, "source": srcs[0], "from": start, "to": end, "items": set(),
-                                    "in_force": False, "open": end is None})
+        g = groups.setdefault(key, {
+            "scope": scope, "source": srcs[0], "from": start, "to": end, "items": set(), "in_force": False,
+            "open": end is None,
+        })
         g["from"] = min((d for d in (g["from"], start) if d), default=None)
         g["open"] = g["open"] or end is None
         g["to"] = None if g["open"] else max(d for d in (g["to"], end) if d)
@@ -288,9 +293,11 @@ def show_coverage(rb: RuleBase, fmt: str, day: dt.date) -> str:
     places = {lvl: sum(1 for ps in rb.places.places.values() for p in ps if p.level == lvl)
               for lvl in ("prefecture", "county_city")}
     if fmt == "json":
-        return to_json({"as_of": day.isoformat(), "digest": rb.digest, "provinces": rows, "tiers": tiers,
-                        "regimes": dated, "places": {"source": rb.places.source, "as_at": rb.places.as_at.isoformat(),
-                                                     **places}})
+        gazetteer = {"source": rb.places.source, "as_at": rb.places.as_at.isoformat(), **places}
+        return to_json({
+            "as_of": day.isoformat(), "digest": rb.digest, "provinces": rows, "tiers": tiers,
+            "regimes": dated, "places": gazetteer,
+        })
     table = [
         [r["province"], r["name"], ", ".join(r["channels_with_local_rules"]) or "— (national rules)", r["qflp_cities"], r["facts_sourced"], r["facts_unsourced"], r["facts_unverified"]]
         for r in rows
@@ -301,7 +308,8 @@ def show_coverage(rb: RuleBase, fmt: str, day: dt.date) -> str:
     headers = ["code", "province", "local rules", f"QFLP cities ({day})"]
     headers += ["sourced", "unsourced", "unverified"]
     regime_rows = [
-        [r["scope"], r["cite"], r["from"] or "", r["to"] or "", "yes" if r["in_force"] else "no"] for r in dated
+        [r["scope"], r["cite"], r["from"] or "", r["to"] or "", "yes" if r["in_force"] else "no"]
+        for r in dated
     ]
     regime_table = _table(regime_rows, ["regimes", "text", "from", "to", f"in force {day}"])
     gazetteer = (

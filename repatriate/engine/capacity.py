@@ -71,7 +71,8 @@ def model_value(rb: RuleBase, profile: Profile, cap: Capacity, day: dt.date) -> 
         weights = ", ".join(f"{n}={names[n]}" for n in ("short_term", "foreign_currency"))
         parameters = ", ".join(t.en for t in used)  # names, numbers and dates: the same in both languages
         basis = msgs.capacity_basis.fill(
-            cap=value, currency=profile.currency, net_assets=profile.net_assets, parameters=parameters, weights=weights
+            cap=value, currency=profile.currency, net_assets=profile.net_assets,
+            parameters=parameters, weights=weights,
         )
     return ModelValue(cap, value, basis, (), tuple(dict.fromkeys(sources)))
 
@@ -93,9 +94,8 @@ def route_capacity(
     main = ch.capacity
     assert main is not None
     if not matches(main.when, facts):
-        warnings.append(
-            Finding(f"{ch.id}_capacity_not_computed", main.otherwise or main.description, tuple(main.sources), main.verified)
-        )
+        text = main.otherwise or main.description
+        warnings.append(Finding(f"{ch.id}_capacity_not_computed", text, tuple(main.sources), main.verified))
         return None, None, False
     closing = {r.id for r in ch.rules if r.valid.in_force(day) and matches(r.when, facts)}
     models = [c for c in (main, *ch.capacities) if matches(c.when, facts) and not closing & set(c.closed_by)]
@@ -108,7 +108,12 @@ def route_capacity(
 
 
 def _one_model(
-    rb: RuleBase, profile: Profile, ch: Channel, mv: ModelValue, reasons: list[Finding], warnings: list[Finding]
+    rb: RuleBase,
+    profile: Profile,
+    ch: Channel,
+    mv: ModelValue,
+    reasons: list[Finding],
+    warnings: list[Finding],
 ) -> tuple[float | None, Text | None, bool]:
     cap, msgs = mv.cap, rb.messages
     if mv.value is None:

@@ -77,12 +77,13 @@ class Profile:
             value = getattr(self, name)
             if value is not None:
                 what = name.replace("_", " ")
-                set_(self, name, _positive(what, _as_float(what, value), allow_zero=name == "registered_capital"))
+                zero_ok = name == "registered_capital"
+                set_(self, name, _positive(what, _as_float(what, value), allow_zero=zero_ok))
         ti, rc = self.total_investment, self.registered_capital
         if ti is not None and rc is not None and rc > ti:
             raise ValueError(
-                f"registered capital {rc:g} exceeds total investment {ti:g} (accepted: registered capital up to "
-                "the total investment, in the currency of the amount)"
+                f"registered capital {rc:g} exceeds total investment {ti:g} (accepted: registered capital "
+                "up to the total investment, in the currency of the amount)"
             )
         if self.holder_founded is not None:
             set_(self, "holder_founded", _iso_date("holder founded", self.holder_founded))
@@ -259,7 +260,8 @@ class Places:
         import difflib
 
         close = difflib.get_close_matches(key, sorted(exact), n=3, cutoff=0.6)
-        hint = f"did you mean {' or '.join(repr(c) for c in dict.fromkeys(exact[k] for k in close))}? " if close else ""
+        offered = " or ".join(repr(c) for c in dict.fromkeys(exact[k] for k in close))
+        hint = f"did you mean {offered}? " if close else ""
         ids = sorted(set(exact.values()))
         raise RepatriateError(
             f"unknown city {value!r} in {province} ({hint}accepted: a prefecture-level or county-level "

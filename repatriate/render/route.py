@@ -358,7 +358,8 @@ def render_table(
         docs = "; ".join(rb.documents[d.id].name.get(lang) for d in best.documents)
         con.print(T(ROUTE[lang]["documents"] + docs), highlight=False)
         for f in best.warnings + best.notes:
-            con.print(T.assemble(f"  ! {f.text.get(lang)} ", (source_cites(rb, f.sources, lang), "dim")), highlight=False)
+            cites = source_cites(rb, f.sources, lang)
+            con.print(T.assemble(f"  ! {f.text.get(lang)} ", (cites, "dim")), highlight=False)
     if explain:
         con.print()
         con.print("[bold]" + ROUTE[lang]["excluded_why"] + "[/]")
@@ -366,7 +367,8 @@ def render_table(
             con.print("  " + ROUTE[lang]["no_exclusion"])
         for ch, reason, locs, srcs in grouped_exclusions(plan, rb, lang):
             where = ", ".join(locs[:6]) + (f" (+{len(locs) - 6})" if len(locs) > 6 else "")
-            line = T.assemble("  ✗ ", (ch, "bold"), f" · {where}: {reason} ", (source_cites(rb, srcs, lang), "dim"))
+            cites = source_cites(rb, srcs, lang)
+            line = T.assemble("  ✗ ", (ch, "bold"), f" · {where}: {reason} ", (cites, "dim"))
             con.print(line, highlight=False)
     elif plan.excluded:
         con.print("[dim]" + label(ROUTE, lang, "excluded_count", n=len(plan.excluded)) + "[/]")

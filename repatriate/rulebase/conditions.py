@@ -95,7 +95,8 @@ def check_matcher(when: Mapping[str, Any], *, sectors: set[str]) -> list[str]:
 
 
 _FORMULA_NAMES = (
-    "amount", "net_assets", "term_months", "short_term", "foreign_currency", "total_investment", "registered_capital",
+    "amount", "net_assets", "term_months", "short_term", "foreign_currency",
+    "total_investment", "registered_capital",
 )
 
 

@@ -131,12 +131,15 @@ def _parse(files: dict[str, Path]) -> tuple[dict[str, Any], list[str]]:
     from pydantic import TypeAdapter
 
     from . import models
-    from ..rulebase.models import Channel, Easing, Gazetteer, Messages, Prerequisite, Province, QflpChecks, Scoring
+    from ..rulebase.models import (
+        Channel, Easing, Gazetteer, Messages, Prerequisite, Province, QflpChecks, Scoring,
+    )
 
     col = _Collector()
     parts: dict[str, Any] = {name: {} for name in _CATALOGUES}
     parts.update(
-        channels={}, provinces={}, prerequisites=[], scoring=None, messages=None, easings={}, qflp_checks=None, places=None
+        channels={}, provinces={}, prerequisites=[], scoring=None, messages=None, easings={},
+        qflp_checks=None, places=None,
     )
     # single files beside the catalogues: file stem -> the model of its content
     singles: dict[str, Any] = {
@@ -431,7 +434,9 @@ def json_schema() -> dict:
     from pydantic import TypeAdapter
 
     from . import models
-    from ..rulebase.models import Channel, Easing, Gazetteer, Messages, Prerequisite, Province, QflpChecks, Scoring
+    from ..rulebase.models import (
+        Channel, Easing, Gazetteer, Messages, Prerequisite, Province, QflpChecks, Scoring,
+    )
 
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
