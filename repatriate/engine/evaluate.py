@@ -273,7 +273,8 @@ def evaluate_route(
     if not free:
         return _evaluate(rb, profile, channels, location, day, pre)
     fields = profile.model_dump()
-    fields.pop("amount"), fields.pop("net_assets")
+    for amount_field in ("amount", "net_assets", "total_investment", "registered_capital"):  # read by capacities only
+        fields.pop(amount_field)
     key = (rb.digest, day, channels, location, tuple(fields.values()))
     hit: Route | Exclusion | None = memo.EVALUATED.get(key)
     if hit is None:
