@@ -129,10 +129,22 @@ CURRENCY = typer.Option("USD", "--currency", help="ISO 4217 code; CNH allowed.")
 HOLDER_TYPE = typer.Option("private", "--holder-type", help="private, soe, lgfv, listed, fie or financial.")
 NET_ASSETS = typer.Option(None, "--net-assets", help="Asset holder's net assets, same currency as --amount.")
 TERM_MONTHS = typer.Option(None, "--term-months", help="Term of the tokens (debt class), in months.")
-SPV_OWNER = typer.Option("group", "--spv-owner", help="group (the mainland group owns the SPV: ODI filings) or third_party.")
+SPV_OWNER = typer.Option(
+    "group", "--spv-owner",
+    help="group (the mainland group owns the SPV: ODI filings), third_party, or individual "
+    "(mainland individuals: SAFE Circular 37 registration).",
+)
 DISTRIBUTION = typer.Option(
     "vatp", "--distribution", help="vatp (tokens admitted to an SFC-licensed VATP) or intermediary (a licensed broker)."
 )
+# an FIE's foreign-debt models (投注差) and the holder's age (the first-year bar): wt-places
+TOTAL_INVESTMENT = typer.Option(
+    None, "--total-investment", help="An FIE's approved total investment, same currency as --amount."
+)
+REGISTERED_CAPITAL = typer.Option(
+    None, "--registered-capital", help="The asset holder's registered capital, same currency as --amount."
+)
+HOLDER_FOUNDED = typer.Option(None, "--holder-founded", help="The asset holder's founding date (YYYY-MM-DD).")
 OPTIMIZE = typer.Option("balanced", "--optimize", help="balanced, speed, cost or certainty.")
 FORCE = typer.Option(False, "--force", help="Overwrite an existing -o FILE.")
 
@@ -150,6 +162,9 @@ def route(
     term_months: Optional[str] = TERM_MONTHS,
     spv_owner: str = SPV_OWNER,
     distribution: str = DISTRIBUTION,
+    total_investment: Optional[str] = TOTAL_INVESTMENT,
+    registered_capital: Optional[str] = REGISTERED_CAPITAL,
+    holder_founded: Optional[str] = HOLDER_FOUNDED,
     as_of: Optional[str] = AS_OF,
     optimize: str = OPTIMIZE,
     top: str = typer.Option("10", "--top", help="How many routes to show."),
@@ -187,6 +202,9 @@ def route(
         term_months=term_months,
         spv_owner=spv_owner,
         distribution=distribution,
+        total_investment=total_investment,
+        registered_capital=registered_capital,
+        holder_founded=holder_founded,
     )
     if fmt == "table" and not (output and output != "-"):
         render_table(plan, rb, lang, explain, console=_console())
@@ -218,7 +236,8 @@ def batch(
     """Plan every asset of a portfolio: one result row per input row, errors included.
 
     Columns: asset_class, sector, province, city, amount, currency, holder_type,
-    net_assets, term_months, spv_owner (snake_case); asset_id, label and any other
+    net_assets, term_months, spv_owner, total_investment, registered_capital,
+    holder_founded (snake_case); asset_id, label and any other
     column pass through (an input column named like a result column, e.g. status,
     comes out as input_status). In a ';'-separated CSV the decimal mark is a comma.
     A summary goes to stderr. -o FILE is replaced when the batch has finished; it
@@ -301,6 +320,9 @@ def compare(
     term_months: Optional[str] = TERM_MONTHS,
     spv_owner: str = SPV_OWNER,
     distribution: str = DISTRIBUTION,
+    total_investment: Optional[str] = TOTAL_INVESTMENT,
+    registered_capital: Optional[str] = REGISTERED_CAPITAL,
+    holder_founded: Optional[str] = HOLDER_FOUNDED,
     as_of: Optional[str] = AS_OF,
     optimize: str = OPTIMIZE,
     top: int = typer.Option(4, "--top", help="How many routes to compare per place."),
@@ -340,6 +362,9 @@ def compare(
             "term_months": term_months,
             "spv_owner": spv_owner,
             "distribution": distribution,
+            "total_investment": total_investment,
+            "registered_capital": registered_capital,
+            "holder_founded": holder_founded,
         },
         provinces=province or [],
         cities=city or [],
@@ -525,6 +550,8 @@ _FLAGS = {
     "overlay": "--data-dir", "asset_class": "--asset-class", "sector": "--sector", "province": "--province",
     "city": "--city", "amount": "--amount", "currency": "--currency", "holder_type": "--holder-type",
     "net_assets": "--net-assets", "term_months": "--term-months", "spv_owner": "--spv-owner",
+    "total_investment": "--total-investment", "registered_capital": "--registered-capital",
+    "holder_founded": "--holder-founded",
     "as_of": "--as-of", "objective": "--optimize", "top": "--top", "language": "--lang", "format": "--format",
 }
 

@@ -2,6 +2,8 @@
 
 ASSET_CLASSES = ("equity", "abs", "debt")
 HOLDER_TYPES = ("private", "soe", "lgfv", "listed", "fie", "financial")
-SPV_OWNERS = ("group", "third_party")
+# who controls the HK SPV: the asset holder's group, a third party, or mainland individuals
+# (then a SAFE Circular 37 registration, not ODI filings)
+SPV_OWNERS = ("group", "third_party", "individual")
 # how the tokens reach investors in Hong Kong: a licensed VATP, or a licensed intermediary (SFC 23EC52)
 DISTRIBUTIONS = ("vatp", "intermediary")

@@ -13,7 +13,7 @@ from ..rulebase.records import RuleBase
 from ..rulebase.records import fields as record_fields
 from ..rulebase.records import value_at
 from ..render.labels import BROWSE
-from ..render.route import source_line, source_to_dict, to_json
+from ..render.route import source_cite, source_line, source_to_dict, to_json
 
 
 def _table(rows: list[list[Any]], headers: list[str]) -> str:
@@ -222,13 +222,84 @@ def coverage(rb: RuleBase, day: dt.date) -> list[dict[str, Any]]:
     return out
 
 
+_DatedItem = tuple[str, str, "dt.date | None", "dt.date | None", tuple[str, ...]]
+
+
+def _dated(obj: Any, scope: str, out: list[_DatedItem]) -> None:
+    """Every dated item under ``obj``: (scope, id, from, to, sources); a Validity dates its owner."""
+    if isinstance(obj, dict):
+        for v in obj.values():
+            _dated(v, scope, out)
+        return
+    if isinstance(obj, (list, tuple)):
+        for v in obj:
+            _dated(v, scope, out)
+        return
+    names = record_fields(obj)
+    if not names:
+        return
+    srcs = tuple(getattr(obj, "sources", ()) or ())
+    valid = getattr(obj, "valid", None)
+    if valid is not None and (valid.from_ or valid.to) and srcs:
+        out.append((scope, getattr(obj, "id", "") or "", valid.from_, valid.to, srcs))
+    elif "from_" in names and "value" in names and srcs:  # a dated value (QFLP terms, parameters, lists)
+        out.append((scope, "", obj.from_, obj.to, srcs))
+    for name in names:
+        if name not in ("sources", "valid"):
+            _dated(getattr(obj, name), scope, out)
+
+
+def regimes(rb: RuleBase, day: dt.date) -> list[dict[str, Any]]:
+    """The dated regimes of the rule base, national or by province (and city): each text that
+    dates a rule, step or value, with the period it governs and whether it is in force on ``day``."""
+    items: list[_DatedItem] = []
+    for part in ("channels", "prerequisites", "parameters", "sectors"):
+        _dated(getattr(rb, part), "national", items)
+    for code, pv in sorted(rb.provinces.items()):
+        _dated((pv.rules, pv.fx_pilots, pv.notes), code, items)
+        for cid, city in sorted(pv.cities.items()):
+            _dated((city.qflp, city.notes), f"{code}:{cid}", items)
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for scope, item, start, end, srcs in items:
+        key = (scope, srcs[0])
+        g = groups.setdefault(key, {
+            "scope": scope, "source": srcs[0], "from": start, "to": end, "items": set(), "in_force": False,
+            "open": end is None,
+        })
+        g["from"] = min((d for d in (g["from"], start) if d), default=None)
+        g["open"] = g["open"] or end is None
+        g["to"] = None if g["open"] else max(d for d in (g["to"], end) if d)
+        if item:
+            g["items"].add(item)
+        g["in_force"] = g["in_force"] or ((start is None or start <= day) and (end is None or day < end))
+    rows = []
+    for g in groups.values():
+        rows.append({
+            "scope": g["scope"],
+            "source": g["source"],
+            "cite": source_cite(rb, g["source"], "en"),
+            "from": g["from"].isoformat() if g["from"] else None,
+            "to": g["to"].isoformat() if g["to"] else None,
+            "in_force": g["in_force"],
+            "items": sorted(g["items"]),
+        })
+    return sorted(rows, key=lambda r: (r["scope"] != "national", r["scope"], r["from"] or "", r["source"]))
+
+
 def show_coverage(rb: RuleBase, fmt: str, day: dt.date, lang: str = "en") -> str:
-    from ..render.labels import COVERAGE_HEAD
+    from ..render.labels import COVERAGE_HEAD, GAZETTEER_LINE, REGIME_HEAD
 
     rows = coverage(rb, day)
     tiers = tier_counts(rb)
+    dated = regimes(rb, day)
+    places = {lvl: sum(1 for ps in rb.places.places.values() for p in ps if p.level == lvl)
+              for lvl in ("prefecture", "county_city")}
     if fmt == "json":
-        return to_json({"as_of": day.isoformat(), "digest": rb.digest, "provinces": rows, "tiers": tiers})
+        gazetteer = {"source": rb.places.source, "as_at": rb.places.as_at.isoformat(), **places}
+        return to_json({
+            "as_of": day.isoformat(), "digest": rb.digest, "provinces": rows, "tiers": tiers,
+            "regimes": dated, "places": gazetteer,
+        })
     head = COVERAGE_HEAD[lang]
     table = [
         [
@@ -242,7 +313,16 @@ def show_coverage(rb: RuleBase, fmt: str, day: dt.date, lang: str = "en") -> str
     table.append([head[8], "", "", *total])
     by_tier = _table([[k.replace("_", " "), *v.values()] for k, v in tiers.items()], [head[7], *TIERS])
     headers = [*head[:3], head[3].format(day=day), *head[4:7]]
-    return _table(table, headers) + "\n\n" + by_tier
+    rh = REGIME_HEAD[lang]
+    regime_rows = [
+        [r["scope"], source_cite(rb, r["source"], lang), r["from"] or "", r["to"] or "", rh[5] if r["in_force"] else rh[6]]
+        for r in dated
+    ]
+    regime_table = _table(regime_rows, [*rh[:4], rh[4].format(day=day)])
+    gazetteer = GAZETTEER_LINE[lang].format(
+        cite=source_cite(rb, rb.places.source, lang), as_at=rb.places.as_at, **places
+    )
+    return _table(table, headers) + "\n\n" + by_tier + "\n\n" + regime_table + "\n\n" + gazetteer
 
 
 def export_graph(rb: RuleBase, fmt: str, day: dt.date) -> str:

@@ -10,9 +10,8 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple, TypeVar
 
-from ..rulebase.conditions import Facts, evaluate, matches
+from ..rulebase.conditions import Facts, matches
 from ..rulebase.records import (
-    Channel,
     DatedValue,
     FxPilot,
     Money,
@@ -27,8 +26,9 @@ from ..rulebase.records import (
     value_at,
 )
 from . import memo
+from .capacity import holder_age_months, route_capacity
 from .graph import full_path
-from .places import PilotCity, city_of, city_terms, fx_pilots, province_of
+from .places import PilotCity, city_label, city_of, city_terms, fx_pilots, province_of
 from .profile import Profile
 from .results import Exclusion, Finding, FindingKind, Location, Route, RouteDocument, RouteStep
 from .timeline import schedule
@@ -45,6 +45,7 @@ def facts_for(rb: RuleBase, profile: Profile, location: Location, day: dt.date) 
     """What the matchers see: the profile, the sector's negative-list status, the location."""
     f = Facts(profile.model_dump())
     f["as_of"] = day
+    f["holder_age_months"] = holder_age_months(profile.founded, day)  # under 12: the first year
     sector = rb.sectors.get(profile.sector or "")
     entry = value_at(sector.negative_list, day) if sector else None
     f["sector_status"] = entry.value.status if entry else None
@@ -177,7 +178,9 @@ def prerequisites(rb: RuleBase, profile: Profile, day: dt.date) -> Checklist:
     pre = Checklist(rb, profile, facts_for(rb, profile, Location(profile.province, profile.city), day), day)
     pv = rb.provinces[profile.province]
     if profile.city and profile.city not in pv.cities:
-        text = rb.messages.city_without_local_rules.fill(city=profile.city, province=pv.name)
+        text = rb.messages.city_without_local_rules.fill(
+            city=city_label(rb, profile.province, profile.city), province=pv.name
+        )
         pre.warnings.append(Finding("city_without_local_rules", text, (), True, "unknown"))
     for p in rb.prerequisites:
         if matches(p.when, pre.facts):
@@ -270,7 +273,8 @@ def evaluate_route(
     if not free:
         return _evaluate(rb, profile, channels, location, day, pre)
     fields = profile.model_dump()
-    fields.pop("amount"), fields.pop("net_assets")
+    for amount_field in ("amount", "net_assets", "total_investment", "registered_capital"):  # read by capacities only
+        fields.pop(amount_field)
     key = (rb.digest, day, channels, location, tuple(fields.values()))
     hit: Route | Exclusion | None = memo.EVALUATED.get(key)
     if hit is None:
@@ -321,7 +325,7 @@ def _evaluate(
             if note is not None:
                 notes.append(note)
         if ch.capacity is not None:
-            capacity, capacity_text, capacity_unknown = _capacity(
+            capacity, capacity_text, capacity_unknown = route_capacity(
                 rb, profile, ch, day, reasons, warnings, facts
             )
 
@@ -645,71 +649,3 @@ def _qflp_finding(
     )
     verified = dated.verified if check.verified_from_terms else True
     return Finding(check.id, text, city.sources, verified, kind)
-
-
-def _capacity(
-    rb: RuleBase,
-    profile: Profile,
-    ch: Channel,
-    day: dt.date,
-    reasons: list[Finding],
-    warnings: list[Finding],
-    facts: Facts,
-) -> tuple[float | None, Text | None, bool]:
-    """The channel's capacity for the profile: (amount, basis, unknown for want of profile data)."""
-    cap = ch.capacity
-    assert cap is not None
-    msgs = rb.messages
-    if not matches(cap.when, facts):
-        warnings.append(
-            Finding(
-                f"{ch.id}_capacity_not_computed",
-                cap.otherwise or cap.description,
-                tuple(cap.sources),
-                cap.verified,
-            )
-        )
-        return None, None, False
-    names: dict[str, Any] = {
-        "amount": profile.amount,
-        "net_assets": profile.net_assets,
-        "term_months": profile.term_months,
-        # an unknown term is weighed as medium/long term; the route says so
-        "short_term": int(profile.term_months is not None and profile.term_months <= 12),
-        "foreign_currency": int(profile.foreign_currency),
-    }
-    used: list[Text] = []
-    sources = list(cap.sources)
-    for pid, par in rb.parameters.items():
-        if pid in cap.formula:
-            v = value_at(par.values, day)
-            names[pid] = None if v is None else v.value
-            if v is not None:
-                used.append(msgs.capacity_parameter.fill(name=par.name, value=v.value, since=v.from_))
-                sources += v.sources
-    missing = [n for n in ("net_assets",) if n in cap.formula and profile.net_assets is None]
-    if missing or any(names.get(p) is None for p in rb.parameters if p in cap.formula):
-        text = msgs.capacity_unknown.fill(description=cap.description)
-        warnings.append(
-            Finding(f"{ch.id}_capacity_unknown", text, tuple(dict.fromkeys(sources)), cap.verified)
-        )
-        return None, None, True
-    value = float(evaluate(cap.formula, names))
-    # parameters and weights named in words in each language, never as the formula's variables
-    term = msgs.capacity_short_term if names["short_term"] else msgs.capacity_long_term
-    money = msgs.capacity_foreign_currency if names["foreign_currency"] else msgs.capacity_local_currency
-    weights = msgs.item_separator.join([term.fill(), money.fill()])
-    parameters = msgs.item_separator.join(used)
-    text = msgs.capacity_basis.fill(
-        cap=value,
-        currency=profile.currency,
-        net_assets=profile.net_assets,
-        parameters=parameters,
-        weights=weights,
-    )
-    if profile.amount > value:
-        over = msgs.over_capacity.fill(
-            amount=profile.amount, currency=profile.currency, basis=text, description=cap.description
-        )
-        reasons.append(Finding(f"{ch.id}_over_capacity", over, tuple(dict.fromkeys(sources)), cap.verified))
-    return value, text, False

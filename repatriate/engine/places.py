@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import NamedTuple
 
-from ..rulebase.records import City, DatedValue, FxPilot, Province, QflpTerms, RuleBase, value_at
+from ..rulebase.records import City, DatedValue, FxPilot, Place, Province, QflpTerms, RuleBase, Text, value_at
 from .profile import Profile
 from .results import Location
 
@@ -74,3 +74,14 @@ def fx_pilots(rb: RuleBase, location: Location, day: dt.date) -> list[FxPilot]:
     if pv is None:
         return []
     return [p for p in pv.fx_pilots if p.valid.in_force(day) and (p.city is None or p.city == location.city)]
+
+
+def real_place(rb: RuleBase, province: str, city: str) -> Place | None:
+    """The gazetteer's place of a city id under ``province`` (None for the rule base's own areas)."""
+    return next((p for p in rb.places.places.get(province, ()) if p.id == city), None)
+
+
+def city_label(rb: RuleBase, province: str, city: str) -> Text | str:
+    """How a city without local rules is named in a finding: its official name with its id."""
+    place = real_place(rb, province, city)
+    return city if place is None else Text(en=f"{place.name_zh} ({city})", zh=place.name_zh)

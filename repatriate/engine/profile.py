@@ -50,6 +50,9 @@ class Profile:
     term_months: int | None = None
     spv_owner: str = "group"
     distribution: str = "vatp"
+    total_investment: float | None = None  # an FIE's approved total investment (投资总额), in `currency`
+    registered_capital: float | None = None  # its registered capital, in `currency`
+    holder_founded: str | None = None  # the asset holder's founding date, ISO (YYYY-MM-DD)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__  # frozen: normalise in place once
@@ -66,6 +69,28 @@ class Profile:
             set_(self, "net_assets", _positive("net assets", _as_float("net assets", self.net_assets), allow_zero=True))
         if self.term_months is not None and not 1 <= self.term_months <= 1200:
             raise ValueError(f"term months {self.term_months} is out of range (accepted: 1 to 1200)")
+        self._check_fie_figures()
+
+    def _check_fie_figures(self) -> None:
+        set_ = object.__setattr__
+        for name in ("total_investment", "registered_capital"):
+            value = getattr(self, name)
+            if value is not None:
+                what = name.replace("_", " ")
+                zero_ok = name == "registered_capital"
+                set_(self, name, _positive(what, _as_float(what, value), allow_zero=zero_ok))
+        ti, rc = self.total_investment, self.registered_capital
+        if ti is not None and rc is not None and rc > ti:
+            raise ValueError(
+                f"registered capital {rc:g} exceeds total investment {ti:g} (accepted: registered capital "
+                "up to the total investment, in the currency of the amount)"
+            )
+        if self.holder_founded is not None:
+            set_(self, "holder_founded", _iso_date("holder founded", self.holder_founded))
+
+    @property
+    def founded(self) -> dt.date | None:
+        return None if self.holder_founded is None else dt.date.fromisoformat(self.holder_founded)
 
     @property
     def foreign_currency(self) -> bool:
@@ -83,6 +108,9 @@ class Profile:
 PROFILE_FIELDS = (
     "asset_class", "sector", "province", "city", "amount", "currency",
     "holder_type", "net_assets", "term_months", "spv_owner", "distribution",
+    "total_investment",
+    "registered_capital",
+    "holder_founded",
 )
 _QUERY_ORDER = PROFILE_FIELDS
 assert set(PROFILE_FIELDS) == {f.name for f in dataclasses.fields(Profile)}, "PROFILE_FIELDS: every field"
@@ -100,6 +128,17 @@ def _as_float(what: str, value: Any) -> float:
         return float(value)
     except (TypeError, ValueError):
         raise ValueError(f"{what} {short(value)} is not a number (accepted: digits, e.g. 50000000)") from None
+
+
+def _iso_date(what: str, value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    try:
+        return dt.date.fromisoformat(str(value).strip()).isoformat()
+    except ValueError:
+        raise ValueError(f"{what} {short(value)} is not a date (accepted: YYYY-MM-DD)") from None
 
 
 def _choice(what: str, value: Any, accepted: tuple[str, ...]) -> str:
@@ -131,7 +170,12 @@ def _norm(name: str) -> str:
 
 
 class Places:
-    """Resolves province and city names (code, English, simplified or traditional Chinese)."""
+    """Resolves province and city names (code, English, simplified or traditional Chinese).
+
+    A city is one of the rule base's own cities (QFLP pilot cities and areas such as 横琴),
+    or a real place of the gazetteer (``data/places.yaml``), always under the province given:
+    ``suzhou`` is 苏州 in CN-JS and 宿州 in CN-AH.
+    """
 
     def __init__(self, rb: Any):
         self.rb = rb
@@ -141,6 +185,46 @@ class Places:
             for n in names:
                 if n:
                     self.provinces.setdefault(_norm(n), code)
+        # province -> name key -> city id: exact keys first, then the suffix-free (_norm) keys
+        self.exact: dict[str, dict[str, str]] = {}
+        self.loose: dict[str, dict[str, str]] = {}
+        # name key -> provinces holding a city of that name (for "it is in CN-AH"); built on a miss
+        self._where: dict[str, set[str]] | None = None
+
+    def _index(self, code: str) -> tuple[dict[str, str], dict[str, str]]:
+        """The name keys of ``code``'s cities, built on first use (a route asks for one province)."""
+        if code in self.exact:
+            return self.exact[code], self.loose[code]
+        exact, loose = self.exact.setdefault(code, {}), self.loose.setdefault(code, {})
+
+        def add(name: str, cid: str) -> None:
+            key = str(name).strip().casefold()
+            if key:
+                exact.setdefault(key, cid)
+                loose.setdefault(_norm(key), cid)
+
+        own = self.rb.provinces[code].cities
+        for cid, city in own.items():  # the rule base's cities come first: their ids are kept
+            for n in (cid, city.name.en, city.name.zh, city.name.zh_hant or "", *city.aliases):
+                add(n, cid)
+        places = sorted(self.rb.places.places.get(code, ()), key=lambda p: p.level != "prefecture")
+        for p in places:  # prefectures first: 大理 is the prefecture, 大理市 its seat city
+            names = (p.id, p.name_zh, p.short_zh, *p.aliases)
+            # a real place the rule base already holds under its own id (乌鲁木齐 is urumqi)
+            cid = next((exact[n.casefold()] for n in (p.name_zh, p.short_zh) if n.casefold() in exact
+                        and exact[n.casefold()] in own), p.id)
+            for n in names:
+                add(n, cid)
+        return exact, loose
+
+    def _provinces_with(self, key: str) -> list[str]:
+        if self._where is None:
+            self._where = {}
+            for code in self.rb.provinces:
+                exact, loose = self._index(code)
+                for k in [*exact, *loose]:
+                    self._where.setdefault(k, set()).add(code)
+        return sorted(self._where.get(key) or self._where.get(_norm(key)) or ())
 
     def province(self, value: str) -> str:
         code = self.provinces.get(_norm(value))
@@ -152,24 +236,38 @@ class Places:
         return code
 
     def city(self, province: str, value: str) -> str:
-        wanted = _norm(value)
-        for code in [province] + sorted(c for c in self.rb.provinces if c != province):
-            for cid, city in self.rb.provinces[code].cities.items():
-                names = [cid, city.name.en, city.name.zh, city.name.zh_hant or "", *city.aliases]
-                if wanted in {_norm(n) for n in names if n}:
-                    if code != province:
-                        raise RepatriateError(f"city {value!r} is in {code} ({self.rb.provinces[code].name.en}), not in {province} (accepted: --province {code}, or a city of {province})")
-                    return cid
-        if re.fullmatch(r"[a-z][a-z0-9_]*", str(value).strip()):
-            import difflib
+        """The city id of ``value`` under ``province``.
 
-            known_ids = [cid for pv in self.rb.provinces.values() for cid in pv.cities]
-            close = difflib.get_close_matches(str(value).strip(), known_ids, n=1, cutoff=0.8)
-            if close:
-                raise RepatriateError(f"unknown city {value!r} (did you mean {close[0]!r}? accepted: lower-case pinyin ids)")
-            return str(value).strip()  # a real city without local rules: provincial rules apply
-        known = ", ".join(sorted(self.rb.provinces[province].cities)) or "none with local rules"
-        raise RepatriateError(f"unknown city {value!r} in {province} (accepted: lower-case pinyin ids; with local rules: {known})")
+        Raises
+        ------
+        RepatriateError
+            The city is of another province (named), or no real city of ``province``
+            (with the close names of that province only).
+        """
+        key = str(value).strip().casefold()
+        exact, loose = self._index(province)
+        hit = exact.get(key) or loose.get(_norm(key))
+        if hit is not None:
+            return hit
+        elsewhere = self._provinces_with(key)
+        if elsewhere:
+            names = ", ".join(f"{c} ({self.rb.provinces[c].name.en})" for c in elsewhere)
+            raise RepatriateError(
+                f"city {value!r} is in {names}, not in {province} "
+                f"(accepted: --province {' or '.join(elsewhere)}, or a city of {province})",
+                field="city", value=str(value), accepted=tuple(elsewhere),
+            )
+        import difflib
+
+        close = difflib.get_close_matches(key, sorted(exact), n=3, cutoff=0.6)
+        offered = " or ".join(repr(c) for c in dict.fromkeys(exact[k] for k in close))
+        hint = f"did you mean {offered}? " if close else ""
+        ids = sorted(set(exact.values()))
+        raise RepatriateError(
+            f"unknown city {value!r} in {province} ({hint}accepted: a prefecture-level or county-level "
+            f"city of {province}, by pinyin id or Chinese name, e.g. {', '.join(ids[:4])})",
+            field="city", value=str(value), accepted=tuple(ids),
+        )
 
 
 def places_for(rb: Any) -> Places:
@@ -193,7 +291,7 @@ def make_profile(rb: Any, **fields: Any) -> Profile:
     raw = {k: v for k, v in fields.items() if v is not None and not (isinstance(v, str) and v.strip() == "")}
     if isinstance(fields.get("currency"), str) and not fields["currency"].strip():
         raise RepatriateError("currency '' is empty (accepted: ISO 4217 codes such as USD, HKD, CNY, CNH)")
-    for k in ("amount", "net_assets"):
+    for k in ("amount", "net_assets", "total_investment", "registered_capital"):
         if k in raw and isinstance(raw[k], str):
             raw[k] = parse_number(k, raw[k])
     if "term_months" in raw:

@@ -361,3 +361,12 @@ COVERAGE_HEAD = {
     "zh": ("代码", "省份", "地方规则", "QFLP试点城市（{day}）", "有来源", "无来源", "未核实",
            "按来源等级", "合计", "—（适用全国规则）"),
 }
+# the dated regimes under data coverage, and the gazetteer line
+REGIME_HEAD = {
+    "en": ("regimes", "text", "from", "to", "in force {day}", "yes", "no"),
+    "zh": ("制度", "文件", "起", "止", "{day}有效", "是", "否"),
+}
+GAZETTEER_LINE = {
+    "en": "places: {prefecture} prefecture-level, {county_city} county-level cities ({cite}, as at {as_at})",
+    "zh": "地名：地级行政区{prefecture}个，县级市{county_city}个（{cite}，截至{as_at}）",
+}

@@ -10,6 +10,7 @@ import io
 import json
 from typing import Any, NamedTuple
 
+from ..engine.places import real_place
 from ..engine.results import Exclusion, Finding, Location, Plan, Route
 from ..files import safe_cell  # the one spreadsheet escaping
 from ..rulebase.records import RuleBase, Text, Weeks
@@ -56,7 +57,11 @@ def location_label(rb: RuleBase, loc: Location, lang: str = "en") -> str:
     parts = [pv.name.get(lang)]
     if loc.city:
         city = pv.cities.get(loc.city)
-        parts.append(city.name.get(lang) if city else loc.city)
+        if city is not None:
+            parts.append(city.name.get(lang))
+        else:  # a real place without local rules: its official name in Chinese, its id in English
+            place = real_place(rb, loc.province, loc.city) if lang == "zh" else None
+            parts.append(place.name_zh if place else loc.city)
     return " / ".join(parts)
 
 
@@ -248,10 +253,27 @@ def grouped_exclusions(plan: Plan, rb: RuleBase, lang: str) -> list[ExclusionGro
     return list(groups.values())
 
 
+_SHORT_TITLE = 48  # characters of a title shown where a finding cites its source
+
+
 def source_cite(rb: RuleBase, sid: str, lang: str) -> str:
-    """A source as a reader cites it in running text: its document number, else its title."""
-    s = rb.sources[sid]
-    return s.doc_no or s.title.get(lang)
+    """A source as a finding cites it for a reader: short title and number, or title and issuer.
+
+    The internal id stays in the JSON contract only.
+    """
+    s = rb.sources.get(sid)
+    if s is None:
+        return sid
+    title = s.title.get(lang)
+    if len(title) > _SHORT_TITLE:
+        title = title[: _SHORT_TITLE - 1].rstrip() + "…"
+    issuer = s.issuer if isinstance(s.issuer, str) else s.issuer.get(lang)
+    return f"{title} ({s.doc_no or issuer})"
+
+
+def source_cites(rb: RuleBase, sids: Any, lang: str) -> str:
+    """Several sources cited, in order, separated for the language."""
+    return ("；" if lang == "zh" else "; ").join(source_cite(rb, sid, lang) for sid in sids)
 
 
 def source_line(rb: RuleBase, sid: str, lang: str, with_url: bool = True) -> str:
@@ -407,7 +429,8 @@ def render_table(
         docs = "; ".join(rb.documents[d.id].name.get(lang) for d in best.documents)
         con.print(T(ROUTE[lang]["documents"] + docs), highlight=False)
         for f in best.warnings + best.notes:
-            con.print(T.assemble(f"  ! {f.text.get(lang)} ", (", ".join(f.sources), "dim")), highlight=False)
+            cites = source_cites(rb, f.sources, lang)
+            con.print(T.assemble(f"  ! {f.text.get(lang)} ", (cites, "dim")), highlight=False)
     if explain:
         con.print()
         con.print("[bold]" + ROUTE[lang]["excluded_why"] + "[/]")
@@ -415,7 +438,8 @@ def render_table(
             con.print("  " + ROUTE[lang]["no_exclusion"])
         for ch, reason, locs, srcs in grouped_exclusions(plan, rb, lang):
             where = ", ".join(locs[:6]) + (f" (+{len(locs) - 6})" if len(locs) > 6 else "")
-            line = T.assemble("  ✗ ", (ch, "bold"), f" · {where}: {reason} ", (", ".join(srcs), "dim"))
+            cites = source_cites(rb, srcs, lang)
+            line = T.assemble("  ✗ ", (ch, "bold"), f" · {where}: {reason} ", (cites, "dim"))
             con.print(line, highlight=False)
     elif plan.excluded:
         con.print("[dim]" + label(ROUTE, lang, "excluded_count", n=len(plan.excluded)) + "[/]")
@@ -425,7 +449,7 @@ def render_table(
 def render_markdown(plan: Plan, rb: RuleBase, lang: str = "en", explain: bool = False) -> str:
     from tabulate import tabulate
 
-    from .escape import md_cell, md_code, md_escape, md_link_text
+    from .escape import md_cell, md_escape, md_link_text
 
     words = ROUTE[lang]
     out = [words["title"], ""]
@@ -439,15 +463,13 @@ def render_markdown(plan: Plan, rb: RuleBase, lang: str = "en", explain: bool = 
     if explain and plan.excluded:
         out += ["", words["excluded"], ""]
         rows = [
-            [md_cell(c) for c in (ch, ", ".join(locs), reason, ", ".join(srcs))]
+            [md_cell(c) for c in (ch, ", ".join(locs), reason, source_cites(rb, srcs, lang))]
             for ch, reason, locs, srcs in grouped_exclusions(plan, rb, lang)
         ]
         out.append(tabulate(rows, headers=EXCLUDED_HEAD[lang], tablefmt="github"))
     out += ["", words["sources"], ""]
     # a source's http(s) address becomes a link; any other stays escaped text
-    out += [
-        f"- {md_code(s)}: {md_link_text(source_line(rb, s, lang), rb.sources[s].url)}" for s in plan.sources
-    ]
+    out += [f"- {md_link_text(source_line(rb, s, lang), rb.sources[s].url)}" for s in plan.sources]
     out += ["", f"_{NOTICE.get(lang)}_", ""]
     return "\n".join(out)
 

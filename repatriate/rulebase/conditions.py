@@ -12,7 +12,7 @@ from typing import Any
 # profile fields a matcher may test by membership
 _MEMBERSHIP = ("asset_class", "sector", "province", "city", "currency", "holder_type", "spv_owner", "distribution", "location_province", "location_city")
 # profile fields a matcher may compare with numbers
-_NUMERIC = ("amount", "net_assets", "term_months")
+_NUMERIC = ("amount", "net_assets", "term_months", "holder_age_months")
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "gt": lambda a, b: a > b,
     "gte": lambda a, b: a >= b,
@@ -94,7 +94,10 @@ def check_matcher(when: Mapping[str, Any], *, sectors: set[str]) -> list[str]:
     return problems
 
 
-_FORMULA_NAMES = ("amount", "net_assets", "term_months", "short_term", "foreign_currency")
+_FORMULA_NAMES = (
+    "amount", "net_assets", "term_months", "short_term", "foreign_currency",
+    "total_investment", "registered_capital",
+)
 
 
 def evaluate(formula: str, names: dict[str, Any]) -> Any:

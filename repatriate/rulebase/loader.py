@@ -131,14 +131,20 @@ def _parse(files: dict[str, Path]) -> tuple[dict[str, Any], list[str]]:
     from pydantic import TypeAdapter
 
     from . import models
-    from ..rulebase.models import Channel, Easing, Messages, Prerequisite, Province, QflpChecks, Scoring
+    from ..rulebase.models import (
+        Channel, Easing, Gazetteer, Messages, Prerequisite, Province, QflpChecks, Scoring,
+    )
 
     col = _Collector()
     parts: dict[str, Any] = {name: {} for name in _CATALOGUES}
-    parts.update(channels={}, provinces={}, prerequisites=[], scoring=None, messages=None, easings={}, qflp_checks=None)
+    parts.update(
+        channels={}, provinces={}, prerequisites=[], scoring=None, messages=None, easings={},
+        qflp_checks=None, places=None,
+    )
     # single files beside the catalogues: file stem -> the model of its content
     singles: dict[str, Any] = {
         "scoring": Scoring, "messages": Messages, "easings": dict[str, Easing], "qflp_checks": QflpChecks,
+        "places": Gazetteer,
     }
     owner: dict[tuple[str, str], str] = {}
     for rel, path in files.items():
@@ -283,15 +289,22 @@ def _check_refs(rb: dict[str, Any], files: dict[str, Path]) -> list[str]:
                 problems.append(f"{where}: path: unknown structure {node!r}")
         steps(where, ch.steps)
         rules(where, ch.rules)
-        if ch.capacity:
-            src(f"{where}: capacity", ch.capacity.sources)
+        for label, cap in ([("capacity", ch.capacity)] if ch.capacity else []) + [
+            (f"capacities.{i}", c) for i, c in enumerate(ch.capacities)
+        ]:
+            src(f"{where}: {label}", cap.sources)
             from ..rulebase.conditions import check_formula
 
-            shape = check_formula(ch.capacity.formula, set(rb["parameters"]))
+            shape = check_formula(cap.formula, set(rb["parameters"]))
             params = {pid: par.values for pid, par in rb["parameters"].items()}
-            for msg in shape or dry_run_formula(ch.capacity.formula, params):
-                problems.append(f"{where}: capacity.formula: {msg}")
-            matcher(f"{where}: capacity", ch.capacity.when)
+            for msg in shape or dry_run_formula(cap.formula, params):
+                problems.append(f"{where}: {label}.formula: {msg}")
+            matcher(f"{where}: {label}", cap.when)
+            for rid in cap.closed_by:
+                if rid not in {r.id for r in ch.rules}:
+                    problems.append(f"{where}: {label}.closed_by: unknown rule {rid!r} of the channel")
+        if ch.capacities and ch.capacity is None:
+            problems.append(f"{where}: capacities: other models need the main capacity")
         if ch.certainty:
             src(f"{where}: certainty", ch.certainty.sources)
     for i, pre in enumerate(rb["prerequisites"]):
@@ -304,6 +317,11 @@ def _check_refs(rb: dict[str, Any], files: dict[str, Path]) -> list[str]:
         for c in easing.channels:
             if c not in rb["channels"]:
                 problems.append(f"easings.yaml: {eid}: unknown channel {c!r}")
+    if rb.get("places") is not None:
+        src("places.yaml", [rb["places"].source])
+        for code in rb["places"].places:
+            if code not in rb["provinces"]:
+                problems.append(f"places.yaml: places.{code}: unknown province {code!r}")
     if rb.get("qflp_checks") is not None:
         for check in rb["qflp_checks"].checks:
             src(f"qflp_checks.yaml: {check.id}", check.sources)
@@ -416,7 +434,9 @@ def json_schema() -> dict:
     from pydantic import TypeAdapter
 
     from . import models
-    from ..rulebase.models import Channel, Easing, Messages, Prerequisite, Province, QflpChecks, Scoring
+    from ..rulebase.models import (
+        Channel, Easing, Gazetteer, Messages, Prerequisite, Province, QflpChecks, Scoring,
+    )
 
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -430,6 +450,7 @@ def json_schema() -> dict:
             "messages.yaml": TypeAdapter(Messages).json_schema(by_alias=True),
             "easings.yaml": TypeAdapter(dict[str, Easing]).json_schema(by_alias=True),
             "qflp_checks.yaml": TypeAdapter(QflpChecks).json_schema(by_alias=True),
+            "places.yaml": TypeAdapter(Gazetteer).json_schema(by_alias=True),
             **{
                 f"{name}.yaml | {name}/*.yaml": TypeAdapter(dict[str, getattr(models, model)]).json_schema(by_alias=True)  # type: ignore[misc,arg-type]
                 for name, model in _CATALOGUES.items()

@@ -226,6 +226,14 @@ class Capacity(Sourced):
     description: Text
     when: dict[str, Any] | None = None  # the profiles the formula is for
     otherwise: Text | None = None  # said instead when it is not
+    # a channel with several models (an FIE's foreign debt): the model's id and name, and the
+    # rules of the channel that close it where they apply (dated and worded there)
+    id: str | None = None
+    name: Text | None = None
+    closed_by: list[str] = Field(default_factory=list)
+    # the wording of the figure, over the formula's names and {cap} and {currency}; default the
+    # macro-prudential wording (messages.capacity_basis)
+    basis: "Template | None" = None
 
 
 class Channel(Strict):
@@ -240,6 +248,8 @@ class Channel(Strict):
     steps: list[Step]
     rules: list[Rule] = Field(default_factory=list)
     capacity: Capacity | None = None
+    # other models of the same capacity; the borrower uses one (capacity.py judges the amount)
+    capacities: list[Capacity] = Field(default_factory=list)
     certainty: DatedValue | None = None
     valid: Validity = Validity()
     sources: list[str] = Field(default_factory=list)
@@ -413,6 +423,11 @@ class Messages(Strict):
     negative_list_citation: Template
     negative_list_conditions: Template
     note_suffix: Template
+    capacity_model_item: Template
+    capacity_model_unknown: Template
+    capacity_fits_one_model: Template
+    capacity_models_unknown: Template
+    over_every_model: Template
 
 
 class Easing(Sourced):
@@ -498,6 +513,49 @@ class Scoring(Strict):
     objectives: dict[str, dict[str, float]]
 
 
+PLACE_LEVELS = ("prefecture", "county_city")
+
+
+class Place(Strict):
+    """A real place (``data/places.yaml``): one line ``[code, name_zh, short_zh, id, level, aliases?]``."""
+
+    code: str = Field(pattern=r"^[1-6][0-9]{5}$")
+    name_zh: str = Field(min_length=1)
+    short_zh: str = Field(min_length=1)
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    level: Literal["prefecture", "county_city"]
+    aliases: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_line(cls, v: Any) -> Any:
+        if isinstance(v, (list, tuple)):
+            if not 5 <= len(v) <= 6:
+                raise ValueError("a place is [code, name_zh, short_zh, id, level] with optional [aliases]")
+            return dict(zip(("code", "name_zh", "short_zh", "id", "level", "aliases"), v))
+        return v
+
+
+class Gazetteer(Strict):
+    """Every prefecture-level division and county-level city, by province, from one official list."""
+
+    source: str
+    as_at: Date
+    places: dict[str, list[Place]]
+
+    @model_validator(mode="after")
+    def _unique(self) -> "Gazetteer":
+        for code, items in self.places.items():
+            seen: set[str] = set()
+            for p in items:
+                if p.id in seen:
+                    raise ValueError(f"places.{code}: id {p.id!r} twice (ids are unique within a province)")
+                seen.add(p.id)
+            if len({p.code[:2] for p in items}) > 1:
+                raise ValueError(f"places.{code}: codes of more than one province")
+        return self
+
+
 class RuleBase(Strict):
     """The whole validated rule base."""
 
@@ -513,6 +571,7 @@ class RuleBase(Strict):
     messages: Messages
     easings: dict[str, Easing]
     qflp_checks: QflpChecks
+    places: Gazetteer
     digest: str = ""
 
 

@@ -351,6 +351,10 @@ class Capacity(_Record):
     description: Text
     when: Condition | None = None
     otherwise: Text | None = None
+    id: str | None = None
+    name: Text | None = None
+    closed_by: tuple[str, ...] = ()
+    basis: Template | None = None
     sources: tuple[str, ...] = ()
     verified: bool = True
     note: str | None = None
@@ -369,6 +373,7 @@ class Channel(_Record):
     steps: tuple[Step, ...]
     rules: tuple[Rule, ...] = ()
     capacity: Capacity | None = None
+    capacities: tuple[Capacity, ...] = ()
     certainty: DatedValue[float] | None = None
     valid: Validity = ALWAYS
     sources: tuple[str, ...] = ()
@@ -514,6 +519,11 @@ class Messages(_Record):
     negative_list_citation: Template
     negative_list_conditions: Template
     note_suffix: Template
+    capacity_model_item: Template
+    capacity_model_unknown: Template
+    capacity_fits_one_model: Template
+    capacity_models_unknown: Template
+    over_every_model: Template
 
 
 @record(kw_only=True)
@@ -582,6 +592,27 @@ class Scoring(_Record):
 
 
 @record(kw_only=True)
+class Place(_Record):
+    """A real place: a prefecture-level division or a county-level city (``data/places.yaml``)."""
+
+    code: str
+    name_zh: str
+    short_zh: str
+    id: str
+    level: Literal["prefecture", "county_city"]
+    aliases: tuple[str, ...] = ()
+
+
+@record(kw_only=True)
+class Gazetteer(_Record):
+    """Every prefecture-level division and county-level city, by province, from one official list."""
+
+    source: str
+    as_at: dt.date
+    places: Mapping[str, tuple[Place, ...]]
+
+
+@record(kw_only=True)
 class RuleBase(_Record):
     """The whole validated rule base."""
 
@@ -597,6 +628,7 @@ class RuleBase(_Record):
     messages: Messages
     easings: Mapping[str, Easing]
     qflp_checks: QflpChecks
+    places: Gazetteer
     digest: str = ""
 
 
@@ -634,6 +666,8 @@ RECORDS: dict[str, type[_Record]] = {
         QflpCheck,
         QflpChecks,
         Scoring,
+        Place,
+        Gazetteer,
         RuleBase,
     )
 }

@@ -176,6 +176,8 @@ def dry_run_formula(formula: str, parameters: dict[str, Any]) -> list[str]:
             "term_months": term,
             "short_term": int(term is not None and term <= 12),
             "foreign_currency": fc,
+            "total_investment": net,  # an FIE's figures, on the same edge values
+            "registered_capital": net / 2,
             **params,
         }
         sample = f"amount={amount:g}, net_assets={net:g}, term_months={term}, foreign_currency={fc}"
