@@ -112,6 +112,16 @@ SPV_OWNER = typer.Option("group", "--spv-owner", help="group (the mainland group
 DISTRIBUTION = typer.Option(
     "vatp", "--distribution", help="vatp (tokens admitted to an SFC-licensed VATP) or intermediary (a licensed broker)."
 )
+# --- issue 10: the group's scale last year (the cash pool's thresholds), same currency as --amount
+GROUP_REVENUE = typer.Option(
+    None, "--group-revenue", help="Onshore group members' operating revenue last year (cash pool test)."
+)
+GROUP_FLOWS = typer.Option(
+    None, "--group-cross-border-flows", help="Onshore members' cross-border receipts plus payments last year."
+)
+GROUP_OFFSHORE = typer.Option(
+    None, "--group-offshore-revenue", help="Offshore group members' operating revenue last year."
+)
 OPTIMIZE = typer.Option("balanced", "--optimize", help="balanced, speed, cost or certainty.")
 FORCE = typer.Option(False, "--force", help="Overwrite an existing -o FILE.")
 
@@ -129,6 +139,9 @@ def route(
     term_months: Optional[str] = TERM_MONTHS,
     spv_owner: str = SPV_OWNER,
     distribution: str = DISTRIBUTION,
+    group_revenue: Optional[str] = GROUP_REVENUE,
+    group_cross_border_flows: Optional[str] = GROUP_FLOWS,
+    group_offshore_revenue: Optional[str] = GROUP_OFFSHORE,
     as_of: Optional[str] = AS_OF,
     optimize: str = OPTIMIZE,
     top: str = typer.Option("10", "--top", help="How many routes to show."),
@@ -166,6 +179,9 @@ def route(
         term_months=term_months,
         spv_owner=spv_owner,
         distribution=distribution,
+        group_revenue=group_revenue,
+        group_cross_border_flows=group_cross_border_flows,
+        group_offshore_revenue=group_offshore_revenue,
     )
     if fmt == "table" and not (output and output != "-"):
         render_table(plan, rb, lang, explain, console=_console())
@@ -280,6 +296,9 @@ def compare(
     term_months: Optional[str] = TERM_MONTHS,
     spv_owner: str = SPV_OWNER,
     distribution: str = DISTRIBUTION,
+    group_revenue: Optional[str] = GROUP_REVENUE,
+    group_cross_border_flows: Optional[str] = GROUP_FLOWS,
+    group_offshore_revenue: Optional[str] = GROUP_OFFSHORE,
     as_of: Optional[str] = AS_OF,
     optimize: str = OPTIMIZE,
     top: int = typer.Option(4, "--top", help="How many routes to compare per place."),
@@ -315,6 +334,9 @@ def compare(
             "term_months": term_months,
             "spv_owner": spv_owner,
             "distribution": distribution,
+            "group_revenue": group_revenue,
+            "group_cross_border_flows": group_cross_border_flows,
+            "group_offshore_revenue": group_offshore_revenue,
         },
         provinces=province or [],
         cities=city or [],
@@ -494,6 +516,8 @@ _FLAGS = {
     "overlay": "--data-dir", "asset_class": "--asset-class", "sector": "--sector", "province": "--province",
     "city": "--city", "amount": "--amount", "currency": "--currency", "holder_type": "--holder-type",
     "net_assets": "--net-assets", "term_months": "--term-months", "spv_owner": "--spv-owner",
+    "group_revenue": "--group-revenue", "group_cross_border_flows": "--group-cross-border-flows",
+    "group_offshore_revenue": "--group-offshore-revenue",
     "as_of": "--as-of", "objective": "--optimize", "top": "--top", "language": "--lang", "format": "--format",
 }
 

@@ -50,6 +50,10 @@ class Profile:
     term_months: int | None = None
     spv_owner: str = "group"
     distribution: str = "vatp"
+    # the group's scale last year, in --currency like net_assets (issue 10: the cash pool's thresholds)
+    group_revenue: float | None = None
+    group_cross_border_flows: float | None = None
+    group_offshore_revenue: float | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__  # frozen: normalise in place once
@@ -64,6 +68,11 @@ class Profile:
         set_(self, "amount", _positive("amount", _as_float("amount", self.amount), allow_zero=False))
         if self.net_assets is not None:
             set_(self, "net_assets", _positive("net assets", _as_float("net assets", self.net_assets), allow_zero=True))
+        for name in GROUP_FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                what = name.replace("_", " ")
+                set_(self, name, _positive(what, _as_float(what, value), allow_zero=True))
         if self.term_months is not None and not 1 <= self.term_months <= 1200:
             raise ValueError(f"term months {self.term_months} is out of range (accepted: 1 to 1200)")
 
@@ -83,7 +92,12 @@ class Profile:
 PROFILE_FIELDS = (
     "asset_class", "sector", "province", "city", "amount", "currency",
     "holder_type", "net_assets", "term_months", "spv_owner", "distribution",
+    "group_revenue",
+    "group_cross_border_flows",
+    "group_offshore_revenue",
 )
+# the group's scale (issue 10): numbers, like net_assets, read by the cash pool's rules
+GROUP_FIELDS = ("group_revenue", "group_cross_border_flows", "group_offshore_revenue")
 _QUERY_ORDER = PROFILE_FIELDS
 assert set(PROFILE_FIELDS) == {f.name for f in dataclasses.fields(Profile)}, "PROFILE_FIELDS: every field"
 
@@ -193,7 +207,7 @@ def make_profile(rb: Any, **fields: Any) -> Profile:
     raw = {k: v for k, v in fields.items() if v is not None and not (isinstance(v, str) and v.strip() == "")}
     if isinstance(fields.get("currency"), str) and not fields["currency"].strip():
         raise RepatriateError("currency '' is empty (accepted: ISO 4217 codes such as USD, HKD, CNY, CNH)")
-    for k in ("amount", "net_assets"):
+    for k in ("amount", "net_assets", *GROUP_FIELDS):
         if k in raw and isinstance(raw[k], str):
             raw[k] = parse_number(k, raw[k])
     if "term_months" in raw:
