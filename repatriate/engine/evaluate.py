@@ -298,6 +298,7 @@ def _evaluate(
     capacity_unknown = False
     province = province_of(rb, location)
     city = city_of(province, location)
+    pilot_cities: list[PilotCity | None] = []
     for cid in channels:
         ch = rb.channels[cid]
         pilot_city = None
@@ -309,17 +310,10 @@ def _evaluate(
             found = _qflp_findings(rb, profile, location, province, pilot_city.terms)
             reasons += found.reasons
             warnings += found.warnings
-        route.add_steps(cid, cid, ch.steps, pilot_city)
+        pilot_cities.append(pilot_city)
         route.apply_rules(ch.rules, cid)
         if province is not None:
             route.apply_rules([r for r in province.rules if r.channel == cid], f"{province.code}:{cid}")
-            for n in (*province.notes, *(city.notes if city else ())):
-                if (not n.channels or cid in n.channels) and n.valid.in_force(day):
-                    notes.append(Finding("local_note", n.text, tuple(n.sources), n.verified, "note"))
-        for pilot in pilots:
-            note = _pilot_note(rb, location, pilot, cid)
-            if note is not None:
-                notes.append(note)
         if ch.capacity is not None:
             capacity, capacity_text, capacity_unknown = _capacity(
                 rb, profile, ch, day, reasons, warnings, facts
@@ -327,6 +321,18 @@ def _evaluate(
 
     if reasons:
         return Exclusion(channels, full_path(rb, channels), location, tuple(reasons))
+
+    # issue 10: the checklist and notes only for a route that stands (the larger graph excludes more)
+    for cid, pilot_city in zip(channels, pilot_cities):
+        route.add_steps(cid, cid, rb.channels[cid].steps, pilot_city)
+        if province is not None:
+            for n in (*province.notes, *(city.notes if city else ())):
+                if (not n.channels or cid in n.channels) and n.valid.in_force(day):
+                    notes.append(Finding("local_note", n.text, tuple(n.sources), n.verified, "note"))
+        for pilot in pilots:
+            note = _pilot_note(rb, location, pilot, cid)
+            if note is not None:
+                notes.append(note)
 
     m = step_metrics(rb, route.steps)
     unverified = m.unverified + sum(1 for w in warnings if not w.verified)
