@@ -211,3 +211,26 @@ def test_every_new_source_has_tier_and_checked(rb):
     for sid in ids:
         s = rb.sources[sid]
         assert s.tier and s.checked is not None, sid
+
+
+def test_any_group_revenue_either_opens_the_pool_or_says_why(rb):
+    """Hypothesis: every non-negative onshore revenue gives the pool as a route or an exclusion with the
+    251号 threshold as its reason, exactly when the figure is under RMB 10bn."""
+    import datetime as dt
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from repatriate.engine.profile import make_profile
+    from repatriate.engine.search import plan
+
+    @settings(max_examples=40, deadline=None)
+    @given(st.floats(min_value=0, max_value=1e13, allow_nan=False, allow_infinity=False))
+    def check(revenue):
+        p = plan(make_profile(rb, **{**BIG, "group_revenue": revenue}), rb, as_of=dt.date(2026, 11, 25))
+        opened = bool(routes_by_channel(p, "cash_pool"))
+        reasons = {f.rule for e in exclusions_by_channel(p, "cash_pool") for f in e.reasons}
+        assert opened != bool(reasons)
+        assert ("cash_pool_onshore_revenue_below" in reasons) == (revenue < 1e10)
+
+    check()
