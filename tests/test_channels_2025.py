@@ -60,13 +60,13 @@ def test_ft_account_capacity_is_equity_times_one_times_one(run, rb):
 
 
 def test_ft_account_doc_no_is_left_out_as_unverified(rb):
-    """R5: 银总部发〔2025〕96号 appears only in a forum post, so the source carries no doc_no and is unverified."""
+    """R5: 银总部发〔2025〕96号 is only in a forum post: the source has no doc_no and is unverified."""
     src = rb.sources["pboc_sh_2025_96"]
     assert src.doc_no is None and not src.verified and "96号" in (src.note or "")
 
 
 def test_rmb_foreign_debt_carries_no_fx_factor(run):
-    """SAFE Hebei Q&A on 银发〔2017〕9号: the exchange-rate factor 0.5 applies to foreign-currency debt only."""
+    """SAFE Hebei Q&A on 银发〔2017〕9号: the exchange-rate factor 0.5 weighs foreign-currency debt only."""
     p = run(**BIG)
     (rmb,) = routes_by_channel(p, "foreign_debt_rmb")
     usd = run(**{**BIG, "currency": "USD", "amount": 5e7, "net_assets": 5e8})

@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from ..engine.profile import GROUP_FIELDS, PROFILE_FIELDS, make_profile, parse_date, parse_integer, parse_number
+from ..engine.profile import (
+    GROUP_FIELDS,
+    PROFILE_FIELDS,
+    make_profile,
+    parse_date,
+    parse_integer,
+    parse_number,
+)
 from ..engine.search import OBJECTIVES, Plan, plan
 from ..errors import RepatriateError
 from ..errors import clip, short_message

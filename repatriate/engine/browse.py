@@ -43,7 +43,13 @@ def document_uses(rb: RuleBase) -> dict[str, list[str]]:
 def show_channels(rb: RuleBase, channel_id: str | None, lang: str, fmt: str) -> str:
     if channel_id is None:
         if fmt == "json":
-            return to_json({cid: {"name": ch.name.dump(), "path": ch.path, "location": ch.location, "steps": len(ch.steps), "sources": list(ch.sources)} for cid, ch in rb.channels.items()})
+            return to_json({
+                cid: {
+                    "name": ch.name.dump(), "path": ch.path, "location": ch.location,
+                    "steps": len(ch.steps), "sources": list(ch.sources),
+                }
+                for cid, ch in rb.channels.items()
+            })
         rows = [
             [cid, ch.name.get(lang), " → ".join(ch.path), ch.location, len(ch.steps), ", ".join(ch.sources)]
             for cid, ch in rb.channels.items()
