@@ -145,6 +145,16 @@ REGISTERED_CAPITAL = typer.Option(
     None, "--registered-capital", help="The asset holder's registered capital, same currency as --amount."
 )
 HOLDER_FOUNDED = typer.Option(None, "--holder-founded", help="The asset holder's founding date (YYYY-MM-DD).")
+# --- issue 10: the group's scale last year (the cash pool's thresholds), same currency as --amount
+GROUP_REVENUE = typer.Option(
+    None, "--group-revenue", help="Onshore group members' operating revenue last year (cash pool test)."
+)
+GROUP_FLOWS = typer.Option(
+    None, "--group-cross-border-flows", help="Onshore members' cross-border receipts plus payments last year."
+)
+GROUP_OFFSHORE = typer.Option(
+    None, "--group-offshore-revenue", help="Offshore group members' operating revenue last year."
+)
 OPTIMIZE = typer.Option("balanced", "--optimize", help="balanced, speed, cost or certainty.")
 FORCE = typer.Option(False, "--force", help="Overwrite an existing -o FILE.")
 
@@ -165,6 +175,9 @@ def route(
     total_investment: Optional[str] = TOTAL_INVESTMENT,
     registered_capital: Optional[str] = REGISTERED_CAPITAL,
     holder_founded: Optional[str] = HOLDER_FOUNDED,
+    group_revenue: Optional[str] = GROUP_REVENUE,
+    group_cross_border_flows: Optional[str] = GROUP_FLOWS,
+    group_offshore_revenue: Optional[str] = GROUP_OFFSHORE,
     as_of: Optional[str] = AS_OF,
     optimize: str = OPTIMIZE,
     top: str = typer.Option("10", "--top", help="How many routes to show."),
@@ -205,6 +218,9 @@ def route(
         total_investment=total_investment,
         registered_capital=registered_capital,
         holder_founded=holder_founded,
+        group_revenue=group_revenue,
+        group_cross_border_flows=group_cross_border_flows,
+        group_offshore_revenue=group_offshore_revenue,
     )
     if fmt == "table" and not (output and output != "-"):
         render_table(plan, rb, lang, explain, console=_console())
@@ -323,6 +339,9 @@ def compare(
     total_investment: Optional[str] = TOTAL_INVESTMENT,
     registered_capital: Optional[str] = REGISTERED_CAPITAL,
     holder_founded: Optional[str] = HOLDER_FOUNDED,
+    group_revenue: Optional[str] = GROUP_REVENUE,
+    group_cross_border_flows: Optional[str] = GROUP_FLOWS,
+    group_offshore_revenue: Optional[str] = GROUP_OFFSHORE,
     as_of: Optional[str] = AS_OF,
     optimize: str = OPTIMIZE,
     top: int = typer.Option(4, "--top", help="How many routes to compare per place."),
@@ -365,6 +384,9 @@ def compare(
             "total_investment": total_investment,
             "registered_capital": registered_capital,
             "holder_founded": holder_founded,
+            "group_revenue": group_revenue,
+            "group_cross_border_flows": group_cross_border_flows,
+            "group_offshore_revenue": group_offshore_revenue,
         },
         provinces=province or [],
         cities=city or [],
@@ -552,6 +574,8 @@ _FLAGS = {
     "net_assets": "--net-assets", "term_months": "--term-months", "spv_owner": "--spv-owner",
     "total_investment": "--total-investment", "registered_capital": "--registered-capital",
     "holder_founded": "--holder-founded",
+    "group_revenue": "--group-revenue", "group_cross_border_flows": "--group-cross-border-flows",
+    "group_offshore_revenue": "--group-offshore-revenue",
     "as_of": "--as-of", "objective": "--optimize", "top": "--top", "language": "--lang", "format": "--format",
 }
 

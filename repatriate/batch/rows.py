@@ -15,14 +15,23 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from ..engine.profile import PROFILE_FIELDS, make_profile, parse_date, parse_integer, parse_number
+from ..engine.profile import (
+    GROUP_FIELDS,
+    PROFILE_FIELDS,
+    make_profile,
+    parse_date,
+    parse_integer,
+    parse_number,
+)
 from ..engine.search import OBJECTIVES, Plan, plan
 from ..errors import RepatriateError
 from ..errors import clip, short_message
 from ..files import safe_cell
 from .readers import BrokenRecord
 
-NUMERIC_FIELDS = frozenset({"amount", "net_assets", "term_months", "total_investment", "registered_capital"})
+NUMERIC_FIELDS = frozenset(
+    {"amount", "net_assets", "term_months", "total_investment", "registered_capital", *GROUP_FIELDS}
+)
 _FORMULA_START = frozenset("=+-@\t\r")  # as files.safe_cell, inlined in the hot loop
 _PLAIN = frozenset({int, float, type(None)})
 _RAW_CACHE = 16384  # distinct raw spellings kept; bounds memory whatever the portfolio size

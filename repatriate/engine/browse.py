@@ -43,9 +43,18 @@ def document_uses(rb: RuleBase) -> dict[str, list[str]]:
 def show_channels(rb: RuleBase, channel_id: str | None, lang: str, fmt: str) -> str:
     if channel_id is None:
         if fmt == "json":
-            return to_json({cid: {"name": ch.name.dump(), "path": ch.path, "location": ch.location, "steps": len(ch.steps)} for cid, ch in rb.channels.items()})
-        rows = [[cid, ch.name.get(lang), " → ".join(ch.path), ch.location, len(ch.steps)] for cid, ch in rb.channels.items()]
-        return _table(rows, ["id", "name", "path", "location", "steps"])
+            return to_json({
+                cid: {
+                    "name": ch.name.dump(), "path": ch.path, "location": ch.location,
+                    "steps": len(ch.steps), "sources": list(ch.sources),
+                }
+                for cid, ch in rb.channels.items()
+            })
+        rows = [
+            [cid, ch.name.get(lang), " → ".join(ch.path), ch.location, len(ch.steps), ", ".join(ch.sources)]
+            for cid, ch in rb.channels.items()
+        ]  # issue 10: every channel with its sources
+        return _table(rows, ["id", "name", "path", "location", "steps", "sources"])
     ch = rb.channels.get(channel_id)
     if ch is None:
         raise RepatriateError(f"unknown channel {short(channel_id)} (accepted: {', '.join(rb.channels)})")

@@ -148,8 +148,12 @@ class Checklist:
                 continue
             kind = "note" if r.effect == "note" else "warning"  # a note asks to confirm; it is not a risk
             finding = Finding(r.id, r.message, tuple(r.sources), r.verified, kind)
-            if "sector_status" in r.when:
-                finding = _cite_sector(self.rb, self.profile, self.day, finding)
+            if "sector_status" in r.when:  # the citation depends on the sector and day alone: made once
+                key = (self.rb.digest, "cite_sector", scope, r.id, self.profile.sector, self.day)
+                cited: Finding | None = memo.FINDINGS.get(key)
+                if cited is None:
+                    cited = memo.FINDINGS.put(key, _cite_sector(self.rb, self.profile, self.day, finding))
+                finding = cited
             (self.reasons if r.effect == "exclude" else self.warnings).append(finding)
 
 
@@ -232,14 +236,7 @@ def _amount_free(rb: RuleBase, channels: tuple[str, ...], location: Location, da
     pv = province_of(rb, location)
     for cid in channels:
         ch = rb.channels[cid]
-        if ch.capacity is not None:
-            return False
-        items: list[Step | Rule] = [
-            *ch.steps,
-            *ch.rules,
-            *([r for r in pv.rules if r.channel == cid] if pv else []),
-        ]
-        if any(_mentions_amount(i.when) for i in items):
+        if _reads_amount(rb, cid, pv):
             return False
         if (
             ch.location == "qflp_city"
@@ -247,11 +244,33 @@ def _amount_free(rb: RuleBase, channels: tuple[str, ...], location: Location, da
             and _thresholds(rb, city_terms(rb, location, day).value)
         ):
             return False
-    for p in rb.prerequisites:
-        conditions = [p.when, *(s.when for s in p.steps), *(r.when for r in p.rules)]
-        if any(_mentions_amount(w) for w in conditions):
-            return False
-    return True
+    return not _reads_amount(rb, None, None)
+
+
+def _reads_amount(rb: RuleBase, cid: str | None, pv: Province | None) -> bool:
+    """Whether a channel's capacity, steps or rules (with a province's rules for it) read the amount;
+    with ``cid=None``, whether the prerequisites do. Memoised: the larger graph (issue 10) meets
+    many channel and place pairs, and their rules do not change within a rule base."""
+    key = (rb.digest, "reads_amount", cid, pv.code if pv else None)
+    hit: bool | None = memo.FINDINGS.get(key)
+    if hit is None:
+        if cid is None:
+            conditions = [
+                w
+                for p in rb.prerequisites
+                for w in (p.when, *(s.when for s in p.steps), *(r.when for r in p.rules))
+            ]
+            hit = any(_mentions_amount(w) for w in conditions)
+        else:
+            ch = rb.channels[cid]
+            items: list[Step | Rule] = [
+                *ch.steps,
+                *ch.rules,
+                *([r for r in pv.rules if r.channel == cid] if pv else []),
+            ]
+            hit = ch.capacity is not None or any(_mentions_amount(i.when) for i in items)
+        hit = memo.FINDINGS.put(key, hit)
+    return hit
 
 
 def evaluate_route(
@@ -302,6 +321,7 @@ def _evaluate(
     capacity_unknown = False
     province = province_of(rb, location)
     city = city_of(province, location)
+    pilot_cities: list[PilotCity | None] = []
     for cid in channels:
         ch = rb.channels[cid]
         pilot_city = None
@@ -313,17 +333,10 @@ def _evaluate(
             found = _qflp_findings(rb, profile, location, province, pilot_city.terms)
             reasons += found.reasons
             warnings += found.warnings
-        route.add_steps(cid, cid, ch.steps, pilot_city)
+        pilot_cities.append(pilot_city)
         route.apply_rules(ch.rules, cid)
         if province is not None:
             route.apply_rules([r for r in province.rules if r.channel == cid], f"{province.code}:{cid}")
-            for n in (*province.notes, *(city.notes if city else ())):
-                if (not n.channels or cid in n.channels) and n.valid.in_force(day):
-                    notes.append(Finding("local_note", n.text, tuple(n.sources), n.verified, "note"))
-        for pilot in pilots:
-            note = _pilot_note(rb, location, pilot, cid)
-            if note is not None:
-                notes.append(note)
         if ch.capacity is not None:
             capacity, capacity_text, capacity_unknown = route_capacity(
                 rb, profile, ch, day, reasons, warnings, facts
@@ -331,6 +344,18 @@ def _evaluate(
 
     if reasons:
         return Exclusion(channels, full_path(rb, channels), location, tuple(reasons))
+
+    # issue 10: the checklist and notes only for a route that stands (the larger graph excludes more)
+    for cid, pilot_city in zip(channels, pilot_cities):
+        route.add_steps(cid, cid, rb.channels[cid].steps, pilot_city)
+        if province is not None:
+            for n in (*province.notes, *(city.notes if city else ())):
+                if (not n.channels or cid in n.channels) and n.valid.in_force(day):
+                    notes.append(Finding("local_note", n.text, tuple(n.sources), n.verified, "note"))
+        for pilot in pilots:
+            note = _pilot_note(rb, location, pilot, cid)
+            if note is not None:
+                notes.append(note)
 
     m = step_metrics(rb, route.steps)
     unverified = m.unverified + sum(1 for w in warnings if not w.verified)

@@ -53,6 +53,10 @@ class Profile:
     total_investment: float | None = None  # an FIE's approved total investment (投资总额), in `currency`
     registered_capital: float | None = None  # its registered capital, in `currency`
     holder_founded: str | None = None  # the asset holder's founding date, ISO (YYYY-MM-DD)
+    # the group's scale last year, in --currency like net_assets (issue 10: the cash pool's thresholds)
+    group_revenue: float | None = None
+    group_cross_border_flows: float | None = None
+    group_offshore_revenue: float | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__  # frozen: normalise in place once
@@ -67,6 +71,11 @@ class Profile:
         set_(self, "amount", _positive("amount", _as_float("amount", self.amount), allow_zero=False))
         if self.net_assets is not None:
             set_(self, "net_assets", _positive("net assets", _as_float("net assets", self.net_assets), allow_zero=True))
+        for name in GROUP_FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                what = name.replace("_", " ")
+                set_(self, name, _positive(what, _as_float(what, value), allow_zero=True))
         if self.term_months is not None and not 1 <= self.term_months <= 1200:
             raise ValueError(f"term months {self.term_months} is out of range (accepted: 1 to 1200)")
         self._check_fie_figures()
@@ -111,7 +120,12 @@ PROFILE_FIELDS = (
     "total_investment",
     "registered_capital",
     "holder_founded",
+    "group_revenue",
+    "group_cross_border_flows",
+    "group_offshore_revenue",
 )
+# the group's scale (issue 10): numbers, like net_assets, read by the cash pool's rules
+GROUP_FIELDS = ("group_revenue", "group_cross_border_flows", "group_offshore_revenue")
 _QUERY_ORDER = PROFILE_FIELDS
 assert set(PROFILE_FIELDS) == {f.name for f in dataclasses.fields(Profile)}, "PROFILE_FIELDS: every field"
 
@@ -291,7 +305,7 @@ def make_profile(rb: Any, **fields: Any) -> Profile:
     raw = {k: v for k, v in fields.items() if v is not None and not (isinstance(v, str) and v.strip() == "")}
     if isinstance(fields.get("currency"), str) and not fields["currency"].strip():
         raise RepatriateError("currency '' is empty (accepted: ISO 4217 codes such as USD, HKD, CNY, CNH)")
-    for k in ("amount", "net_assets", "total_investment", "registered_capital"):
+    for k in ("amount", "net_assets", "total_investment", "registered_capital", *GROUP_FIELDS):
         if k in raw and isinstance(raw[k], str):
             raw[k] = parse_number(k, raw[k])
     if "term_months" in raw:

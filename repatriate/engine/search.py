@@ -9,6 +9,7 @@ import datetime as dt
 
 from ..errors import RepatriateError
 from ..rulebase.records import RuleBase
+from .closed import closed_exclusion
 from .evaluate import evaluate_route, no_local_pilot, prerequisites
 from .graph import channel_paths
 from .memo import clear_caches
@@ -72,6 +73,11 @@ def plan(
     excluded: list[Exclusion] = []
     pre = prerequisites(rb, profile, day)
     for channels in channel_paths(rb, day):
+        # issue 10: closed routes, the same for every profile (plus the reasons closing every path)
+        closed = closed_exclusion(rb, channels, day, tuple(pre.reasons))
+        if closed is not None:
+            excluded.append(closed)
+            continue
         places = locations(rb, profile, channels, day, local_only)
         if not places:
             excluded.append(no_local_pilot(rb, profile, channels, day))
