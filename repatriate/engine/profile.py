@@ -50,6 +50,13 @@ class Profile:
     term_months: int | None = None
     spv_owner: str = "group"
     distribution: str = "vatp"
+    # money and time (issue 11): how often holders are paid, their rate, the FX spread,
+    # whether the onshore company qualifies for a place's 15% EIT, and the start date
+    payout: str | None = None
+    yield_pct: float | None = None
+    fx_spread_bps: float | None = None
+    preferential_eit: bool = False
+    start: dt.date | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__  # frozen: normalise in place once
@@ -66,6 +73,23 @@ class Profile:
             set_(self, "net_assets", _positive("net assets", _as_float("net assets", self.net_assets), allow_zero=True))
         if self.term_months is not None and not 1 <= self.term_months <= 1200:
             raise ValueError(f"term months {self.term_months} is out of range (accepted: 1 to 1200)")
+        if self.yield_pct is not None:
+            y = _as_float("yield", self.yield_pct)
+            if math.isnan(y) or not 0 <= y <= 100:
+                raise ValueError(f"yield {short(self.yield_pct)} is out of range (accepted: 0 to 100, a percent)")
+            set_(self, "yield_pct", y)
+        if self.fx_spread_bps is not None:
+            s = _as_float("fx spread bps", self.fx_spread_bps)
+            if math.isnan(s) or not 0 <= s <= 1000:
+                raise ValueError(f"fx spread bps {short(self.fx_spread_bps)} is out of range (accepted: 0 to 1000)")
+            set_(self, "fx_spread_bps", s)
+        if not isinstance(self.preferential_eit, bool):
+            set_(self, "preferential_eit", _yes_no("preferential eit", self.preferential_eit))
+        if self.start is not None and not isinstance(self.start, dt.date):
+            try:
+                set_(self, "start", dt.date.fromisoformat(str(self.start).strip()))
+            except ValueError:
+                raise ValueError(f"start {short(self.start)} is not a date (accepted: YYYY-MM-DD)") from None
 
     @property
     def foreign_currency(self) -> bool:
@@ -73,7 +97,10 @@ class Profile:
 
     def model_dump(self) -> dict[str, Any]:
         """The normalised fields, in the order of the JSON contract's ``query``."""
-        return {f: getattr(self, f) for f in _QUERY_ORDER}
+        out = {f: getattr(self, f) for f in _QUERY_ORDER}
+        if self.start is not None:
+            out["start"] = self.start.isoformat()
+        return out
 
     def key(self) -> tuple:
         return tuple(getattr(self, f) for f in _QUERY_ORDER)
@@ -83,6 +110,7 @@ class Profile:
 PROFILE_FIELDS = (
     "asset_class", "sector", "province", "city", "amount", "currency",
     "holder_type", "net_assets", "term_months", "spv_owner", "distribution",
+    "payout", "yield_pct", "fx_spread_bps", "preferential_eit", "start",
 )
 _QUERY_ORDER = PROFILE_FIELDS
 assert set(PROFILE_FIELDS) == {f.name for f in dataclasses.fields(Profile)}, "PROFILE_FIELDS: every field"
@@ -100,6 +128,15 @@ def _as_float(what: str, value: Any) -> float:
         return float(value)
     except (TypeError, ValueError):
         raise ValueError(f"{what} {short(value)} is not a number (accepted: digits, e.g. 50000000)") from None
+
+
+def _yes_no(what: str, value: Any) -> bool:
+    v = str(value).strip().lower()
+    if v in ("yes", "true", "1", "y"):
+        return True
+    if v in ("no", "false", "0", "n"):
+        return False
+    raise ValueError(f"{what} {short(value)} is not yes or no (accepted: yes, no)")
 
 
 def _choice(what: str, value: Any, accepted: tuple[str, ...]) -> str:
@@ -210,6 +247,12 @@ def make_profile(rb: Any, **fields: Any) -> Profile:
         if s not in rb.sectors:
             raise RepatriateError(f"unknown sector {raw['sector']!r} (accepted: {', '.join(sorted(rb.sectors))})")
         raw["sector"] = s
+    if "payout" in raw:
+        frequencies = tuple(rb.payout.frequencies)
+        p = str(raw["payout"]).strip().lower()
+        if p not in frequencies:
+            raise RepatriateError.choice("payout", raw["payout"], frequencies)
+        raw["payout"] = p
     unknown = set(raw) - {f.name for f in dataclasses.fields(Profile)}
     if unknown:
         raise RepatriateError(f"unknown field {sorted(unknown)[0]!r} (accepted: {', '.join(_QUERY_ORDER)})")
