@@ -123,13 +123,10 @@ def zone_at(rb: RuleBase, route: Route, day: dt.date) -> tuple[str, DatedValue[f
     return zid, v
 
 
-def _msg(en: str, zh: str) -> Text:
-    return Text(en=en, zh=zh)
-
-
 def assess(rb: RuleBase, profile: Profile, route: Route, day: dt.date) -> Money:
     """The payout leg, taxes, cost and net yield of ``route`` for ``profile`` on ``day``."""
     freq = frequency(rb, profile)
+    msg = rb.payout.messages
     found = leg_of(rb, route)
     warnings: list[Finding] = []
     notes: list[Finding] = []
@@ -166,24 +163,17 @@ def assess(rb: RuleBase, profile: Profile, route: Route, day: dt.date) -> Money:
                     condition=z.conditions, valid_to=zv.to, sources=zv.sources, verified=zv.verified, note=zv.note,
                 )
                 if not zv.verified:
-                    warnings.append(Finding("eit_zone_unverified", _msg(
-                        f"The {zv.value:g}% EIT rate of {z.name.en} is not verified on this date: {zv.note or ''}",
-                        f"{z.name.zh}{zv.value:g}%企业所得税税率在该日期未经核实：{zv.note or ''}",
-                    ), zv.sources, False))
+                    warnings.append(Finding("eit_zone_unverified", msg["eit_zone_unverified"].fill(
+                        rate=f"{zv.value:g}", zone=z.name, note=zv.note or ""), zv.sources, False))
                 if zv.to is not None and profile.term_months is not None:
                     end = _add_months(day, profile.term_months)
                     if end > zv.to:
-                        warnings.append(Finding("eit_zone_expires", _msg(
-                            f"The {zv.value:g}% rate of {z.name.en} runs to {zv.to - dt.timedelta(days=1)}, "
-                            f"before the term ends ({end}); the standard rate applies after unless extended",
-                            f"{z.name.zh}优惠税率执行至{zv.to - dt.timedelta(days=1)}，早于期限届满（{end}）；"
-                            "未延续的，其后适用基本税率",
+                        warnings.append(Finding("eit_zone_expires", msg["eit_zone_expires"].fill(
+                            rate=f"{zv.value:g}", zone=z.name, last=zv.to - dt.timedelta(days=1), end=end,
                         ), zv.sources, zv.verified))
             else:
-                notes.append(Finding("eit_zone_available", _msg(
-                    f"{z.name.en}: {zv.value:g}% EIT if {z.conditions.en} (give --preferential-eit yes)",
-                    f"{z.name.zh}：符合条件的（{z.conditions.zh}）企业所得税{zv.value:g}%",
-                ), zv.sources, zv.verified, "note"))
+                notes.append(Finding("eit_zone_available", msg["eit_zone_available"].fill(
+                    rate=f"{zv.value:g}", zone=z.name, conditions=z.conditions), zv.sources, zv.verified, "note"))
         taxes.append(cit)
         reserve = _line(rb, "statutory_reserve", day)
         taxes.append(reserve)
@@ -235,11 +225,8 @@ def assess(rb: RuleBase, profile: Profile, route: Route, day: dt.date) -> Money:
             cit_v = _rate(rb, "cit_standard", day)[1]
             if profile.spv_owner == "group" and thin is not None and cit_v is not None:
                 if profile.net_assets is None:
-                    notes.append(Finding("thin_cap_unknown", _msg(
-                        f"Thin capitalisation not assessed: interest on related-party debt above "
-                        f"{thin.value:g}:1 of equity is not deductible (give --net-assets)",
-                        f"未评估资本弱化：关联方债权性投资超过权益性投资{thin.value:g}:1部分的利息不得扣除（请提供 --net-assets）",
-                    ), thin.sources, thin.verified, "note"))
+                    notes.append(Finding("thin_cap_unknown", msg["thin_cap_unknown"].fill(ratio=f"{thin.value:g}"),
+                                         thin.sources, thin.verified, "note"))
                 else:
                     excess = max(0.0, profile.amount - float(thin.value) * profile.net_assets) / profile.amount
                     if excess > 0:
@@ -272,9 +259,7 @@ def assess(rb: RuleBase, profile: Profile, route: Route, day: dt.date) -> Money:
         one_off_holders = sum(c.bps for c in items if not c.recurring)
         net = round((paid - one_off_holders / years) / 100.0, 4)
     if spread is None and profile.foreign_currency:
-        notes.append(Finding("fx_not_costed", _msg(
-            "FX conversion is not costed: give --fx-spread-bps", "未计入换汇成本：请提供 --fx-spread-bps",
-        ), (), True, "note"))
+        notes.append(Finding("fx_not_costed", msg["fx_not_costed"].fill(), (), True, "note"))
     one_off = round(sum(c.bps for c in items if not c.recurring), 4)
     recurring = round(sum(c.bps for c in items if c.recurring), 4)
     years = (profile.term_months or 12) / 12.0

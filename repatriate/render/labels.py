@@ -259,6 +259,25 @@ REPORT: dict[str, dict[str, str]] = {
 }
 
 
+# money and time (issue 11): the typical-weeks headline and the route-table columns
+MONEY = {
+    "en": {
+        "typical": "{span} weeks typical",
+        "assumed": " ({count} assumed)",
+        "typical_col": "Typical",
+        "cost_col": "Cost bps/yr",
+        "net_yield_col": "Net yield",
+    },
+    "zh": {
+        "typical": "通常 {span} 周",
+        "assumed": "（{count} 步按类型估计）",
+        "typical_col": "通常周数",
+        "cost_col": "成本（基点/年）",
+        "net_yield_col": "持有人净收益率",
+    },
+}
+
+
 def label(table: dict[str, dict[str, str]], lang: str, key: str, **values: object) -> str:
     """One label of ``table`` in ``lang``, its named placeholders filled."""
     text = table[lang][key]

@@ -162,6 +162,15 @@ def plan_to_dict(plan: Plan, rb: RuleBase, lang: str = "en") -> dict[str, Any]:
     for r in routes:
         if r["capacity"] is not None:
             r["capacity"]["currency"] = plan.profile.currency
+    # money and time (issue 11): payout, taxes, cost, net yield, typical weeks, dates
+    from .money import cited_sources, money_keys
+
+    money_sources: dict[str, None] = {}
+    for r, route in zip(routes, plan.routes):
+        extra = money_keys(rb, plan.profile, route, plan.as_of, lang)
+        r["timeline_weeks"]["typical"] = extra.pop("typical")
+        r.update(extra)
+        money_sources.update(dict.fromkeys(cited_sources(extra)))
     return {
         "schema_version": SCHEMA_VERSION,
         "query": query,
@@ -170,7 +179,11 @@ def plan_to_dict(plan: Plan, rb: RuleBase, lang: str = "en") -> dict[str, Any]:
         "routes": routes,
         "total_routes": plan.total_routes,
         "excluded": [exclusion_to_dict(e, rb, lang) for e in plan.excluded],
-        "sources": {sid: source_to_dict(rb, sid) for sid in plan.sources},
+        "sources": {
+            sid: source_to_dict(rb, sid)
+            for sid in (*plan.sources, *sorted(set(money_sources) - set(plan.sources)))
+            if sid in rb.sources
+        },
         "notice": NOTICE.get(lang),
     }
 

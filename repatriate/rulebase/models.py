@@ -578,6 +578,7 @@ class Payout(Strict):
     defaults: dict[str, str]
     legs: dict[str, PayoutLeg]
     obligations: list[Obligation]
+    messages: dict[str, Template]
 
 
 class TypicalWeeks(Sourced):

@@ -667,6 +667,7 @@ class Payout(_Record):
     defaults: Mapping[str, str]
     legs: Mapping[str, PayoutLeg]
     obligations: tuple[Obligation, ...]
+    messages: Mapping[str, Template]
 
 
 @record(kw_only=True)
