@@ -144,3 +144,46 @@ def cited_sources(keys: Any) -> list[str]:
         for v in keys:
             out += cited_sources(v)
     return out
+
+
+def write_calendar(plan: Any, rb: RuleBase, rank: int, kind: str, lang: str) -> bytes:
+    """The obligations calendar of the ``rank``-th route of ``plan`` as ICS, CSV or JSON bytes."""
+    from ..engine.calendar import event_rows, obligations, route_dates, to_ics
+    from ..errors import RepatriateError
+
+    if not 1 <= rank <= len(plan.routes):
+        raise RepatriateError(
+            f"rank {rank} is out of range (accepted: 1 to {len(plan.routes)})", field="rank", value=rank
+        )
+    r = plan.routes[rank - 1]
+    profile = plan.profile
+    t = typical_schedule(rb, r.channels, r.steps)
+    dates = route_dates(rb, profile, r, t, profile.start)
+    events = obligations(rb, profile, r, dates)
+    if kind == "ics":
+        title = f"repatriate: {'+'.join(r.channels)} {r.location.city or r.location.province}"
+        return to_ics(events, lang, title)
+    rows = event_rows(events, lang)
+    if kind == "csv":
+        import csv
+        import io
+
+        from ..files import safe_cell
+
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        cols = ["date", "window_start", "id", "name", "verified", "calendar_known", "sources", "note"]
+        w.writerow(cols)
+        for row in rows:
+            w.writerow([safe_cell("; ".join(row[c]) if c == "sources" else row[c]) for c in cols])
+        return buf.getvalue().encode("utf-8")
+    import json
+
+    doc = {
+        "route": {"channels": list(r.channels), "location": r.location.as_dict(), "rank": r.rank},
+        "start": profile.start.isoformat(),
+        "funds_latest": dates.funds_latest.isoformat(),
+        "holidays_known": dates.holidays_known,
+        "events": rows,
+    }
+    return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
