@@ -10,32 +10,36 @@ from .profile import Profile
 from .results import Route
 
 
-def rank(routes: list[Route], scoring: Scoring, optimize: str, profile: Profile) -> list[Route]:
+def rank(
+    routes: list[Route], scoring: Scoring, optimize: str, profile: Profile, costs: list[float] | None = None
+) -> list[Route]:
     """Score each route against the best of its peers under the ``optimize`` weights, best first.
 
     Ties go to the route in the asset's own place, then its own province, then by channels
     and location. Each returned route is a copy carrying its ``score``, ``rank`` and ``pareto``.
+    ``costs`` (money, bps a year: ``engine.money``) replace the paperwork index as the cost criterion.
     """
     if not routes:
         return []
     w = scoring.objectives[optimize]
     times = [r.ranking_weeks for r in routes]
     best_time = min(times)
-    best_cost = min(r.cost_index for r in routes)
+    cost = costs if costs is not None else [r.cost_index for r in routes]
+    best_cost = min(cost)
     best_appr = min(r.approvals for r in routes)
     best_cert = max(r.certainty for r in routes) or 1.0
     scores = [
         round(
             w["time"] * (best_time / t if t else 1.0)
-            + w["cost"] * (best_cost / r.cost_index if r.cost_index else 1.0)
+            + w["cost"] * (best_cost / c if c else 1.0)
             + w["approvals"] * (best_appr / r.approvals if r.approvals else 1.0)
             + w["certainty"] * (r.certainty / best_cert),
             4,
         )
-        for r, t in zip(routes, times)
+        for r, t, c in zip(routes, times, cost)
     ]
     # Pareto: no other route at least as good on every criterion and better on one.
-    crit = [(t, r.cost_index, r.approvals, -r.certainty) for r, t in zip(routes, times)]
+    crit = [(t, c, r.approvals, -r.certainty) for r, t, c in zip(routes, times, cost)]
     distinct = set(crit)
     front = {
         c

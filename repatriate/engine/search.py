@@ -81,7 +81,12 @@ def plan(
                 routes.append(result)
             else:
                 excluded.append(result)
-    ranked = rank(routes, rb.scoring, optimize, profile)
+    costs = None
+    if optimize == "cost" and profile.yield_pct is not None:  # money, not paperwork (issue 11)
+        from .money import assess
+
+        costs = [assess(rb, profile, r, day).bps_per_year for r in routes]
+    ranked = rank(routes, rb.scoring, optimize, profile, costs)
     total = len(ranked)
     if top is not None:
         ranked = ranked[:top]

@@ -264,16 +264,14 @@ MONEY = {
     "en": {
         "typical": "{span} weeks typical",
         "assumed": " ({count} assumed)",
-        "typical_col": "Typical",
-        "cost_col": "Cost bps/yr",
-        "net_yield_col": "Net yield",
+        "typical_col": "Typ. wk",
+        "net_cost_col": "Net % / bps",
     },
     "zh": {
         "typical": "通常 {span} 周",
         "assumed": "（{count} 步按类型估计）",
         "typical_col": "通常周数",
-        "cost_col": "成本（基点/年）",
-        "net_yield_col": "持有人净收益率",
+        "net_cost_col": "净收益/基点",
     },
 }
 

@@ -214,6 +214,30 @@ def _capacity_text(r: Route, currency: str) -> str:
     return f"{r.capacity / 1e6:,.1f}m {currency}"
 
 
+def head(plan: Plan, lang: str) -> list[str]:
+    """The route table's headings: the base ones, then typical weeks, and cost and net yield
+    when a yield is given (issue 11)."""
+    from .labels import MONEY
+
+    extra = [MONEY[lang]["typical_col"]]
+    if plan.profile.yield_pct is not None:
+        extra.append(MONEY[lang]["net_cost_col"])
+    return [*HEAD[lang], *extra]
+
+
+def _money_cells(plan: Plan, rb: RuleBase, r: Route) -> list[str]:
+    from ..engine.money import assess
+    from ..engine.timeline import typical_schedule
+
+    t = typical_schedule(rb, r.channels, r.steps)
+    cells = [f"{t.weeks.min:g}–{t.weeks.max:g}"]
+    if plan.profile.yield_pct is not None:
+        m = assess(rb, plan.profile, r, plan.as_of)
+        net = "—" if m.net_yield_to_holders is None else f"{m.net_yield_to_holders:.2f}%"
+        cells.append(f"{net} / {m.bps_per_year:.0f}")
+    return cells
+
+
 def summary_rows(plan: Plan, rb: RuleBase, lang: str) -> list[list[str]]:
     rows = []
     for r in plan.routes:
@@ -228,6 +252,7 @@ def summary_rows(plan: Plan, rb: RuleBase, lang: str) -> list[list[str]]:
                 f"{r.certainty:.2f}",
                 _capacity_text(r, plan.profile.currency),
                 f"{r.score:.2f}",
+                *_money_cells(plan, rb, r),
             ]
         )
     return rows
@@ -320,8 +345,8 @@ def render_table(
         con.print(T(ROUTE[lang]["no_route"], style="bold red"))
     else:
         table = Table(box=box.SIMPLE_HEAVY, show_edge=False, pad_edge=False)
-        for i, h in enumerate(HEAD[lang]):
-            table.add_column(h, justify="right" if i in (0, 3, 4, 5, 6, 7, 8) else "left", overflow="fold", no_wrap=i not in (1, 2))
+        for i, h in enumerate(head(plan, lang)):
+            table.add_column(h, justify="left" if i in (1, 2) else "right", overflow="fold", no_wrap=i not in (1, 2))
         for row in summary_rows(plan, rb, lang):
             table.add_row(*(T(c) for c in row))
         con.print(table)
@@ -369,7 +394,7 @@ def render_markdown(plan: Plan, rb: RuleBase, lang: str = "en", explain: bool = 
     out.append("")
     if plan.routes:
         rows = [[md_cell(c) for c in row] for row in summary_rows(plan, rb, lang)]
-        out.append(tabulate(rows, headers=HEAD[lang], tablefmt="github", disable_numparse=True))
+        out.append(tabulate(rows, headers=head(plan, lang), tablefmt="github", disable_numparse=True))
     else:
         out.append(words["no_route"])
     if explain and plan.excluded:
