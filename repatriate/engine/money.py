@@ -236,7 +236,7 @@ def assess(rb: RuleBase, profile: Profile, route: Route, day: dt.date) -> Money:
                             rate_cit = float(zone[1].value)
                         items.append(CostItem(
                             id="thin_cap", bps=round(i * excess * rate_cit / 100.0, 4), recurring=True,
-                            borne_by="onshore", sources=(*thin.sources, *cit_v.sources), verified=thin.verified,
+                            borne_by="onshore", sources=tuple(dict.fromkeys((*thin.sources, *cit_v.sources))), verified=thin.verified,
                         ))
         else:
             g = y_bps
