@@ -16,6 +16,7 @@ from operator import itemgetter
 from typing import Any, NamedTuple
 
 from ..engine.profile import PROFILE_FIELDS, make_profile, parse_date, parse_integer, parse_number
+from ..engine.money import summary_cells
 from ..engine.search import OBJECTIVES, Plan, plan
 from ..errors import RepatriateError
 from ..errors import clip, short_message
@@ -42,6 +43,11 @@ class Result(NamedTuple):
     approvals: int | None
     documents: int | None  # a count
     feasible_routes: int
+    # money and time of the best route (issue 11: engine.money.summary_cells)
+    weeks_typical_min: float | None = None
+    weeks_typical_max: float | None = None
+    cost_bps_per_year: float | None = None
+    net_yield: float | None = None
 
 
 RESULT_FIELDS = Result._fields
@@ -80,7 +86,7 @@ def error_result(exc: BaseException | str) -> Result:
     return Result("error", clip(message, 1000), "", "", "", None, None, None, None, 0)
 
 
-def _summarise(found: Plan) -> Result:
+def _summarise(found: Plan, rb: Any = None) -> Result:
     # Every text cell here is an id or a code, so it is inert in a spreadsheet as it stands.
     if not found.routes:
         return Result("ok", "", "", "", "", None, None, None, None, found.total_routes)
@@ -96,6 +102,7 @@ def _summarise(found: Plan) -> Result:
         best.approvals,
         len(best.documents),
         found.total_routes,
+        *(summary_cells(rb, found) if rb is not None else ()),
     )
 
 
@@ -211,7 +218,7 @@ class Planner:
             if hit is None:
                 self.searches += 1
                 found = plan(profile, self.rb, as_of=self.as_of, optimize=self.optimize, top=self.top)
-                hit = Found(_summarise(found), _routes(found) if self.top > 1 else None)
+                hit = Found(_summarise(found, self.rb), _routes(found) if self.top > 1 else None)
                 if self.cache:
                     self._plans[key] = hit
                     if len(self._plans) > _PLAN_CACHE:

@@ -17,6 +17,7 @@ because a pass-through SPV probably fails the beneficial-owner test.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from ..rulebase.records import DatedValue, PayoutLeg, RuleBase, TaxRate, Text, _Record, record, value_at
 from .profile import Profile
@@ -280,3 +281,18 @@ def _add_months(day: dt.date, months: int) -> dt.date:
     import calendar
 
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def summary_cells(rb: RuleBase, plan: Any) -> tuple[float | None, float | None, float | None, float | None]:
+    """The batch columns of a plan's best route: ``weeks_typical_min``, ``weeks_typical_max``,
+    ``cost_bps_per_year`` and ``net_yield`` (None where there is no route, or no yield given)."""
+    if not plan.routes:
+        return (None, None, None, None)
+    from .timeline import typical_schedule
+
+    best = plan.routes[0]
+    t = typical_schedule(rb, best.channels, best.steps)
+    if plan.profile.yield_pct is None:
+        return (t.weeks.min, t.weeks.max, None, None)
+    m = assess(rb, plan.profile, best, plan.as_of)
+    return (t.weeks.min, t.weeks.max, m.bps_per_year, m.net_yield_to_holders)
