@@ -153,6 +153,14 @@ def typical_schedule(rb: Any, channels: tuple[str, ...], steps: Sequence[RouteSt
     weeks ``scoring.yaml`` assumes for its kind (marked ``assumed``, never zero). The route's
     extra delays (HK attestation, bank KYC) run before the other steps of their phase.
     """
+    key = ("typical", rb.digest, channels[:1], tuple(s.key or (s.step.id,) for s in steps))
+    hit = memo.SCHEDULES.get(key)
+    if hit is None:
+        hit = memo.SCHEDULES.put(key, _typical(rb, channels, steps))
+    return hit  # type: ignore[no-any-return]
+
+
+def _typical(rb: Any, channels: tuple[str, ...], steps: Sequence[RouteStep]) -> TypicalSchedule:
     extras = [x for x in rb.typical.extras if channels and channels[0] in x.channels]
     chosen: list[TypicalStep] = []
     for x in extras:
