@@ -105,3 +105,25 @@ def test_route_start_up_does_not_import_the_calendar_packages():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "False False"
+
+
+def test_statutory_limits_counted_in_working_days_over_national_day():
+    """A statutory limit in working days (weeks x 5) skips National Day: the ODI NDRC filing
+    (7 working days) started on Mon 21 Sep 2026 is due on 8 Oct, not 30 Sep."""
+    res = runner.invoke(app, ["route", "--asset-class", "equity", "--province", "CN-GD", "--city", "shenzhen",
+                              "--amount", "5e7", "--start", "2026-09-21", "--as-of", "2026-11-29",
+                              "--format", "json", "--top", "1"])
+    steps = {s["id"]: s for s in json.loads(res.stdout)["routes"][0]["dates"]["steps"]}
+    ndrc = steps["odi_ndrc_filing"]
+    assert ndrc["start_earliest"] == "2026-09-21"
+    assert ndrc["statutory_by"] == add_workdays(D(2026, 9, 21), 7)[0].isoformat() == "2026-10-08"
+
+
+def test_redemption_by_capital_reduction_waits_for_creditors():
+    """Company Law 2023 Art. 224: notify creditors within 10 days, announce within 30; creditors
+    have 30 days from notice or 45 from the announcement: 45-75 days before the money can leave."""
+    res = runner.invoke(app, ["route", "--asset-class", "equity", "--province", "CN-GD", "--city", "shenzhen",
+                              "--amount", "5e7", "--format", "json", "--top", "1"])
+    red = json.loads(res.stdout)["routes"][0]["payout"]["redemption"]
+    assert red["leg"] == "capital_reduction" and red["creditor_days"] == {"min": 45, "max": 75}
+    assert "company_law_2023" in red["sources"]

@@ -88,6 +88,8 @@ class StepDates(_Record):
     end_earliest: dt.date
     start_latest: dt.date
     end_latest: dt.date
+    # a statutory limit counted in working days (weeks x 5) from the latest start, if any
+    statutory_by: dt.date | None = None
 
 
 @record(kw_only=True)
@@ -112,17 +114,22 @@ def route_dates(rb: RuleBase, profile: Profile, route: Route, typical: TypicalSc
     Dividend legs wait for the audit season: the first payout falls in the leg's
     ``audit_season_month`` of the year after the funds arrive, then once a year.
     """
-    steps = tuple(
-        StepDates(
+    out = []
+    known = True
+    for s, t in zip(typical.steps, typical.timings):
+        by = None
+        if s.basis == "statutory" and s.max > 0:
+            by, k = add_workdays(_weeks(start, t.start_max), round(s.max * 5))
+            known &= k
+        out.append(StepDates(
             id=s.id, basis=s.basis,
             start_earliest=_weeks(start, t.start_min), end_earliest=_weeks(start, t.end_min),
-            start_latest=_weeks(start, t.start_max), end_latest=_weeks(start, t.end_max),
-        )
-        for s, t in zip(typical.steps, typical.timings)
-    )
+            start_latest=_weeks(start, t.start_max), end_latest=_weeks(start, t.end_max), statutory_by=by,
+        ))
+    steps = tuple(out)
     early, late = _weeks(start, typical.weeks.min), _weeks(start, typical.weeks.max)
     payouts = payout_dates(rb, profile, route, late)
-    known = workdays().first_year <= start.year and late.year <= workdays().last_year
+    known &= workdays().first_year <= start.year and late.year <= workdays().last_year
     return RouteDates(
         start=start, steps=steps, funds_earliest=early, funds_latest=late, payouts=payouts, holidays_known=known
     )

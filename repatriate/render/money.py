@@ -34,6 +34,24 @@ def typical_text(t: TypicalSchedule, lang: str) -> str:
     return text + (label(MONEY, lang, "assumed", count=t.assumed_steps) if t.assumed_steps else "")
 
 
+def _redemption(rb: RuleBase, lid: str | None, lang: str) -> dict[str, Any] | None:
+    """The leg that returns the principal (a capital reduction), with its creditor window in days."""
+    if lid is None:
+        return None
+    leg = rb.payout.legs[lid]
+    return {
+        "leg": lid,
+        "name": _bi(leg.name),
+        "creditor_days": None if leg.creditor_days is None else dict(leg.creditor_days),
+        "steps": [
+            {"id": s.id, "action": _bi(s.action), "authority": s.authority.get(lang), "sources": list(s.sources),
+             "verified": s.verified}
+            for s in leg.steps
+        ],
+        "sources": list(leg.sources),
+    }
+
+
 def money_keys(rb: RuleBase, profile: Profile, r: Route, day: dt.date, lang: str) -> dict[str, Any]:
     """The issue-11 keys of one route (added beside the existing ones; none removed)."""
     m: Money = assess(rb, profile, r, day)
@@ -60,6 +78,7 @@ def money_keys(rb: RuleBase, profile: Profile, r: Route, day: dt.date, lang: str
             ],
             "sources": list(leg.sources),
             "verified": leg.verified,
+            "redemption": _redemption(rb, leg.redemption, lang),
             "warnings": [_finding(f, lang) for f in m.warnings],
             "notes": [_finding(f, lang) for f in m.notes],
         },
@@ -124,6 +143,7 @@ def money_keys(rb: RuleBase, profile: Profile, r: Route, day: dt.date, lang: str
                     "basis": s.basis,
                     "start_earliest": s.start_earliest.isoformat(),
                     "end_latest": s.end_latest.isoformat(),
+                    "statutory_by": None if s.statutory_by is None else s.statutory_by.isoformat(),
                 }
                 for s in d.steps
             ],

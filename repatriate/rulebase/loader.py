@@ -435,6 +435,8 @@ def _money_references(rb: dict[str, Any], src: Any, problems: list[str]) -> None
             for name in [*leg.channels]:
                 if name not in rb["channels"]:
                     problems.append(f"payout.yaml: legs.{lid}: unknown channel {name!r}")
+            if leg.redemption is not None and leg.redemption not in payout.legs:
+                problems.append(f"payout.yaml: legs.{lid}: unknown redemption leg {leg.redemption!r}")
             for f in leg.frequencies:
                 if f not in payout.frequencies:
                     problems.append(f"payout.yaml: legs.{lid}: unknown frequency {f!r}")

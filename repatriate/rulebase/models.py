@@ -554,6 +554,7 @@ class PayoutLeg(Sourced):
     frequency_sources: list[str] = Field(default_factory=list)
     audit_season_month: int | None = Field(default=None, ge=1, le=12)
     creditor_days: dict[str, int] | None = None
+    redemption: str | None = None  # the leg that returns the principal (capital_reduction)
     steps: list[PayoutStep]
 
 

@@ -636,6 +636,7 @@ class PayoutLeg(_Record):
     frequency_sources: tuple[str, ...] = ()
     audit_season_month: int | None = None
     creditor_days: Mapping[str, int] | None = None
+    redemption: str | None = None
     sources: tuple[str, ...] = ()
     verified: bool = True
     note: str | None = None
