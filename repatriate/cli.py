@@ -113,13 +113,23 @@ DISTRIBUTION = typer.Option(
     "vatp", "--distribution", help="vatp (tokens admitted to an SFC-licensed VATP) or intermediary (a licensed broker)."
 )
 # money and time (issue 11)
-PAYOUT = typer.Option(None, "--payout", help="annual, semiannual, quarterly, monthly or bullet; default by asset class.")
-YIELD = typer.Option(None, "--yield", help="The token's annual coupon or distribution rate, in percent (e.g. 6).")
-FX_SPREAD = typer.Option(None, "--fx-spread-bps", help="FX conversion spread in basis points (each conversion).")
-PREFERENTIAL_EIT = typer.Option(
-    None, "--preferential-eit", help="yes: the onshore company qualifies for its place's 15% EIT zone (sector, substance)."
+PAYOUT = typer.Option(
+    None, "--payout", help="annual, semiannual, quarterly, monthly or bullet; default by asset class."
 )
-START = typer.Option(None, "--start", help="Start date (YYYY-MM-DD): dates for the critical path and the payouts.")
+YIELD = typer.Option(
+    None, "--yield", help="The token's annual coupon or distribution rate, in percent (e.g. 6)."
+)
+FX_SPREAD = typer.Option(
+    None, "--fx-spread-bps", help="FX conversion spread in basis points (each conversion)."
+)
+PREFERENTIAL_EIT = typer.Option(
+    None,
+    "--preferential-eit",
+    help="yes: the onshore company qualifies for its place's 15% EIT zone (sector, substance).",
+)
+START = typer.Option(
+    None, "--start", help="Start date (YYYY-MM-DD): dates for the critical path and the payouts."
+)
 OPTIMIZE = typer.Option("balanced", "--optimize", help="balanced, speed, cost or certainty.")
 FORCE = typer.Option(False, "--force", help="Overwrite an existing -o FILE.")
 
@@ -213,9 +223,13 @@ def calendar(
     as_of: Optional[str] = AS_OF,
     optimize: str = OPTIMIZE,
     lang: str = LANG,
-    fmt: Optional[str] = typer.Option(None, "--format", help="ics, csv or json; default from the -o extension, else json."),
+    fmt: Optional[str] = typer.Option(
+        None, "--format", help="ics, csv or json; default from the -o extension, else json."
+    ),
     data_dir: Optional[Path] = DATA_DIR,
-    output: Optional[str] = typer.Option(None, "-o", "--output", help="plan.ics, plan.csv or plan.json; default stdout."),
+    output: Optional[str] = typer.Option(
+        None, "-o", "--output", help="plan.ics, plan.csv or plan.json; default stdout."
+    ),
     force: bool = FORCE,
 ) -> None:
     """The obligations calendar of a route: every recurring duty after the money arrives, dated.

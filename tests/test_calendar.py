@@ -14,10 +14,36 @@ from repatriate.engine.calendar import add_workdays, is_workday, last_workdays
 
 runner = CliRunner()
 D = dt.date
-DEBT = ("calendar", "--asset-class", "debt", "--province", "CN-GD", "--city", "shenzhen", "--amount", "50000000",
-        "--term-months", "36", "--as-of", "2026-11-29")
-EQUITY = ("calendar", "--asset-class", "equity", "--province", "CN-GD", "--city", "shenzhen", "--amount", "50000000",
-          "--term-months", "60", "--as-of", "2026-11-29")
+DEBT = (
+    "calendar",
+    "--asset-class",
+    "debt",
+    "--province",
+    "CN-GD",
+    "--city",
+    "shenzhen",
+    "--amount",
+    "50000000",
+    "--term-months",
+    "36",
+    "--as-of",
+    "2026-11-29",
+)
+EQUITY = (
+    "calendar",
+    "--asset-class",
+    "equity",
+    "--province",
+    "CN-GD",
+    "--city",
+    "shenzhen",
+    "--amount",
+    "50000000",
+    "--term-months",
+    "60",
+    "--as-of",
+    "2026-11-29",
+)
 
 
 def invoke(*args):
@@ -80,7 +106,9 @@ def test_dividends_wait_for_the_audit_season():
 def test_csv_and_route_dates():
     res = invoke(*DEBT, "--start", "2026-03-02", "--format", "csv")
     assert res.exit_code == 0 and res.stdout.startswith("date,window_start,id,name")
-    route = runner.invoke(app, ["route", *DEBT[1:], "--start", "2026-03-02", "--format", "json", "--top", "1"])
+    route = runner.invoke(
+        app, ["route", *DEBT[1:], "--start", "2026-03-02", "--format", "json", "--top", "1"]
+    )
     r = json.loads(route.stdout)["routes"][0]
     assert r["dates"]["start"] == "2026-03-02"
     assert r["dates"]["funds_earliest"] <= r["dates"]["funds_latest"]
@@ -110,9 +138,28 @@ def test_route_start_up_does_not_import_the_calendar_packages():
 def test_statutory_limits_counted_in_working_days_over_national_day():
     """A statutory limit in working days (weeks x 5) skips National Day: the ODI NDRC filing
     (7 working days) started on Mon 21 Sep 2026 is due on 8 Oct, not 30 Sep."""
-    res = runner.invoke(app, ["route", "--asset-class", "equity", "--province", "CN-GD", "--city", "shenzhen",
-                              "--amount", "5e7", "--start", "2026-09-21", "--as-of", "2026-11-29",
-                              "--format", "json", "--top", "1"])
+    res = runner.invoke(
+        app,
+        [
+            "route",
+            "--asset-class",
+            "equity",
+            "--province",
+            "CN-GD",
+            "--city",
+            "shenzhen",
+            "--amount",
+            "5e7",
+            "--start",
+            "2026-09-21",
+            "--as-of",
+            "2026-11-29",
+            "--format",
+            "json",
+            "--top",
+            "1",
+        ],
+    )
     steps = {s["id"]: s for s in json.loads(res.stdout)["routes"][0]["dates"]["steps"]}
     ndrc = steps["odi_ndrc_filing"]
     assert ndrc["start_earliest"] == "2026-09-21"
@@ -122,8 +169,24 @@ def test_statutory_limits_counted_in_working_days_over_national_day():
 def test_redemption_by_capital_reduction_waits_for_creditors():
     """Company Law 2023 Art. 224: notify creditors within 10 days, announce within 30; creditors
     have 30 days from notice or 45 from the announcement: 45-75 days before the money can leave."""
-    res = runner.invoke(app, ["route", "--asset-class", "equity", "--province", "CN-GD", "--city", "shenzhen",
-                              "--amount", "5e7", "--format", "json", "--top", "1"])
+    res = runner.invoke(
+        app,
+        [
+            "route",
+            "--asset-class",
+            "equity",
+            "--province",
+            "CN-GD",
+            "--city",
+            "shenzhen",
+            "--amount",
+            "5e7",
+            "--format",
+            "json",
+            "--top",
+            "1",
+        ],
+    )
     red = json.loads(res.stdout)["routes"][0]["payout"]["redemption"]
     assert red["leg"] == "capital_reduction" and red["creditor_days"] == {"min": 45, "max": 75}
     assert "company_law_2023" in red["sources"]

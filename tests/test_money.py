@@ -157,9 +157,25 @@ def test_lingang_15_from_2020(rb):
 # --- the worked example --------------------------------------------------------------------------
 
 EXAMPLE = (
-    "route", "--asset-class", "equity", "--province", "CN-GD", "--amount", "50000000",
-    "--yield", "6", "--term-months", "60", "--payout", "annual", "--as-of", "2026-11-29",
-    "--format", "json", "--top", "30",
+    "route",
+    "--asset-class",
+    "equity",
+    "--province",
+    "CN-GD",
+    "--amount",
+    "50000000",
+    "--yield",
+    "6",
+    "--term-months",
+    "60",
+    "--payout",
+    "annual",
+    "--as-of",
+    "2026-11-29",
+    "--format",
+    "json",
+    "--top",
+    "30",
 )
 
 
@@ -199,7 +215,9 @@ def test_worked_example_fdi_vs_foreign_debt_qianhai_vs_hengqin():
         assert fdi["net_yield_to_holders"] == pytest.approx(fdi_zone, abs=1e-4)
         assert fd["net_yield_to_holders"] == pytest.approx(debt, abs=1e-4)
         assert fd["cost"]["total_over_term"] == pytest.approx(50e6 * (6 * 0.16) / 100 * years, abs=0.01)
-    assert _pick(plain, ["fdi", "fie_direct"], "shenzhen")["net_yield_to_holders"] == pytest.approx(fdi_plain, abs=1e-4)
+    assert _pick(plain, ["fdi", "fie_direct"], "shenzhen")["net_yield_to_holders"] == pytest.approx(
+        fdi_plain, abs=1e-4
+    )
     # Shenzhen takes Qianhai (verified to 2027, which ends inside the term); Hengqin's rate is flagged
     sz_fdi = _pick(sz, ["fdi", "fie_direct"], "shenzhen")
     assert [t["id"] for t in sz_fdi["taxes"]][0] == "cit_zone_qianhai"
@@ -229,6 +247,7 @@ def test_json_gains_money_keys_and_keeps_the_old_ones():
 def test_surcharges_apply_before_sep_2021_in_the_cost():
     """UMCT Law Art. 3: a foreign-debt route on 31 Aug 2021 pays 12% of the VAT as surcharges;
     from 1 Sep 2021 none."""
+
     def items(day):
         res = invoke(*EXAMPLE[:-6], "--as-of", day, "--format", "json", "--top", "30", "--city", "shenzhen")
         r = next(r for r in json.loads(res.stdout)["routes"] if r["channels"] == ["foreign_debt"])
@@ -241,8 +260,19 @@ def test_surcharges_apply_before_sep_2021_in_the_cost():
 def test_quarterly_dividends_warn_not_exclude():
     """Dividends once a year is practice, not law (Company Law 2023 has no such limit; R6): a
     quarterly payout from dividends warns; foreign-debt interest serves it without a warning."""
-    res = invoke(*EXAMPLE[:-8], "--payout", "quarterly", "--as-of", "2026-11-29", "--format", "json",
-                 "--top", "30", "--city", "shenzhen")
+    res = invoke(
+        *EXAMPLE[:-8],
+        "--payout",
+        "quarterly",
+        "--as-of",
+        "2026-11-29",
+        "--format",
+        "json",
+        "--top",
+        "30",
+        "--city",
+        "shenzhen",
+    )
     routes = json.loads(res.stdout)["routes"]
     fdi = _pick(routes, ["fdi", "fie_direct"], "shenzhen")
     fd = _pick(routes, ["foreign_debt"], "shenzhen")
@@ -252,8 +282,19 @@ def test_quarterly_dividends_warn_not_exclude():
 
 def test_payout_defaults_by_asset_class(rb):
     """payout.yaml defaults: equity annual, debt semiannual."""
-    res = invoke("route", "--asset-class", "debt", "--province", "CN-GD", "--amount", "1e7",
-                 "--format", "json", "--top", "1")
+    res = invoke(
+        "route",
+        "--asset-class",
+        "debt",
+        "--province",
+        "CN-GD",
+        "--amount",
+        "1e7",
+        "--format",
+        "json",
+        "--top",
+        "1",
+    )
     assert json.loads(res.stdout)["routes"][0]["payout"]["frequency"] == rb.payout.defaults["debt"]
 
 
@@ -294,13 +335,28 @@ def test_typical_weeks_never_count_an_untimed_step_as_zero(rb, run):
 @settings(max_examples=25, deadline=None)
 @given(st.text(max_size=8))
 def test_yield_input_is_a_percent_or_a_one_line_error(text):
-    res = invoke("route", "--asset-class", "equity", "--province", "CN-GD", "--amount", "1e7",
-                 "--yield", text, "--format", "json", "--top", "1")
+    res = invoke(
+        "route",
+        "--asset-class",
+        "equity",
+        "--province",
+        "CN-GD",
+        "--amount",
+        "1e7",
+        "--yield",
+        text,
+        "--format",
+        "json",
+        "--top",
+        "1",
+    )
     assert res.exit_code in (0, 2)
     if res.exit_code == 2:
         assert "Traceback" not in res.output
 
 
 def test_bad_payout_is_refused():
-    res = invoke("route", "--asset-class", "equity", "--province", "CN-GD", "--amount", "1e7", "--payout", "weekly")
+    res = invoke(
+        "route", "--asset-class", "equity", "--province", "CN-GD", "--amount", "1e7", "--payout", "weekly"
+    )
     assert res.exit_code == 2 and "payout" in res.output

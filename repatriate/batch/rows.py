@@ -23,7 +23,7 @@ from ..errors import clip, short_message
 from ..files import safe_cell
 from .readers import BrokenRecord
 
-NUMERIC_FIELDS = frozenset({"amount", "net_assets", "term_months"})
+NUMERIC_FIELDS = frozenset({"amount", "net_assets", "term_months", "yield_pct", "fx_spread_bps"})
 _FORMULA_START = frozenset("=+-@\t\r")  # as files.safe_cell, inlined in the hot loop
 _PLAIN = frozenset({int, float, type(None)})
 _RAW_CACHE = 16384  # distinct raw spellings kept; bounds memory whatever the portfolio size

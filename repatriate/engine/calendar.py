@@ -108,7 +108,9 @@ def _weeks(start: dt.date, w: float) -> dt.date:
     return start + dt.timedelta(days=round(w * 7))
 
 
-def route_dates(rb: RuleBase, profile: Profile, route: Route, typical: TypicalSchedule, start: dt.date) -> RouteDates:
+def route_dates(
+    rb: RuleBase, profile: Profile, route: Route, typical: TypicalSchedule, start: dt.date
+) -> RouteDates:
     """Calendar dates of the typical critical path from ``start`` and the payout dates after it.
 
     Dividend legs wait for the audit season: the first payout falls in the leg's
@@ -121,17 +123,28 @@ def route_dates(rb: RuleBase, profile: Profile, route: Route, typical: TypicalSc
         if s.basis == "statutory" and s.max > 0:
             by, k = add_workdays(_weeks(start, t.start_max), round(s.max * 5))
             known &= k
-        out.append(StepDates(
-            id=s.id, basis=s.basis,
-            start_earliest=_weeks(start, t.start_min), end_earliest=_weeks(start, t.end_min),
-            start_latest=_weeks(start, t.start_max), end_latest=_weeks(start, t.end_max), statutory_by=by,
-        ))
+        out.append(
+            StepDates(
+                id=s.id,
+                basis=s.basis,
+                start_earliest=_weeks(start, t.start_min),
+                end_earliest=_weeks(start, t.end_min),
+                start_latest=_weeks(start, t.start_max),
+                end_latest=_weeks(start, t.end_max),
+                statutory_by=by,
+            )
+        )
     steps = tuple(out)
     early, late = _weeks(start, typical.weeks.min), _weeks(start, typical.weeks.max)
     payouts = payout_dates(rb, profile, route, late)
     known &= workdays().first_year <= start.year and late.year <= workdays().last_year
     return RouteDates(
-        start=start, steps=steps, funds_earliest=early, funds_latest=late, payouts=payouts, holidays_known=known
+        start=start,
+        steps=steps,
+        funds_earliest=early,
+        funds_latest=late,
+        payouts=payouts,
+        holidays_known=known,
     )
 
 
@@ -148,7 +161,9 @@ def payout_dates(rb: RuleBase, profile: Profile, route: Route, funds: dt.date) -
         return (end,)
     if leg.audit_season_month is not None:
         # the first distribution after the first audited year-end, then yearly (practice)
-        first = dt.date(funds.year + 1, leg.audit_season_month, 30 if leg.audit_season_month in (4, 6, 9, 11) else 31)
+        first = dt.date(
+            funds.year + 1, leg.audit_season_month, 30 if leg.audit_season_month in (4, 6, 9, 11) else 31
+        )
         out = []
         d = first
         while d <= end:
@@ -189,10 +204,18 @@ def obligations(rb: RuleBase, profile: Profile, route: Route, dates: RouteDates)
     out: list[Event] = []
 
     def add(ob: Obligation, day: dt.date | None, window: dt.date | None = None, known: bool = True) -> None:
-        out.append(Event(
-            id=ob.id, name=ob.name, date=day, window_start=window, sources=ob.sources,
-            verified=ob.verified, calendar_known=known, note=ob.note,
-        ))
+        out.append(
+            Event(
+                id=ob.id,
+                name=ob.name,
+                date=day,
+                window_start=window,
+                sources=ob.sources,
+                verified=ob.verified,
+                calendar_known=known,
+                note=ob.note,
+            )
+        )
 
     for ob in rb.payout.obligations:
         if ob.channels and first not in ob.channels:

@@ -133,22 +133,39 @@ def assess(rb: RuleBase, profile: Profile, route: Route, day: dt.date) -> Money:
     notes: list[Finding] = []
     if found is None:
         return Money(
-            leg=None, frequency=freq, taxes=(), items=(), one_off_bps=0.0, recurring_bps_per_year=0.0,
-            bps_per_year=0.0, total_over_term=None, net_yield_to_holders=None, warnings=(), notes=(),
+            leg=None,
+            frequency=freq,
+            taxes=(),
+            items=(),
+            one_off_bps=0.0,
+            recurring_bps_per_year=0.0,
+            bps_per_year=0.0,
+            total_over_term=None,
+            net_yield_to_holders=None,
+            warnings=(),
+            notes=(),
         )
     lid, leg = found
     if freq not in leg.frequencies and leg.frequency_warning is not None:
-        warnings.append(Finding("payout_frequency", leg.frequency_warning, leg.frequency_sources, leg.verified))
+        warnings.append(
+            Finding("payout_frequency", leg.frequency_warning, leg.frequency_sources, leg.verified)
+        )
     y_bps = None if profile.yield_pct is None else profile.yield_pct * 100.0
     taxes: list[TaxLine] = []
     items: list[CostItem] = []
     zone_id: str | None = None
 
-    def item(iid: str, bps: float, line: TaxLine | None, *, recurring: bool = True, onshore: bool = False) -> None:
+    def item(
+        iid: str, bps: float, line: TaxLine | None, *, recurring: bool = True, onshore: bool = False
+    ) -> None:
         items.append(
             CostItem(
-                id=iid, bps=round(bps, 4), recurring=recurring, borne_by="onshore" if onshore else "holders",
-                sources=line.sources if line else (), verified=line.verified if line else True,
+                id=iid,
+                bps=round(bps, 4),
+                recurring=recurring,
+                borne_by="onshore" if onshore else "holders",
+                sources=line.sources if line else (),
+                verified=line.verified if line else True,
             )
         )
 
@@ -160,21 +177,56 @@ def assess(rb: RuleBase, profile: Profile, route: Route, day: dt.date) -> Money:
             z = rb.taxes.zones[zone_id]
             if profile.preferential_eit:
                 cit = TaxLine(
-                    id=f"cit_zone_{zone_id}", name=z.name, rate=float(zv.value), unit="percent", applied=True,
-                    condition=z.conditions, valid_to=zv.to, sources=zv.sources, verified=zv.verified, note=zv.note,
+                    id=f"cit_zone_{zone_id}",
+                    name=z.name,
+                    rate=float(zv.value),
+                    unit="percent",
+                    applied=True,
+                    condition=z.conditions,
+                    valid_to=zv.to,
+                    sources=zv.sources,
+                    verified=zv.verified,
+                    note=zv.note,
                 )
                 if not zv.verified:
-                    warnings.append(Finding("eit_zone_unverified", msg["eit_zone_unverified"].fill(
-                        rate=f"{zv.value:g}", zone=z.name, note=zv.note or ""), zv.sources, False))
+                    warnings.append(
+                        Finding(
+                            "eit_zone_unverified",
+                            msg["eit_zone_unverified"].fill(
+                                rate=f"{zv.value:g}", zone=z.name, note=zv.note or ""
+                            ),
+                            zv.sources,
+                            False,
+                        )
+                    )
                 if zv.to is not None and profile.term_months is not None:
                     end = _add_months(day, profile.term_months)
                     if end > zv.to:
-                        warnings.append(Finding("eit_zone_expires", msg["eit_zone_expires"].fill(
-                            rate=f"{zv.value:g}", zone=z.name, last=zv.to - dt.timedelta(days=1), end=end,
-                        ), zv.sources, zv.verified))
+                        warnings.append(
+                            Finding(
+                                "eit_zone_expires",
+                                msg["eit_zone_expires"].fill(
+                                    rate=f"{zv.value:g}",
+                                    zone=z.name,
+                                    last=zv.to - dt.timedelta(days=1),
+                                    end=end,
+                                ),
+                                zv.sources,
+                                zv.verified,
+                            )
+                        )
             else:
-                notes.append(Finding("eit_zone_available", msg["eit_zone_available"].fill(
-                    rate=f"{zv.value:g}", zone=z.name, conditions=z.conditions), zv.sources, zv.verified, "note"))
+                notes.append(
+                    Finding(
+                        "eit_zone_available",
+                        msg["eit_zone_available"].fill(
+                            rate=f"{zv.value:g}", zone=z.name, conditions=z.conditions
+                        ),
+                        zv.sources,
+                        zv.verified,
+                        "note",
+                    )
+                )
         taxes.append(cit)
         reserve = _line(rb, "statutory_reserve", day)
         taxes.append(reserve)
@@ -206,9 +258,12 @@ def assess(rb: RuleBase, profile: Profile, route: Route, day: dt.date) -> Money:
     spread = profile.fx_spread_bps
     if spread is not None and profile.foreign_currency:
         # the amount in, and the principal out at the end of the term
-        items.append(CostItem(id="fx_principal", bps=round(2 * spread, 4), recurring=False, borne_by="holders"))
+        items.append(
+            CostItem(id="fx_principal", bps=round(2 * spread, 4), recurring=False, borne_by="holders")
+        )
     net: float | None = None
     if y_bps is not None:
+
         def pct(line: TaxLine | None) -> float:
             return 0.0 if line is None or line.rate is None or not line.applied else line.rate / 100.0
 
@@ -226,19 +281,34 @@ def assess(rb: RuleBase, profile: Profile, route: Route, day: dt.date) -> Money:
             cit_v = _rate(rb, "cit_standard", day)[1]
             if profile.spv_owner == "group" and thin is not None and cit_v is not None:
                 if profile.net_assets is None:
-                    notes.append(Finding("thin_cap_unknown", msg["thin_cap_unknown"].fill(ratio=f"{thin.value:g}"),
-                                         thin.sources, thin.verified, "note"))
+                    notes.append(
+                        Finding(
+                            "thin_cap_unknown",
+                            msg["thin_cap_unknown"].fill(ratio=f"{thin.value:g}"),
+                            thin.sources,
+                            thin.verified,
+                            "note",
+                        )
+                    )
                 else:
-                    excess = max(0.0, profile.amount - float(thin.value) * profile.net_assets) / profile.amount
+                    excess = (
+                        max(0.0, profile.amount - float(thin.value) * profile.net_assets) / profile.amount
+                    )
                     if excess > 0:
                         rate_cit = float(cit_v.value)
                         zone = zone_at(rb, route, day) if profile.preferential_eit else None
                         if zone is not None:
                             rate_cit = float(zone[1].value)
-                        items.append(CostItem(
-                            id="thin_cap", bps=round(i * excess * rate_cit / 100.0, 4), recurring=True,
-                            borne_by="onshore", sources=tuple(dict.fromkeys((*thin.sources, *cit_v.sources))), verified=thin.verified,
-                        ))
+                        items.append(
+                            CostItem(
+                                id="thin_cap",
+                                bps=round(i * excess * rate_cit / 100.0, 4),
+                                recurring=True,
+                                borne_by="onshore",
+                                sources=tuple(dict.fromkeys((*thin.sources, *cit_v.sources))),
+                                verified=thin.verified,
+                            )
+                        )
         else:
             g = y_bps
             after = g
@@ -254,7 +324,11 @@ def assess(rb: RuleBase, profile: Profile, route: Route, day: dt.date) -> Money:
             item(wht_id, wht_bps, wht)
             paid = after - wht_bps
         if spread is not None and profile.foreign_currency:
-            items.append(CostItem(id="fx_payout", bps=round(paid * spread / BPS, 4), recurring=True, borne_by="holders"))
+            items.append(
+                CostItem(
+                    id="fx_payout", bps=round(paid * spread / BPS, 4), recurring=True, borne_by="holders"
+                )
+            )
             paid -= paid * spread / BPS
         years = (profile.term_months or 12) / 12.0
         one_off_holders = sum(c.bps for c in items if not c.recurring)
@@ -269,9 +343,18 @@ def assess(rb: RuleBase, profile: Profile, route: Route, day: dt.date) -> Money:
     if y_bps is not None and profile.term_months is not None:
         total = round(profile.amount * (recurring * years + one_off) / BPS, 2)
     return Money(
-        leg=lid, frequency=freq, taxes=tuple(taxes), items=tuple(items), one_off_bps=one_off,
-        recurring_bps_per_year=recurring, bps_per_year=per_year, total_over_term=total,
-        net_yield_to_holders=net, warnings=tuple(warnings), notes=tuple(notes), zone=zone_id,
+        leg=lid,
+        frequency=freq,
+        taxes=tuple(taxes),
+        items=tuple(items),
+        one_off_bps=one_off,
+        recurring_bps_per_year=recurring,
+        bps_per_year=per_year,
+        total_over_term=total,
+        net_yield_to_holders=net,
+        warnings=tuple(warnings),
+        notes=tuple(notes),
+        zone=zone_id,
     )
 
 

@@ -76,12 +76,16 @@ class Profile:
         if self.yield_pct is not None:
             y = _as_float("yield", self.yield_pct)
             if math.isnan(y) or not 0 <= y <= 100:
-                raise ValueError(f"yield {short(self.yield_pct)} is out of range (accepted: 0 to 100, a percent)")
+                raise ValueError(
+                    f"yield {short(self.yield_pct)} is out of range (accepted: 0 to 100, a percent)"
+                )
             set_(self, "yield_pct", y)
         if self.fx_spread_bps is not None:
             s = _as_float("fx spread bps", self.fx_spread_bps)
             if math.isnan(s) or not 0 <= s <= 1000:
-                raise ValueError(f"fx spread bps {short(self.fx_spread_bps)} is out of range (accepted: 0 to 1000)")
+                raise ValueError(
+                    f"fx spread bps {short(self.fx_spread_bps)} is out of range (accepted: 0 to 1000)"
+                )
             set_(self, "fx_spread_bps", s)
         if not isinstance(self.preferential_eit, bool):
             set_(self, "preferential_eit", _yes_no("preferential eit", self.preferential_eit))

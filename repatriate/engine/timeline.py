@@ -170,10 +170,11 @@ def _typical(rb: Any, channels: tuple[str, ...], steps: Sequence[RouteStep]) -> 
         if t is not None:
             chosen.append(TypicalStep(s.step.id, s.step.phase, t.min, t.max, "typical", t.sources))
         elif s.weeks is not None:
-            chosen.append(TypicalStep(s.step.id, s.step.phase, s.weeks.min, s.weeks.max, s.weeks.basis, s.sources))
+            w = s.weeks
+            chosen.append(TypicalStep(s.step.id, s.step.phase, w.min, w.max, w.basis, s.sources))
         else:
-            w = float(rb.scoring.unknown_duration_weeks.get(s.step.kind, 1.0))
-            chosen.append(TypicalStep(s.step.id, s.step.phase, w, w, "assumed"))
+            guess = float(rb.scoring.unknown_duration_weeks.get(s.step.kind, 1.0))
+            chosen.append(TypicalStep(s.step.id, s.step.phase, guess, guess, "assumed"))
     extra_ids = {x.phase: tuple(e.id for e in extras if e.phase == x.phase) for x in extras}
     pseudo = []
     chain: dict[str, str] = {}

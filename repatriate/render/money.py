@@ -44,8 +44,13 @@ def _redemption(rb: RuleBase, lid: str | None, lang: str) -> dict[str, Any] | No
         "name": _bi(leg.name),
         "creditor_days": None if leg.creditor_days is None else dict(leg.creditor_days),
         "steps": [
-            {"id": s.id, "action": _bi(s.action), "authority": s.authority.get(lang), "sources": list(s.sources),
-             "verified": s.verified}
+            {
+                "id": s.id,
+                "action": _bi(s.action),
+                "authority": s.authority.get(lang),
+                "sources": list(s.sources),
+                "verified": s.verified,
+            }
             for s in leg.steps
         ],
         "sources": list(leg.sources),
@@ -122,7 +127,14 @@ def money_keys(rb: RuleBase, profile: Profile, r: Route, day: dt.date, lang: str
             "assumed_steps": t.assumed_steps,
             "text": typical_text(t, lang),
             "steps": [
-                {"id": s.id, "min": s.min, "max": s.max, "basis": s.basis, "extra": s.extra, "sources": list(s.sources)}
+                {
+                    "id": s.id,
+                    "min": s.min,
+                    "max": s.max,
+                    "basis": s.basis,
+                    "extra": s.extra,
+                    "sources": list(s.sources),
+                }
                 for s in t.steps
             ],
         },

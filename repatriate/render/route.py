@@ -346,7 +346,8 @@ def render_table(
     else:
         table = Table(box=box.SIMPLE_HEAVY, show_edge=False, pad_edge=False)
         for i, h in enumerate(head(plan, lang)):
-            table.add_column(h, justify="left" if i in (1, 2) else "right", overflow="fold", no_wrap=i not in (1, 2))
+            text_col = i in (1, 2)
+            table.add_column(h, justify="left" if text_col else "right", overflow="fold", no_wrap=not text_col)
         for row in summary_rows(plan, rb, lang):
             table.add_row(*(T(c) for c in row))
         con.print(table)

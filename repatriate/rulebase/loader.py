@@ -131,12 +131,14 @@ def _parse(files: dict[str, Path]) -> tuple[dict[str, Any], list[str]]:
     from pydantic import TypeAdapter
 
     from . import models
-    from ..rulebase.models import Channel, Easing, Messages, Payout, Prerequisite, Province, QflpChecks, Scoring, Taxes, Typical
+    from ..rulebase.models import (
+        Channel, Easing, Messages, Payout, Prerequisite, Province, QflpChecks, Scoring, Taxes, Typical,
+    )
 
     col = _Collector()
     parts: dict[str, Any] = {name: {} for name in _CATALOGUES}
-    parts.update(channels={}, provinces={}, prerequisites=[], scoring=None, messages=None, easings={}, qflp_checks=None,
-                 taxes=None, payout=None, typical=None)
+    parts.update(channels={}, provinces={}, prerequisites=[], scoring=None, messages=None, easings={})
+    parts.update(qflp_checks=None, taxes=None, payout=None, typical=None)
     # single files beside the catalogues: file stem -> the model of its content
     singles: dict[str, Any] = {
         "scoring": Scoring, "messages": Messages, "easings": dict[str, Easing], "qflp_checks": QflpChecks,
@@ -457,7 +459,9 @@ def json_schema() -> dict:
     from pydantic import TypeAdapter
 
     from . import models
-    from ..rulebase.models import Channel, Easing, Messages, Payout, Prerequisite, Province, QflpChecks, Scoring, Taxes, Typical
+    from ..rulebase.models import (
+        Channel, Easing, Messages, Payout, Prerequisite, Province, QflpChecks, Scoring, Taxes, Typical,
+    )
 
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
