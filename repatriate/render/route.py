@@ -417,7 +417,8 @@ def render_markdown(plan: Plan, rb: RuleBase, lang: str = "en", explain: bool = 
 def render_csv(plan: Plan, rb: RuleBase, lang: str = "en") -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["rank", "channels", "province", "city", "weeks_min", "weeks_max", "unknown_steps", "approvals", "documents", "certainty", "capacity", "score", "pareto", "warnings"])
+    w.writerow(["rank", "channels", "province", "city", "weeks_min", "weeks_max", "unknown_steps", "approvals", "documents", "certainty", "capacity", "score", "pareto", "warnings",
+                *MONEY_CSV])
     for r in plan.routes:
         w.writerow(
             [safe_cell(v) for v in (
@@ -435,9 +436,25 @@ def render_csv(plan: Plan, rb: RuleBase, lang: str = "en") -> str:
                 r.score,
                 r.pareto,
                 " | ".join(f.text.get(lang) for f in r.warnings),
+                *_money_csv(plan, rb, r),
             )]
         )
     return buf.getvalue()
+
+
+# money and time (issue 11): the batch's names for the same figures
+MONEY_CSV = ("weeks_typical_min", "weeks_typical_max", "cost_bps_per_year", "net_yield")
+
+
+def _money_csv(plan: Plan, rb: RuleBase, r: Route) -> tuple:
+    from ..engine.money import assess
+    from ..engine.timeline import typical_schedule
+
+    t = typical_schedule(rb, r.channels, r.steps)
+    if plan.profile.yield_pct is None:
+        return (t.weeks.min, t.weeks.max, "", "")
+    m = assess(rb, plan.profile, r, plan.as_of)
+    return (t.weeks.min, t.weeks.max, m.bps_per_year, "" if m.net_yield_to_holders is None else m.net_yield_to_holders)
 
 
 def table_text(plan: Plan, rb: RuleBase, lang: str = "en", explain: bool = False, width: int = 100) -> str:
