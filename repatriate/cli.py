@@ -155,6 +155,24 @@ GROUP_FLOWS = typer.Option(
 GROUP_OFFSHORE = typer.Option(
     None, "--group-offshore-revenue", help="Offshore group members' operating revenue last year."
 )
+# money and time (issue 11)
+PAYOUT = typer.Option(
+    None, "--payout", help="annual, semiannual, quarterly, monthly or bullet; default by asset class."
+)
+YIELD = typer.Option(
+    None, "--yield", help="The token's annual coupon or distribution rate, in percent (e.g. 6)."
+)
+FX_SPREAD = typer.Option(
+    None, "--fx-spread-bps", help="FX conversion spread in basis points (each conversion)."
+)
+PREFERENTIAL_EIT = typer.Option(
+    None,
+    "--preferential-eit",
+    help="yes: the onshore company qualifies for its place's 15% EIT zone (sector, substance).",
+)
+START = typer.Option(
+    None, "--start", help="Start date (YYYY-MM-DD): dates for the critical path and the payouts."
+)
 OPTIMIZE = typer.Option("balanced", "--optimize", help="balanced, speed, cost or certainty.")
 FORCE = typer.Option(False, "--force", help="Overwrite an existing -o FILE.")
 
@@ -178,6 +196,11 @@ def route(
     group_revenue: Optional[str] = GROUP_REVENUE,
     group_cross_border_flows: Optional[str] = GROUP_FLOWS,
     group_offshore_revenue: Optional[str] = GROUP_OFFSHORE,
+    payout: Optional[str] = PAYOUT,
+    yield_pct: Optional[str] = YIELD,
+    fx_spread_bps: Optional[str] = FX_SPREAD,
+    preferential_eit: Optional[str] = PREFERENTIAL_EIT,
+    start: Optional[str] = START,
     as_of: Optional[str] = AS_OF,
     optimize: str = OPTIMIZE,
     top: str = typer.Option("10", "--top", help="How many routes to show."),
@@ -221,11 +244,79 @@ def route(
         group_revenue=group_revenue,
         group_cross_border_flows=group_cross_border_flows,
         group_offshore_revenue=group_offshore_revenue,
+        payout=payout,
+        yield_pct=yield_pct,
+        fx_spread_bps=fx_spread_bps,
+        preferential_eit=preferential_eit,
+        start=start,
     )
     if fmt == "table" and not (output and output != "-"):
         render_table(plan, rb, lang, explain, console=_console())
     else:
         _emit(render_plan(plan, rb, fmt, lang, explain=explain), output, force)
+
+
+# --- calendar (issue 11) -----------------------------------------------------------
+
+
+@app.command()
+def calendar(
+    asset_class: str = ASSET_CLASS,
+    province: str = typer.Option(..., "--province", help="CN-GD, Guangdong, 广东 or 廣東."),
+    amount: str = AMOUNT,
+    start: str = typer.Option(..., "--start", help="Start date (YYYY-MM-DD) of the route."),
+    sector: Optional[str] = SECTOR,
+    city: Optional[str] = typer.Option(None, "--city", help="Pinyin city id, e.g. shenzhen."),
+    currency: str = CURRENCY,
+    holder_type: str = HOLDER_TYPE,
+    net_assets: Optional[str] = NET_ASSETS,
+    term_months: Optional[str] = TERM_MONTHS,
+    spv_owner: str = SPV_OWNER,
+    distribution: str = DISTRIBUTION,
+    payout: Optional[str] = PAYOUT,
+    rank: int = typer.Option(1, "--rank", help="Which ranked route (1 = the best)."),
+    as_of: Optional[str] = AS_OF,
+    optimize: str = OPTIMIZE,
+    lang: str = LANG,
+    fmt: Optional[str] = typer.Option(
+        None, "--format", help="ics, csv or json; default from the -o extension, else json."
+    ),
+    data_dir: Optional[Path] = DATA_DIR,
+    output: Optional[str] = typer.Option(
+        None, "-o", "--output", help="plan.ics, plan.csv or plan.json; default stdout."
+    ),
+    force: bool = FORCE,
+) -> None:
+    """The obligations calendar of a route: every recurring duty after the money arrives, dated.
+
+    Example: repatriate calendar --asset-class debt --province CN-GD --city shenzhen
+    --amount 50000000 --term-months 36 --start 2026-03-02 -o plan.ics
+    """
+    from .api import plan_route
+    from .render.money import write_calendar
+
+    _choice("language", lang, LANGS)
+    kind = fmt or (Path(output).suffix.lstrip(".").lower() if output and output != "-" else "json")
+    _choice("format", kind, ("ics", "csv", "json"))
+    rb = _rulebase(data_dir)
+    plan = plan_route(
+        rb, as_of=as_of, optimize=optimize, top=max(rank, 1), asset_class=asset_class, sector=sector,
+        province=province, city=city, amount=amount, currency=currency, holder_type=holder_type,
+        net_assets=net_assets, term_months=term_months, spv_owner=spv_owner, distribution=distribution,
+        payout=payout, start=start,
+    )
+    data = write_calendar(plan, rb, rank, kind, lang)
+    if output and output != "-":
+        from .errors import RepatriateError
+        from .files import OutputExists, atomic_write
+
+        try:
+            with atomic_write(output, force=force, mode="wb") as fh:
+                fh.write(data)
+        except OutputExists as exc:
+            raise RepatriateError(f"{exc.path} exists (use --force to overwrite it)") from None
+    else:
+        sys.stdout.write(data.decode("utf-8"))
 
 
 # --- batch ------------------------------------------------------------------------

@@ -91,7 +91,7 @@ def outcome(row: dict) -> tuple:
         except (TypeError, ValueError):
             return str(v)
 
-    return tuple(norm(row[k]) for k in RESULT_FIELDS)
+    return tuple(norm(row.get(k)) for k in RESULT_FIELDS)  # XLSX drops trailing empty cells
 
 
 # --- encodings and formats -------------------------------------------------------------

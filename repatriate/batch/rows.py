@@ -23,15 +23,17 @@ from ..engine.profile import (
     parse_integer,
     parse_number,
 )
+from ..engine.money import summary_cells
 from ..engine.search import OBJECTIVES, Plan, plan
 from ..errors import RepatriateError
 from ..errors import clip, short_message
 from ..files import safe_cell
 from .readers import BrokenRecord
 
-NUMERIC_FIELDS = frozenset(
-    {"amount", "net_assets", "term_months", "total_investment", "registered_capital", *GROUP_FIELDS}
-)
+NUMERIC_FIELDS = frozenset({
+    "amount", "net_assets", "term_months", "total_investment", "registered_capital", *GROUP_FIELDS,
+    "yield_pct", "fx_spread_bps",
+})
 _FORMULA_START = frozenset("=+-@\t\r")  # as files.safe_cell, inlined in the hot loop
 _PLAIN = frozenset({int, float, type(None)})
 _RAW_CACHE = 16384  # distinct raw spellings kept; bounds memory whatever the portfolio size
@@ -51,6 +53,11 @@ class Result(NamedTuple):
     approvals: int | None
     documents: int | None  # a count
     feasible_routes: int
+    # money and time of the best route (issue 11: engine.money.summary_cells)
+    weeks_typical_min: float | None = None
+    weeks_typical_max: float | None = None
+    cost_bps_per_year: float | None = None
+    net_yield: float | None = None
 
 
 RESULT_FIELDS = Result._fields
@@ -89,7 +96,7 @@ def error_result(exc: BaseException | str) -> Result:
     return Result("error", clip(message, 1000), "", "", "", None, None, None, None, 0)
 
 
-def _summarise(found: Plan) -> Result:
+def _summarise(found: Plan, rb: Any = None) -> Result:
     # Every text cell here is an id or a code, so it is inert in a spreadsheet as it stands.
     if not found.routes:
         return Result("ok", "", "", "", "", None, None, None, None, found.total_routes)
@@ -105,6 +112,7 @@ def _summarise(found: Plan) -> Result:
         best.approvals,
         len(best.documents),
         found.total_routes,
+        *(summary_cells(rb, found) if rb is not None else ()),
     )
 
 
@@ -220,7 +228,7 @@ class Planner:
             if hit is None:
                 self.searches += 1
                 found = plan(profile, self.rb, as_of=self.as_of, optimize=self.optimize, top=self.top)
-                hit = Found(_summarise(found), _routes(found) if self.top > 1 else None)
+                hit = Found(_summarise(found, self.rb), _routes(found) if self.top > 1 else None)
                 if self.cache:
                     self._plans[key] = hit
                     if len(self._plans) > _PLAN_CACHE:

@@ -57,6 +57,13 @@ class Profile:
     group_revenue: float | None = None
     group_cross_border_flows: float | None = None
     group_offshore_revenue: float | None = None
+    # money and time (issue 11): how often holders are paid, their rate, the FX spread,
+    # whether the onshore company qualifies for a place's 15% EIT, and the start date
+    payout: str | None = None
+    yield_pct: float | None = None
+    fx_spread_bps: float | None = None
+    preferential_eit: bool = False
+    start: dt.date | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__  # frozen: normalise in place once
@@ -78,6 +85,27 @@ class Profile:
                 set_(self, name, _positive(what, _as_float(what, value), allow_zero=True))
         if self.term_months is not None and not 1 <= self.term_months <= 1200:
             raise ValueError(f"term months {self.term_months} is out of range (accepted: 1 to 1200)")
+        if self.yield_pct is not None:
+            y = _as_float("yield", self.yield_pct)
+            if math.isnan(y) or not 0 <= y <= 100:
+                raise ValueError(
+                    f"yield {short(self.yield_pct)} is out of range (accepted: 0 to 100, a percent)"
+                )
+            set_(self, "yield_pct", y)
+        if self.fx_spread_bps is not None:
+            s = _as_float("fx spread bps", self.fx_spread_bps)
+            if math.isnan(s) or not 0 <= s <= 1000:
+                raise ValueError(
+                    f"fx spread bps {short(self.fx_spread_bps)} is out of range (accepted: 0 to 1000)"
+                )
+            set_(self, "fx_spread_bps", s)
+        if not isinstance(self.preferential_eit, bool):
+            set_(self, "preferential_eit", _yes_no("preferential eit", self.preferential_eit))
+        if self.start is not None and not isinstance(self.start, dt.date):
+            try:
+                set_(self, "start", dt.date.fromisoformat(str(self.start).strip()))
+            except ValueError:
+                raise ValueError(f"start {short(self.start)} is not a date (accepted: YYYY-MM-DD)") from None
         self._check_fie_figures()
 
     def _check_fie_figures(self) -> None:
@@ -107,7 +135,10 @@ class Profile:
 
     def model_dump(self) -> dict[str, Any]:
         """The normalised fields, in the order of the JSON contract's ``query``."""
-        return {f: getattr(self, f) for f in _QUERY_ORDER}
+        out = {f: getattr(self, f) for f in _QUERY_ORDER}
+        if self.start is not None:
+            out["start"] = self.start.isoformat()
+        return out
 
     def key(self) -> tuple:
         return tuple(getattr(self, f) for f in _QUERY_ORDER)
@@ -123,6 +154,7 @@ PROFILE_FIELDS = (
     "group_revenue",
     "group_cross_border_flows",
     "group_offshore_revenue",
+    "payout", "yield_pct", "fx_spread_bps", "preferential_eit", "start",
 )
 # the group's scale (issue 10): numbers, like net_assets, read by the cash pool's rules
 GROUP_FIELDS = ("group_revenue", "group_cross_border_flows", "group_offshore_revenue")
@@ -153,6 +185,15 @@ def _iso_date(what: str, value: Any) -> str:
         return dt.date.fromisoformat(str(value).strip()).isoformat()
     except ValueError:
         raise ValueError(f"{what} {short(value)} is not a date (accepted: YYYY-MM-DD)") from None
+
+
+def _yes_no(what: str, value: Any) -> bool:
+    v = str(value).strip().lower()
+    if v in ("yes", "true", "1", "y"):
+        return True
+    if v in ("no", "false", "0", "n"):
+        return False
+    raise ValueError(f"{what} {short(value)} is not yes or no (accepted: yes, no)")
 
 
 def _choice(what: str, value: Any, accepted: tuple[str, ...]) -> str:
@@ -322,6 +363,12 @@ def make_profile(rb: Any, **fields: Any) -> Profile:
         if s not in rb.sectors:
             raise RepatriateError(f"unknown sector {raw['sector']!r} (accepted: {', '.join(sorted(rb.sectors))})")
         raw["sector"] = s
+    if "payout" in raw:
+        frequencies = tuple(rb.payout.frequencies)
+        p = str(raw["payout"]).strip().lower()
+        if p not in frequencies:
+            raise RepatriateError.choice("payout", raw["payout"], frequencies)
+        raw["payout"] = p
     unknown = set(raw) - {f.name for f in dataclasses.fields(Profile)}
     if unknown:
         raise RepatriateError(f"unknown field {sorted(unknown)[0]!r} (accepted: {', '.join(_QUERY_ORDER)})")

@@ -87,7 +87,13 @@ def plan(
                 routes.append(result)
             else:
                 excluded.append(result)
-    ranked = rank(routes, rb.scoring, optimize, profile)
+    costs = None
+    if optimize == "cost" and profile.yield_pct is not None:  # money, not paperwork (issue 11)
+        from .money import assess
+
+        # a route with no payout leg modelled has no money cost: it ranks last on cost, never first
+        costs = [m.bps_per_year if m.leg else None for m in (assess(rb, profile, r, day) for r in routes)]
+    ranked = rank(routes, rb.scoring, optimize, profile, costs)
     total = len(ranked)
     if top is not None:
         ranked = ranked[:top]

@@ -259,6 +259,23 @@ REPORT: dict[str, dict[str, str]] = {
 }
 
 
+# money and time (issue 11): the typical-weeks headline and the route-table columns
+MONEY = {
+    "en": {
+        "typical": "{span} weeks typical",
+        "assumed": " ({count} assumed)",
+        "typical_col": "Typ. wk",
+        "net_cost_col": "Net % / bps",
+    },
+    "zh": {
+        "typical": "通常 {span} 周",
+        "assumed": "（{count} 步按类型估计）",
+        "typical_col": "通常周数",
+        "net_cost_col": "净收益/基点",
+    },
+}
+
+
 def label(table: dict[str, dict[str, str]], lang: str, key: str, **values: object) -> str:
     """One label of ``table`` in ``lang``, its named placeholders filled."""
     text = table[lang][key]

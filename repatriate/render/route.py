@@ -168,6 +168,15 @@ def plan_to_dict(plan: Plan, rb: RuleBase, lang: str = "en") -> dict[str, Any]:
     for r in routes:
         if r["capacity"] is not None:
             r["capacity"]["currency"] = plan.profile.currency
+    # money and time (issue 11): payout, taxes, cost, net yield, typical weeks, dates
+    from .money import cited_sources, money_keys
+
+    money_sources: dict[str, None] = {}
+    for r, route in zip(routes, plan.routes):
+        extra = money_keys(rb, plan.profile, route, plan.as_of, lang)
+        r["timeline_weeks"]["typical"] = extra.pop("typical")
+        r.update(extra)
+        money_sources.update(dict.fromkeys(cited_sources(extra)))
     return {
         "schema_version": SCHEMA_VERSION,
         "query": query,
@@ -176,7 +185,11 @@ def plan_to_dict(plan: Plan, rb: RuleBase, lang: str = "en") -> dict[str, Any]:
         "routes": routes,
         "total_routes": plan.total_routes,
         "excluded": [exclusion_to_dict(e, rb, lang) for e in plan.excluded],
-        "sources": {sid: source_to_dict(rb, sid) for sid in plan.sources},
+        "sources": {
+            sid: source_to_dict(rb, sid)
+            for sid in (*plan.sources, *sorted(set(money_sources) - set(plan.sources)))
+            if sid in rb.sources
+        },
         "notice": NOTICE.get(lang),
     }
 
@@ -211,6 +224,30 @@ def _capacity_text(r: Route, currency: str, lang: str = "en") -> str:
     return f"{r.capacity / 1e6:,.1f}m {currency}"
 
 
+def head(plan: Plan, lang: str) -> list[str]:
+    """The route table's headings: the base ones, then typical weeks, and cost and net yield
+    when a yield is given (issue 11)."""
+    from .labels import MONEY
+
+    extra = [MONEY[lang]["typical_col"]]
+    if plan.profile.yield_pct is not None:
+        extra.append(MONEY[lang]["net_cost_col"])
+    return [*HEAD[lang], *extra]
+
+
+def _money_cells(plan: Plan, rb: RuleBase, r: Route) -> list[str]:
+    from ..engine.money import assess
+    from ..engine.timeline import typical_schedule
+
+    t = typical_schedule(rb, r.channels, r.steps)
+    cells = [f"{t.weeks.min:g}–{t.weeks.max:g}"]
+    if plan.profile.yield_pct is not None:
+        m = assess(rb, plan.profile, r, plan.as_of)
+        net = "—" if m.net_yield_to_holders is None else f"{m.net_yield_to_holders:.2f}%"
+        cells.append(f"{net} / {m.bps_per_year:.0f}")
+    return cells
+
+
 def summary_rows(plan: Plan, rb: RuleBase, lang: str) -> list[list[str]]:
     rows = []
     for r in plan.routes:
@@ -225,6 +262,7 @@ def summary_rows(plan: Plan, rb: RuleBase, lang: str) -> list[list[str]]:
                 f"{r.certainty:.2f}",
                 _capacity_text(r, plan.profile.currency, lang),
                 f"{r.score:.2f}",
+                *_money_cells(plan, rb, r),
             ]
         )
     return rows
@@ -397,16 +435,17 @@ def render_table(
         con.print(T(ROUTE[lang]["no_route"], style="bold red"))
     else:
         table = Table(box=box.SIMPLE_HEAVY, show_edge=False, pad_edge=False)
-        for i, h in enumerate(HEAD[lang]):
-            table.add_column(h, justify="right" if i in (0, 3, 4, 5, 6, 7, 8) else "left", overflow="fold", no_wrap=i not in (1, 2))
+        columns = head(plan, lang)
+        for i, h in enumerate(columns):
+            text_col = i in (1, 2)
+            table.add_column(h, justify="left" if text_col else "right", overflow="fold", no_wrap=not text_col)
         rows = summary_rows(plan, rb, lang)
         for row in rows:
             table.add_row(*(T(c) for c in row))
         if fits(con, table):
             con.print(table)
         else:  # a narrow terminal: one block per route, every column kept, no word split
-            head = HEAD[lang]
-            blocks = [(f"{row[0]} {row[1]} · {row[2]}", list(zip(head[3:], row[3:]))) for row in rows]
+            blocks = [(f"{row[0]} {row[1]} · {row[2]}", list(zip(columns[3:], row[3:]))) for row in rows]
             con.print(stacked(blocks, inline=True))
         con.print(ROUTE[lang]["legend"], style="dim", highlight=False)
         best = plan.routes[0]
@@ -457,7 +496,7 @@ def render_markdown(plan: Plan, rb: RuleBase, lang: str = "en", explain: bool = 
     out.append("")
     if plan.routes:
         rows = [[md_cell(c) for c in row] for row in summary_rows(plan, rb, lang)]
-        out.append(tabulate(rows, headers=HEAD[lang], tablefmt="github", disable_numparse=True))
+        out.append(tabulate(rows, headers=head(plan, lang), tablefmt="github", disable_numparse=True))
     else:
         out.append(words["no_route"])
     if explain and plan.excluded:
@@ -477,7 +516,8 @@ def render_markdown(plan: Plan, rb: RuleBase, lang: str = "en", explain: bool = 
 def render_csv(plan: Plan, rb: RuleBase, lang: str = "en") -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["rank", "channels", "province", "city", "weeks_min", "weeks_max", "unknown_steps", "approvals", "documents", "certainty", "capacity", "score", "pareto", "warnings"])
+    w.writerow(["rank", "channels", "province", "city", "weeks_min", "weeks_max", "unknown_steps", "approvals", "documents", "certainty", "capacity", "score", "pareto", "warnings",
+                *MONEY_CSV])
     for r in plan.routes:
         w.writerow(
             [safe_cell(v) for v in (
@@ -495,9 +535,25 @@ def render_csv(plan: Plan, rb: RuleBase, lang: str = "en") -> str:
                 r.score,
                 r.pareto,
                 " | ".join(f.text.get(lang) for f in r.warnings),
+                *_money_csv(plan, rb, r),
             )]
         )
     return buf.getvalue()
+
+
+# money and time (issue 11): the batch's names for the same figures
+MONEY_CSV = ("weeks_typical_min", "weeks_typical_max", "cost_bps_per_year", "net_yield")
+
+
+def _money_csv(plan: Plan, rb: RuleBase, r: Route) -> tuple:
+    from ..engine.money import assess
+    from ..engine.timeline import typical_schedule
+
+    t = typical_schedule(rb, r.channels, r.steps)
+    if plan.profile.yield_pct is None:
+        return (t.weeks.min, t.weeks.max, "", "")
+    m = assess(rb, plan.profile, r, plan.as_of)
+    return (t.weeks.min, t.weeks.max, m.bps_per_year, "" if m.net_yield_to_holders is None else m.net_yield_to_holders)
 
 
 def table_text(plan: Plan, rb: RuleBase, lang: str = "en", explain: bool = False, width: int = 100) -> str:

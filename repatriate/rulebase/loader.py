@@ -132,19 +132,19 @@ def _parse(files: dict[str, Path]) -> tuple[dict[str, Any], list[str]]:
 
     from . import models
     from ..rulebase.models import (
-        Channel, Easing, Gazetteer, Messages, Prerequisite, Province, QflpChecks, Scoring,
+        Channel, Easing, Gazetteer, Messages, Payout, Prerequisite, Province, QflpChecks, Scoring, Taxes,
+        Typical,
     )
 
     col = _Collector()
     parts: dict[str, Any] = {name: {} for name in _CATALOGUES}
-    parts.update(
-        channels={}, provinces={}, prerequisites=[], scoring=None, messages=None, easings={},
-        qflp_checks=None, places=None,
-    )
+    parts.update(channels={}, provinces={}, prerequisites=[], scoring=None, messages=None, easings={})
+    parts.update(qflp_checks=None, places=None, taxes=None, payout=None, typical=None)
     # single files beside the catalogues: file stem -> the model of its content
     singles: dict[str, Any] = {
         "scoring": Scoring, "messages": Messages, "easings": dict[str, Easing], "qflp_checks": QflpChecks,
         "places": Gazetteer,
+        "taxes": Taxes, "payout": Payout, "typical": Typical,  # money and time (issue 11)
     }
     owner: dict[tuple[str, str], str] = {}
     for rel, path in files.items():
@@ -322,6 +322,7 @@ def _check_refs(rb: dict[str, Any], files: dict[str, Path]) -> list[str]:
         for code in rb["places"].places:
             if code not in rb["provinces"]:
                 problems.append(f"places.yaml: places.{code}: unknown province {code!r}")
+    _money_references(rb, src, problems)
     if rb.get("qflp_checks") is not None:
         for check in rb["qflp_checks"].checks:
             src(f"qflp_checks.yaml: {check.id}", check.sources)
@@ -429,13 +430,52 @@ def load(data_dir: Path | None = None, overlay: Path | None = None, *, use_cache
     return rb
 
 
+def _money_references(rb: dict[str, Any], src: Any, problems: list[str]) -> None:
+    """Sources, channels, frequencies and places named by taxes.yaml, payout.yaml and typical.yaml."""
+    taxes, payout, typical = rb.get("taxes"), rb.get("payout"), rb.get("typical")
+    if taxes is not None:
+        for tid, rate in taxes.rates.items():
+            for v in rate.values:
+                src(f"taxes.yaml: rates.{tid}", v.sources)
+        for zid, zone in taxes.zones.items():
+            for v in zone.values:
+                src(f"taxes.yaml: zones.{zid}", v.sources)
+            pv = rb["provinces"].get(zone.province)
+            if pv is None or (zone.city is not None and zone.city not in pv.cities):
+                problems.append(f"taxes.yaml: zones.{zid}: unknown place {zone.province}/{zone.city}")
+    if payout is not None:
+        for lid, leg in payout.legs.items():
+            src(f"payout.yaml: legs.{lid}", [*leg.sources, *leg.frequency_sources])
+            for st in leg.steps:
+                src(f"payout.yaml: legs.{lid}.{st.id}", st.sources)
+            for name in [*leg.channels]:
+                if name not in rb["channels"]:
+                    problems.append(f"payout.yaml: legs.{lid}: unknown channel {name!r}")
+            if leg.redemption is not None and leg.redemption not in payout.legs:
+                problems.append(f"payout.yaml: legs.{lid}: unknown redemption leg {leg.redemption!r}")
+            for f in leg.frequencies:
+                if f not in payout.frequencies:
+                    problems.append(f"payout.yaml: legs.{lid}: unknown frequency {f!r}")
+        for ac, f in payout.defaults.items():
+            if f not in payout.frequencies:
+                problems.append(f"payout.yaml: defaults.{ac}: unknown frequency {f!r}")
+        for ob in payout.obligations:
+            src(f"payout.yaml: obligations.{ob.id}", ob.sources)
+    if typical is not None:
+        for sid, w in typical.steps.items():
+            src(f"typical.yaml: steps.{sid}", w.sources)
+        for ex in typical.extras:
+            src(f"typical.yaml: extras.{ex.id}", ex.weeks.sources)
+
+
 def json_schema() -> dict:
     """The JSON Schema of every kind of data file, keyed by where the file lives."""
     from pydantic import TypeAdapter
 
     from . import models
     from ..rulebase.models import (
-        Channel, Easing, Gazetteer, Messages, Prerequisite, Province, QflpChecks, Scoring,
+        Channel, Easing, Gazetteer, Messages, Payout, Prerequisite, Province, QflpChecks, Scoring, Taxes,
+        Typical,
     )
 
     return {
@@ -449,6 +489,9 @@ def json_schema() -> dict:
             "scoring.yaml": TypeAdapter(Scoring).json_schema(by_alias=True),
             "messages.yaml": TypeAdapter(Messages).json_schema(by_alias=True),
             "easings.yaml": TypeAdapter(dict[str, Easing]).json_schema(by_alias=True),
+            "taxes.yaml": TypeAdapter(Taxes).json_schema(by_alias=True),
+            "payout.yaml": TypeAdapter(Payout).json_schema(by_alias=True),
+            "typical.yaml": TypeAdapter(Typical).json_schema(by_alias=True),
             "qflp_checks.yaml": TypeAdapter(QflpChecks).json_schema(by_alias=True),
             "places.yaml": TypeAdapter(Gazetteer).json_schema(by_alias=True),
             **{

@@ -556,6 +556,119 @@ class Gazetteer(Strict):
         return self
 
 
+# --- money and time (issue 11): taxes.yaml, payout.yaml, typical.yaml ---------------------
+
+
+class TaxRate(Strict):
+    """A dated tax rate (percent, or a ratio) and the condition it needs, if any."""
+
+    name: Text
+    unit: Literal["percent", "ratio"]
+    condition: Text | None = None
+    values: list[DatedValue]
+
+    @model_validator(mode="after")
+    def _no_overlap(self) -> "TaxRate":
+        check_no_overlap(self.values, "tax rate")
+        return self
+
+
+class TaxZone(Strict):
+    """A place with a preferential EIT rate for qualifying enterprises, dated."""
+
+    name: Text
+    province: str = Field(pattern=r"^CN-[A-Z]{2}$")
+    city: str | None = None
+    conditions: Text
+    values: list[DatedValue]
+
+    @model_validator(mode="after")
+    def _no_overlap(self) -> "TaxZone":
+        check_no_overlap(self.values, "tax zone")
+        return self
+
+
+class Taxes(Strict):
+    """Tax rates on the payout leg and the preferential zones (``data/taxes.yaml``)."""
+
+    rates: dict[str, TaxRate]
+    zones: dict[str, TaxZone]
+
+
+class PayoutStep(Sourced):
+    """One step of a payout leg."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    action: Text
+    authority: Text
+
+
+class PayoutLeg(Sourced):
+    """How returns leave from a route's first onshore hop to the HK SPV."""
+
+    name: Text
+    channels: list[str]
+    income: Literal["dividend", "interest", "portfolio", "principal"]
+    onshore_cit: bool
+    stamp_duty: bool
+    frequencies: list[str]
+    frequency_warning: Text | None = None
+    frequency_sources: list[str] = Field(default_factory=list)
+    audit_season_month: int | None = Field(default=None, ge=1, le=12)
+    creditor_days: dict[str, int] | None = None
+    redemption: str | None = None  # the leg that returns the principal (capital_reduction)
+    steps: list[PayoutStep]
+
+
+class Obligation(Sourced):
+    """A recurring duty after the money arrives (``repatriate calendar``)."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    name: Text
+    channels: list[str]
+    when: Literal["yearly", "drawdown", "payout", "semiannual", "change"]
+    month: int | None = Field(default=None, ge=1, le=12)
+    day: int | None = Field(default=None, ge=1, le=31)
+    working_days: int | None = Field(default=None, ge=0)
+    days: int | None = Field(default=None, ge=0)
+    consequence: Text | None = None
+
+
+class Payout(Strict):
+    """Payout frequencies, defaults by asset class, legs and obligations (``data/payout.yaml``)."""
+
+    frequencies: dict[str, int]
+    defaults: dict[str, str]
+    legs: dict[str, PayoutLeg]
+    obligations: list[Obligation]
+    messages: dict[str, Template]
+
+
+class TypicalWeeks(Sourced):
+    """A typical duration in weeks from a practitioner or official service guide."""
+
+    min: float = Field(ge=0)
+    max: float = Field(ge=0)
+    basis: Literal["typical"] = "typical"
+
+
+class TypicalExtra(Strict):
+    """A delay outside the checklist (HK attestation, bank KYC) added to a phase."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    name: Text
+    phase: Literal["pre_issuance", "setup", "funds"]
+    channels: list[str]
+    weeks: TypicalWeeks
+
+
+class Typical(Strict):
+    """Typical durations by step id, and the extra delays (``data/typical.yaml``)."""
+
+    steps: dict[str, TypicalWeeks]
+    extras: list[TypicalExtra]
+
+
 class RuleBase(Strict):
     """The whole validated rule base."""
 
@@ -572,6 +685,9 @@ class RuleBase(Strict):
     easings: dict[str, Easing]
     qflp_checks: QflpChecks
     places: Gazetteer
+    taxes: Taxes
+    payout: Payout
+    typical: Typical
     digest: str = ""
 
 

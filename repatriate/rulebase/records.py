@@ -591,6 +591,131 @@ class Scoring(_Record):
     objectives: Mapping[str, Mapping[str, float]]
 
 
+# --- money and time (issue 11) ------------------------------------------------------------
+
+
+@record(kw_only=True)
+class TaxRate(_Record):
+    """A dated tax rate (percent, or a ratio) and the condition it needs, if any."""
+
+    name: Text
+    unit: str
+    values: tuple[DatedValue[float], ...]
+    condition: Text | None = None
+
+
+@record(kw_only=True)
+class TaxZone(_Record):
+    """A place with a preferential EIT rate for qualifying enterprises, dated."""
+
+    name: Text
+    province: str
+    conditions: Text
+    values: tuple[DatedValue[float], ...]
+    city: str | None = None
+
+
+@record(kw_only=True)
+class Taxes(_Record):
+    """Tax rates on the payout leg and the preferential zones."""
+
+    rates: Mapping[str, TaxRate]
+    zones: Mapping[str, TaxZone]
+
+
+@record(kw_only=True)
+class PayoutStep(_Record):
+    """One step of a payout leg."""
+
+    id: str
+    action: Text
+    authority: Text
+    sources: tuple[str, ...] = ()
+    verified: bool = True
+    note: str | None = None
+
+
+@record(kw_only=True)
+class PayoutLeg(_Record):
+    """How returns leave from a route's first onshore hop to the HK SPV."""
+
+    name: Text
+    channels: tuple[str, ...]
+    income: str
+    onshore_cit: bool
+    stamp_duty: bool
+    frequencies: tuple[str, ...]
+    steps: tuple[PayoutStep, ...]
+    frequency_warning: Text | None = None
+    frequency_sources: tuple[str, ...] = ()
+    audit_season_month: int | None = None
+    creditor_days: Mapping[str, int] | None = None
+    redemption: str | None = None
+    sources: tuple[str, ...] = ()
+    verified: bool = True
+    note: str | None = None
+
+
+@record(kw_only=True)
+class Obligation(_Record):
+    """A recurring duty after the money arrives."""
+
+    id: str
+    name: Text
+    channels: tuple[str, ...]
+    when: str
+    month: int | None = None
+    day: int | None = None
+    working_days: int | None = None
+    days: int | None = None
+    consequence: Text | None = None
+    sources: tuple[str, ...] = ()
+    verified: bool = True
+    note: str | None = None
+
+
+@record(kw_only=True)
+class Payout(_Record):
+    """Payout frequencies, defaults by asset class, legs and obligations."""
+
+    frequencies: Mapping[str, int]
+    defaults: Mapping[str, str]
+    legs: Mapping[str, PayoutLeg]
+    obligations: tuple[Obligation, ...]
+    messages: Mapping[str, Template]
+
+
+@record(kw_only=True)
+class TypicalWeeks(_Record):
+    """A typical duration in weeks from a practitioner or official service guide."""
+
+    min: float
+    max: float
+    basis: str = "typical"
+    sources: tuple[str, ...] = ()
+    verified: bool = True
+    note: str | None = None
+
+
+@record(kw_only=True)
+class TypicalExtra(_Record):
+    """A delay outside the checklist (HK attestation, bank KYC) added to a phase."""
+
+    id: str
+    name: Text
+    phase: str
+    channels: tuple[str, ...]
+    weeks: TypicalWeeks
+
+
+@record(kw_only=True)
+class Typical(_Record):
+    """Typical durations by step id, and the extra delays."""
+
+    steps: Mapping[str, TypicalWeeks]
+    extras: tuple[TypicalExtra, ...]
+
+
 @record(kw_only=True)
 class Place(_Record):
     """A real place: a prefecture-level division or a county-level city (``data/places.yaml``)."""
@@ -629,6 +754,9 @@ class RuleBase(_Record):
     easings: Mapping[str, Easing]
     qflp_checks: QflpChecks
     places: Gazetteer
+    taxes: Taxes
+    payout: Payout
+    typical: Typical
     digest: str = ""
 
 
@@ -668,6 +796,16 @@ RECORDS: dict[str, type[_Record]] = {
         Scoring,
         Place,
         Gazetteer,
+        TaxRate,
+        TaxZone,
+        Taxes,
+        PayoutStep,
+        PayoutLeg,
+        Obligation,
+        Payout,
+        TypicalWeeks,
+        TypicalExtra,
+        Typical,
         RuleBase,
     )
 }
