@@ -59,22 +59,28 @@ class Summary:
     by_province: Counter = field(default_factory=Counter)
     seconds: float = 0.0
 
+    as_of: str = ""
+    rulebase_digest: str = ""
+    tool_version: str = ""
+
     def add(self, result: Result, count: int = 1) -> None:
-        """Count ``count`` rows with this result."""
+        """Count ``count`` rows with this result: ok, no_route and error do not overlap."""
         self.rows += count
-        if result.status != "ok":
-            self.errors += count
-            return
-        self.ok += count
-        if result.best_channels:
+        if result.status == "ok":
+            self.ok += count
             self.by_channel[result.best_channels] += count
             self.by_province[result.best_province or "national"] += count  # QFII: no onshore vehicle to place
-        else:
+        elif result.status == "no_route":
             self.no_route += count
+        else:
+            self.errors += count
 
     def as_dict(self) -> dict[str, Any]:
         """The summary as ``--summary-json`` writes it."""
         return {
+            "as_of": self.as_of,
+            "rulebase_digest": self.rulebase_digest,
+            "tool_version": self.tool_version,
             "rows": self.rows,
             "ok": self.ok,
             "errors": self.errors,
@@ -89,7 +95,8 @@ class Summary:
         """A few lines of plain text (for stderr)."""
         out = [
             f"{self.rows} rows: {self.ok} ok, {self.errors} errors, {self.no_route} without a feasible route "
-            f"({self.searches} distinct searches, {self.seconds:.2f} s)"
+            f"({self.searches} distinct searches, {self.seconds:.2f} s)",
+            f"rules as of {self.as_of}, rule base {self.rulebase_digest[:12]}, repatriate {self.tool_version}",
         ]
         if self.by_channel:
             out.append("best channel: " + ", ".join(f"{k} {v}" for k, v in self.by_channel.most_common()))
@@ -162,7 +169,8 @@ def run_batch(
     if not to_stdout:
         check_target(output, force=True, inputs=[portfolio])  # before reading a row
     source = open_portfolio(portfolio, input_format, stdin)
-    summary = Summary()
+    summary = Summary(as_of=planner.stamp[0], rulebase_digest=planner.stamp[1],
+                      tool_version=planner.stamp[2])
     try:
         if to_stdout:
             writer = make_writer(kind, stdout if stdout is not None else sys.stdout)
