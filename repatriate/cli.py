@@ -84,13 +84,10 @@ def _console():
 
 def _emit(text: str, output: Optional[str] = None, force: bool = False) -> None:
     if output and output != "-":
-        from .errors import RepatriateError
-        from .files import OutputExists, write_text
+        from .files import write_text
 
-        try:
-            write_text(output, text if text.endswith("\n") else text + "\n", force=force)
-        except OutputExists as exc:
-            raise RepatriateError(f"{exc.path} exists (use --force to overwrite it)") from None
+        # an existing file: OutputExists, worded by _word as every command words it
+        write_text(output, text if text.endswith("\n") else text + "\n", force=force)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
@@ -178,30 +175,43 @@ def route(
 
 @app.command()
 def batch(
-    portfolio: str = typer.Argument(
-        ..., help="CSV (UTF-8, GB18030, Big5; UTF-16/32 with BOM), XLSX or JSONL file; - for stdin."
+    portfolio: Optional[str] = typer.Argument(
+        None, help="CSV (UTF-8, GB18030, Big5; UTF-16/32 with BOM), XLSX or JSONL file; - for stdin."
     ),
     output: Optional[str] = typer.Option(None, "-o", "--output", help="Result file (.csv, .xlsx, .jsonl); default stdout."),
-    fmt: Optional[str] = typer.Option(None, "--format", help="csv, xlsx or jsonl; default from the -o extension, else csv."),
+    fmt: Optional[str] = typer.Option(
+        None, "--format", metavar="[csv|xlsx|jsonl]", help="Default from the -o extension, else csv."
+    ),
     encoding: Optional[str] = typer.Option(None, "--encoding", help="Encoding of a CSV/JSONL portfolio; detected when omitted."),
-    input_format: Optional[str] = typer.Option(None, "--input-format", help="csv, xlsx or jsonl; detected when omitted."),
+    input_format: Optional[str] = typer.Option(
+        None, "--input-format", metavar="[csv|xlsx|jsonl]", help="Detected when omitted."
+    ),
     sheet: Optional[str] = typer.Option(
         None, "--sheet", help="XLSX sheet to read; needed when several sheets hold data."
     ),
     top: int = typer.Option(1, "--top", help="Routes per asset; above 1 adds a `routes` list (JSONL only)."),
     as_of: Optional[str] = AS_OF,
     optimize: str = OPTIMIZE,
-    summary_json: Optional[Path] = typer.Option(None, "--summary-json", help="Also write the summary to this JSON file."),
+    summary_json: Optional[str] = typer.Option(
+        None, "--summary-json", help="Also write the summary (with as-of, digest, version) to FILE; - for stdout."
+    ),
+    excel: bool = typer.Option(
+        False, "--excel", help="CSV for Excel: UTF-8 with a byte-order mark, so a Chinese locale reads it."
+    ),
+    strict: bool = typer.Option(False, "--strict", help="Exit 1 when any row is an error row."),
+    force: bool = FORCE,
+    schema: bool = typer.Option(False, "--schema", help="Print the JSON Schema of a result row and exit."),
     data_dir: Optional[Path] = DATA_DIR,
 ) -> None:
     """Plan every asset of a portfolio: one result row per input row, errors included.
 
-    Columns: asset_class, sector, province, city, amount, currency, holder_type,
-    net_assets, term_months, spv_owner (snake_case); asset_id, label and any other
-    column pass through (an input column named like a result column, e.g. status,
-    comes out as input_status). In a ';'-separated CSV the decimal mark is a comma.
-    A summary goes to stderr. -o FILE is replaced when the batch has finished; it
-    may not be the portfolio itself.
+    Columns: asset_class, province and amount (required), sector, city, currency,
+    holder_type, net_assets, term_months, spv_owner (snake_case); asset_id, label and
+    any other column pass through (an input column named like a result column, e.g.
+    status, comes out as input_status). In a ';'-separated CSV the decimal mark is a
+    comma. Each row gets status (ok, no_route or error), reason, warnings, weeks,
+    unknown_steps, as_of, rulebase_digest and tool_version. A summary goes to stderr.
+    -o FILE is written when the batch has finished; it may not be the portfolio.
 
     Example: repatriate batch portfolio.csv -o results.xlsx --as-of 2026-03-01
     """
@@ -210,18 +220,32 @@ def batch(
     from .files import check_target, same_path, write_text
     from .render.route import to_json
 
+    if schema:
+        from .batch.schema import result_row_schema
+
+        _emit(to_json(result_row_schema()))
+        return
+    if portfolio is None:
+        raise RepatriateError("missing argument PORTFOLIO (a CSV, XLSX or JSONL file, or - for stdin)")
+    to_stdout = not output or output == "-"
     if summary_json is not None:
-        if output and output != "-" and same_path(summary_json, output):
-            raise RepatriateError(
-                f"--summary-json {str(summary_json)!r} is the -o file too (accepted: another path)"
-            )
-        check_target(summary_json, force=True, inputs=[portfolio])  # fail before the batch, not after it
+        if summary_json == "-" and to_stdout:
+            raise RepatriateError("--summary-json - and the results would share stdout (accepted: -o FILE)")
+        if summary_json != "-":
+            if not to_stdout and same_path(summary_json, output):
+                raise RepatriateError(
+                    f"--summary-json {summary_json!r} is the -o file too (accepted: another path)"
+                )
+            check_target(summary_json, force=force, inputs=[portfolio])  # fail before the batch, not after it
+    if excel and fmt not in (None, "csv"):
+        raise RepatriateError(f"--excel writes CSV; --format is {fmt}")
     rb = _rulebase(data_dir)
     bar = _batch_progress(portfolio)
     try:
         summary = run_batch(
-            portfolio, rb, output, fmt=fmt, encoding=encoding, input_format=input_format, sheet=sheet,
-            as_of=as_of, optimize=optimize, top=top, progress=bar.update if bar else None,
+            portfolio, rb, output, fmt="csv" if excel else fmt, encoding=encoding, input_format=input_format,
+            sheet=sheet, as_of=as_of, optimize=optimize, top=top, progress=bar.update if bar else None,
+            force=force, excel=excel,
         )
     finally:
         if bar:
@@ -230,7 +254,12 @@ def batch(
         typer.echo(line, err=True)
     if summary_json is not None:
         text = to_json(summary.as_dict()) + "\n"
-        write_text(summary_json, text, force=True, inputs=[portfolio, output or "-"])
+        if summary_json == "-":
+            sys.stdout.write(text)
+        else:
+            write_text(summary_json, text, force=True, inputs=[portfolio, output or "-"])
+    if strict and summary.errors:
+        raise typer.Exit(1)
 
 
 class _BatchBar:
@@ -501,7 +530,10 @@ _FLAGS = {
 def _word(exc: Exception) -> str:
     """One line for a library error, in terms of this command's options."""
     from .errors import DataError
+    from .files import OutputExists
 
+    if isinstance(exc, OutputExists):  # as route, compare and batch all word it
+        return f"-o: {exc.path} exists (use --force to overwrite it)"
     if isinstance(exc, DataError) and len(exc.problems) > 1:
         more = len(exc.problems) - 1
         return f"rule base is invalid: {exc.problems[0]} (and {more} more; run `repatriate data validate`)"
