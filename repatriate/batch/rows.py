@@ -112,12 +112,12 @@ def _line(text: str) -> str:
 
 
 def no_route_reason(found: Plan) -> str:
-    """The exclusions of a plan in one line: each distinct reason once, after its channels."""
-    seen: dict[tuple[str, str], None] = {}
+    """The exclusions of a plan in one line: each distinct reason once, after the channels it bars."""
+    reasons: dict[str, dict[str, None]] = {}
     for e in found.excluded:
         for f in e.reasons:
-            seen[("+".join(e.channels), _line(f.text.get("en") or ""))] = None
-    return SEPARATOR.join(f"{c}: {r}" for c, r in seen)
+            reasons.setdefault(_line(f.text.get("en") or ""), {})["+".join(e.channels)] = None
+    return SEPARATOR.join(f"{', '.join(channels)}: {reason}" for reason, channels in reasons.items())
 
 
 def _summarise(found: Plan, stamp: tuple[str, str, str]) -> Result:

@@ -5,6 +5,7 @@ One type per field on every row (JSONL and ``plan_many``): numbers as numbers, m
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from .rows import AMOUNT_INPUT
@@ -83,24 +84,38 @@ def result_row_schema() -> dict[str, Any]:
     }
 
 
-def arrow_schema(extra: dict[str, Any] | None = None) -> Any:
-    """The pyarrow schema of a result row without ``routes`` (pyarrow imported here, on demand).
+def column_types(passthrough: Iterable[str] = ()) -> dict[str, str]:
+    """Every column of a result row (without ``routes``) and its type: ``string``, ``number`` or
+    ``integer``; ``passthrough`` names input columns kept as they were read (text), placed first."""
+    out = {name: "string" for name in passthrough}
+    for name, spec in {**PROFILE_COLUMNS, **RESULT_COLUMNS}.items():
+        kind = spec.get("type", "string")
+        out[name] = kind[0] if isinstance(kind, list) else kind
+    return out
 
-    ``extra`` maps pass-through column names to pyarrow types, placed first (e.g. ``asset_id``).
+
+def arrow_schema(passthrough: Iterable[str] = ()) -> Any:
+    """The pyarrow schema of a result row without ``routes`` (pyarrow is imported here, on demand).
+
+    Examples
+    --------
+    >>> table = pyarrow.Table.from_pylist(list(plan_many(rows)), schema=arrow_schema(["asset_id"]))
     """
     import pyarrow as pa
 
     kinds = {"string": pa.string(), "number": pa.float64(), "integer": pa.int64()}
-
-    def arrow(spec: dict[str, Any]) -> Any:
-        if "enum" in spec:
-            return pa.string()
-        kind = spec["type"]
-        return kinds[kind[0] if isinstance(kind, list) else kind]
-
-    fields = [pa.field(k, t) for k, t in (extra or {}).items()]
-    fields += [pa.field(k, arrow(v)) for k, v in {**PROFILE_COLUMNS, **RESULT_COLUMNS}.items()]
-    return pa.schema(fields)
+    return pa.schema([pa.field(k, kinds[t]) for k, t in column_types(passthrough).items()])
 
 
-__all__ = ["PROFILE_COLUMNS", "RESULT_COLUMNS", "result_row_schema", "arrow_schema"]
+def spark_schema(passthrough: Iterable[str] = ()) -> Any:
+    """The Spark ``StructType`` of a result row without ``routes`` (pyspark imported on demand).
+
+    Give it to ``toDF``: inferring from the rows fails where a column is null in every sampled row.
+    """
+    from pyspark.sql import types as T
+
+    kinds = {"string": T.StringType(), "number": T.DoubleType(), "integer": T.LongType()}
+    return T.StructType([T.StructField(k, kinds[t], True) for k, t in column_types(passthrough).items()])
+
+
+__all__ = ["PROFILE_COLUMNS", "RESULT_COLUMNS", "result_row_schema", "column_types", "arrow_schema", "spark_schema"]
