@@ -14,6 +14,7 @@ import typer
 import typer.core
 
 from . import __version__
+from .vocab import ASSET_CLASSES, DISTRIBUTIONS, HOLDER_TYPES, SPV_OWNERS
 
 class _Group(typer.core.TyperGroup):
     """The root group: one-line errors, exit 2 for usage and input problems, also under CliRunner."""
@@ -25,22 +26,21 @@ class _Group(typer.core.TyperGroup):
         sys.exit(code)
 
 
+# -h as well as --help, on every command (subcommands inherit the root's context settings)
+CONTEXT = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(
     cls=_Group,
     help="Plan the legal routes that bring offshore (HK SPV / RWA token) proceeds back to mainland China.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion; values complete from the rule base
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings=CONTEXT,
 )
-data_app = typer.Typer(help="Check and describe the rule base.", no_args_is_help=True)
+data_app = typer.Typer(help="Check and describe the rule base.", no_args_is_help=True, context_settings=CONTEXT)
 app.add_typer(data_app, name="data")
 
 _STATE = {"debug": False}
-
-LANGS = ("en", "zh")
-ROUTE_FORMATS = ("table", "json", "md", "csv")
-
 
 def _version(value: bool) -> None:
     if value:
@@ -94,32 +94,137 @@ def _emit(text: str, output: Optional[str] = None, force: bool = False) -> None:
 
 # --- route ------------------------------------------------------------------------
 
+# --- conventions: choices in help, completion from the rule base (issue 13 item 9) --------------------
+# Choices show as a metavar ("--asset-class [equity|abs|debt]") and complete in the shell; the library
+# checks the value, so the error names the accepted ones in the house style (and "EQUITY" still reads).
+
+
+def _metavar(values: tuple[str, ...]) -> str:
+    return "[" + "|".join(values) + "]"
+
+
+def _fixed(values: tuple[str, ...]):
+    def complete(incomplete: str) -> list[str]:
+        return [v for v in values if v.startswith(incomplete)]
+
+    return complete
+
+
+def _from_rulebase(kind: str):
+    """A completion callback over the rule base's ids, loaded only when the shell asks."""
+
+    def complete(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+        try:
+            rb = _rulebase(ctx.params.get("data_dir"))
+        except Exception:  # a broken overlay: no completion rather than a traceback in the shell
+            return []
+        if kind == "province":
+            items = [(c, p.name.en) for c, p in sorted(rb.provinces.items())]
+        elif kind == "city":
+            wanted = ctx.params.get("province")
+            wanted = wanted[-1] if isinstance(wanted, (list, tuple)) and wanted else wanted  # compare repeats it
+            if isinstance(wanted, str):
+                from .engine.profile import Places
+
+                try:
+                    wanted = Places(rb).province(wanted)  # 广东, Guangdong and CN-GD alike
+                except Exception:
+                    wanted = None
+            else:
+                wanted = None
+            items = [(cid, f"{city.name.en} ({code})") for code, p in sorted(rb.provinces.items())
+                     if wanted in (None, code) for cid, city in p.cities.items()]
+        elif kind == "sector":
+            items = [(sid, sec.name.en) for sid, sec in sorted(rb.sectors.items())]
+        elif kind == "channel":
+            items = [(cid, ch.name.en) for cid, ch in rb.channels.items()]
+        else:
+            items = [(d, doc.name.en) for d, doc in rb.documents.items()]
+        low = incomplete.lower()
+        return [(k, h) for k, h in items if k.lower().startswith(low)]
+
+    return complete
+
+
+LANGS = ("en", "zh")
+ROUTE_FORMATS = ("table", "json", "md", "csv")
+COMPARE_FORMATS = ("table", "md", "html", "json", "pdf")
+BROWSE_FORMATS = ("table", "json", "csv", "md")
+OBJECTIVES = ("balanced", "speed", "cost", "certainty")  # engine.search.OBJECTIVES (a test keeps them equal)
+
 AS_OF = typer.Option(None, "--as-of", help="Rules in force on this date (YYYY-MM-DD); default today.")
 DATA_DIR = typer.Option(None, "--data-dir", help="A folder of YAML files overlaid on the packaged rule base.")
-LANG = typer.Option("en", "--lang", help="en or zh.")
+LANG = typer.Option("en", "--lang", metavar=_metavar(LANGS), autocompletion=_fixed(LANGS), help="Language.")
 # profile options shared by route and compare (and named as batch's columns)
-ASSET_CLASS = typer.Option(..., "--asset-class", help="equity, abs or debt.")
+ASSET_CLASS = typer.Option(
+    ..., "--asset-class", metavar=_metavar(ASSET_CLASSES), autocompletion=_fixed(ASSET_CLASSES),
+    help="The token's class under CSRC Announcement [2026] No. 1.",
+)
 AMOUNT = typer.Option(..., "--amount", help="Amount raised, in units of --currency.")
-SECTOR = typer.Option(None, "--sector", help="e.g. renewable_energy; `repatriate data coverage` lists them.")
+SECTOR = typer.Option(
+    None, "--sector", autocompletion=_from_rulebase("sector"),
+    help="e.g. renewable_energy; `repatriate sectors` lists them with their negative-list status.",
+)
 CURRENCY = typer.Option("USD", "--currency", help="ISO 4217 code; CNH allowed.")
-HOLDER_TYPE = typer.Option("private", "--holder-type", help="private, soe, lgfv, listed, fie or financial.")
+HOLDER_TYPE = typer.Option(
+    "private", "--holder-type", metavar=_metavar(HOLDER_TYPES), autocompletion=_fixed(HOLDER_TYPES),
+    help="The asset holder.",
+)
 NET_ASSETS = typer.Option(None, "--net-assets", help="Asset holder's net assets, same currency as --amount.")
 TERM_MONTHS = typer.Option(None, "--term-months", help="Term of the tokens (debt class), in months.")
-SPV_OWNER = typer.Option("group", "--spv-owner", help="group (the mainland group owns the SPV: ODI filings) or third_party.")
-DISTRIBUTION = typer.Option(
-    "vatp", "--distribution", help="vatp (tokens admitted to an SFC-licensed VATP) or intermediary (a licensed broker)."
+SPV_OWNER = typer.Option(
+    "group", "--spv-owner", metavar=_metavar(SPV_OWNERS), autocompletion=_fixed(SPV_OWNERS),
+    help="group (the mainland group owns the SPV: ODI filings) or third_party.",
 )
-OPTIMIZE = typer.Option("balanced", "--optimize", help="balanced, speed, cost or certainty.")
+DISTRIBUTION = typer.Option(
+    "vatp", "--distribution", metavar=_metavar(DISTRIBUTIONS), autocompletion=_fixed(DISTRIBUTIONS),
+    help="vatp (tokens admitted to an SFC-licensed VATP) or intermediary (a licensed broker).",
+)
+OPTIMIZE = typer.Option(
+    "balanced", "--optimize", metavar=_metavar(OBJECTIVES), autocompletion=_fixed(OBJECTIVES),
+    help="What ranks first.",
+)
 FORCE = typer.Option(False, "--force", help="Overwrite an existing -o FILE.")
+PROVINCE_HELP = "CN-GD, Guangdong, 广东 or 廣東."
+CITY_HELP = "Pinyin city id, e.g. shenzhen."
+
+
+def _browse_format(default: str = "table"):
+    return typer.Option(
+        None, "--format", metavar=_metavar(BROWSE_FORMATS), autocompletion=_fixed(BROWSE_FORMATS),
+        help="Default from the -o extension, else table.",
+    )
+
+
+BROWSE_OUTPUT = typer.Option(None, "-o", "--output", help="Write to FILE (atomically); - for stdout.")
+
+# the format an -o FILE's extension names (route, compare and the browse commands; batch has its own)
+EXTENSION_FORMATS = {".json": "json", ".md": "md", ".markdown": "md", ".csv": "csv", ".html": "html",
+                     ".htm": "html", ".pdf": "pdf", ".txt": "table"}
+
+
+def _infer_format(fmt: Optional[str], output: Optional[str], accepted: tuple[str, ...]) -> str:
+    """--format if given, else the -o FILE's extension, else a table; checked against ``accepted``."""
+    from .errors import RepatriateError
+
+    if fmt is None and output and output != "-":
+        ext = Path(output).suffix.lower()
+        fmt = EXTENSION_FORMATS.get(ext)
+        if fmt is None or fmt not in accepted:
+            shown = ", ".join(e for e, f in EXTENSION_FORMATS.items() if f in accepted and f != "table")
+            raise RepatriateError(
+                f"cannot tell the format of {output!r} (accepted: {shown}, or --format)", field="output"
+            )
+    return _choice("format", fmt or "table", accepted)
 
 
 @app.command()
 def route(
     asset_class: str = ASSET_CLASS,
-    province: str = typer.Option(..., "--province", help="CN-GD, Guangdong, 广东 or 廣東."),
+    province: str = typer.Option(..., "--province", autocompletion=_from_rulebase("province"), help=PROVINCE_HELP),
     amount: str = AMOUNT,
     sector: Optional[str] = SECTOR,
-    city: Optional[str] = typer.Option(None, "--city", help="Pinyin city id, e.g. shenzhen."),
+    city: Optional[str] = typer.Option(None, "--city", autocompletion=_from_rulebase("city"), help=CITY_HELP),
     currency: str = CURRENCY,
     holder_type: str = HOLDER_TYPE,
     net_assets: Optional[str] = NET_ASSETS,
@@ -130,10 +235,13 @@ def route(
     optimize: str = OPTIMIZE,
     top: str = typer.Option("10", "--top", help="How many routes to show."),
     lang: str = LANG,
-    fmt: str = typer.Option("table", "--format", help="table, json, md or csv."),
+    fmt: Optional[str] = typer.Option(
+        None, "--format", metavar=_metavar(ROUTE_FORMATS), autocompletion=_fixed(ROUTE_FORMATS),
+        help="Default from the -o extension (.json, .md, .csv), else table.",
+    ),
     explain: bool = typer.Option(False, "--explain", help="Show excluded routes and why."),
     data_dir: Optional[Path] = DATA_DIR,
-    output: Optional[str] = typer.Option(None, "-o", "--output", help="Write to a file instead of stdout (atomically)."),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="Write to FILE (atomically); - for stdout."),
     force: bool = FORCE,
 ) -> None:
     """Rank the routes for one asset.
@@ -144,7 +252,14 @@ def route(
     from .api import plan_route
     from .render.route import render_plan, render_table
 
-    _choice("format", fmt, ROUTE_FORMATS)
+    if fmt is None and output and Path(output).suffix.lower() in (".html", ".htm", ".pdf"):
+        from .errors import RepatriateError
+
+        raise RepatriateError(
+            f"route writes table, json, md or csv; for {Path(output).suffix} use `repatriate compare`",
+            field="output",
+        )
+    fmt = _infer_format(fmt, output, ROUTE_FORMATS)
     _choice("language", lang, LANGS)
     rb = _rulebase(data_dir)
     plan = plan_route(
@@ -300,8 +415,14 @@ def _batch_progress(name: str) -> Optional[_BatchBar]:
 def compare(
     asset_class: str = ASSET_CLASS,
     amount: str = AMOUNT,
-    province: Optional[list[str]] = typer.Option(None, "--province", metavar="PROVINCE", help="Repeat to compare places: CN-GD, Guangdong, 广东 or 廣東."),
-    city: Optional[list[str]] = typer.Option(None, "--city", metavar="CITY", help="Repeat to compare cities, e.g. --city shenzhen --city hengqin."),
+    province: Optional[list[str]] = typer.Option(
+        None, "--province", metavar="PROVINCE", autocompletion=_from_rulebase("province"),
+        help="Repeat to compare places: " + PROVINCE_HELP,
+    ),
+    city: Optional[list[str]] = typer.Option(
+        None, "--city", metavar="CITY", autocompletion=_from_rulebase("city"),
+        help="Repeat to compare cities, e.g. --city shenzhen --city hengqin.",
+    ),
     sector: Optional[str] = SECTOR,
     currency: str = CURRENCY,
     holder_type: str = HOLDER_TYPE,
@@ -314,7 +435,10 @@ def compare(
     top: int = typer.Option(4, "--top", help="How many routes to compare per place."),
     label: Optional[str] = typer.Option(None, "--label", help="Title of the report: the client's or the asset's name."),
     lang: str = LANG,
-    fmt: str = typer.Option("table", "--format", help="table, md, html or json."),
+    fmt: Optional[str] = typer.Option(
+        None, "--format", metavar=_metavar(COMPARE_FORMATS), autocompletion=_fixed(COMPARE_FORMATS),
+        help="Default from the -o extension (.html, .md, .json, .pdf), else table.",
+    ),
     output: Optional[str] = typer.Option(None, "-o", "--output", help="Write the report to FILE (atomically); - for stdout."),
     force: bool = FORCE,
     data_dir: Optional[Path] = DATA_DIR,
@@ -329,7 +453,13 @@ def compare(
     from .render.escape import clean_text
     from .render.report import FORMATS, render, render_table
 
-    _choice("format", fmt, FORMATS)
+    explicit = fmt is not None
+    fmt = _infer_format(fmt, output, COMPARE_FORMATS)
+    if fmt not in FORMATS:  # pdf, before its renderer lands: say so before any work
+        from .errors import RepatriateError
+
+        raise RepatriateError(f"{fmt} output is not available in this version (accepted: {', '.join(FORMATS)})",
+                              field="format" if explicit else "output")
     _choice("language", lang, LANGS)
     rb = _rulebase(data_dir)
     report = compare_report(
@@ -362,24 +492,36 @@ def compare(
 # --- browsing ---------------------------------------------------------------------
 
 
+# the browse commands share one set of output options: --format table|json|csv|md and -o FILE
+
+
 @app.command()
 def channels(
-    channel_id: Optional[str] = typer.Argument(None, help="A channel id, e.g. qflp."),
+    channel_id: Optional[str] = typer.Argument(
+        None, autocompletion=_from_rulebase("channel"), help="A channel id, e.g. qflp."
+    ),
     lang: str = LANG,
-    fmt: str = typer.Option("table", "--format", help="table or json."),
+    fmt: Optional[str] = _browse_format(),
+    output: Optional[str] = BROWSE_OUTPUT,
+    force: bool = FORCE,
     data_dir: Optional[Path] = DATA_DIR,
 ) -> None:
     """List the channels, or show one with its steps. Example: repatriate channels qflp"""
     from .engine.browse import show_channels
 
-    _emit(show_channels(_rulebase(data_dir), channel_id, _choice("language", lang, LANGS), _choice("format", fmt, ("table", "json"))))
+    fmt = _infer_format(fmt, output, BROWSE_FORMATS)
+    _emit(show_channels(_rulebase(data_dir), channel_id, _choice("language", lang, LANGS), fmt), output, force)
 
 
 @app.command()
 def provinces(
-    code: Optional[str] = typer.Argument(None, help="A province: CN-GD, Guangdong or 广东."),
+    code: Optional[str] = typer.Argument(
+        None, autocompletion=_from_rulebase("province"), help="A province: CN-GD, Guangdong or 广东."
+    ),
     lang: str = LANG,
-    fmt: str = typer.Option("table", "--format", help="table or json."),
+    fmt: Optional[str] = _browse_format(),
+    output: Optional[str] = BROWSE_OUTPUT,
+    force: bool = FORCE,
     as_of: Optional[str] = AS_OF,
     data_dir: Optional[Path] = DATA_DIR,
 ) -> None:
@@ -387,26 +529,33 @@ def provinces(
     from .engine.browse import show_provinces
     from .engine.profile import parse_date
 
-    _emit(show_provinces(_rulebase(data_dir), code, _choice("language", lang, LANGS), _choice("format", fmt, ("table", "json")), parse_date(as_of)))
+    fmt = _infer_format(fmt, output, BROWSE_FORMATS)
+    text = show_provinces(_rulebase(data_dir), code, _choice("language", lang, LANGS), fmt, parse_date(as_of))
+    _emit(text, output, force)
 
 
 @app.command()
 def documents(
-    doc_id: Optional[str] = typer.Argument(None, help="A document id."),
+    doc_id: Optional[str] = typer.Argument(None, autocompletion=_from_rulebase("document"), help="A document id."),
     lang: str = LANG,
-    fmt: str = typer.Option("table", "--format", help="table or json."),
+    fmt: Optional[str] = _browse_format(),
+    output: Optional[str] = BROWSE_OUTPUT,
+    force: bool = FORCE,
     data_dir: Optional[Path] = DATA_DIR,
 ) -> None:
     """List the documents steps need, or show one. Example: repatriate documents ndrc_registration_certificate"""
     from .engine.browse import show_documents
 
-    _emit(show_documents(_rulebase(data_dir), doc_id, _choice("language", lang, LANGS), _choice("format", fmt, ("table", "json"))))
+    fmt = _infer_format(fmt, output, BROWSE_FORMATS)
+    _emit(show_documents(_rulebase(data_dir), doc_id, _choice("language", lang, LANGS), fmt), output, force)
 
 
 @app.command()
 def sources(
     lang: str = LANG,
-    fmt: str = typer.Option("table", "--format", help="table or json."),
+    fmt: Optional[str] = _browse_format(),
+    output: Optional[str] = BROWSE_OUTPUT,
+    force: bool = FORCE,
     unverified: bool = typer.Option(False, "--unverified", help="Only sources marked unverified."),
     weak: bool = typer.Option(
         False, "--weak", help="Facts whose best source is below law-firm tier (news, listing)."
@@ -416,8 +565,29 @@ def sources(
     """List every text the rule base cites, with its tier. Example: repatriate sources --weak"""
     from .engine.browse import show_sources
 
-    fmt = _choice("format", fmt, ("table", "json"))
-    _emit(show_sources(_rulebase(data_dir), _choice("language", lang, LANGS), fmt, unverified, weak))
+    fmt = _infer_format(fmt, output, BROWSE_FORMATS)
+    _emit(show_sources(_rulebase(data_dir), _choice("language", lang, LANGS), fmt, unverified, weak), output, force)
+
+
+@app.command()
+def sectors(
+    lang: str = LANG,
+    fmt: Optional[str] = _browse_format(),
+    output: Optional[str] = BROWSE_OUTPUT,
+    force: bool = FORCE,
+    as_of: Optional[str] = AS_OF,
+    data_dir: Optional[Path] = DATA_DIR,
+) -> None:
+    """List the sector vocabulary (--sector's values) with the negative list's status on --as-of.
+
+    Example: repatriate sectors --as-of 2026-03-01
+    """
+    from .engine.browse import show_sectors
+    from .engine.profile import parse_date
+
+    fmt = _infer_format(fmt, output, BROWSE_FORMATS)
+    text = show_sectors(_rulebase(data_dir), _choice("language", lang, LANGS), fmt, parse_date(as_of))
+    _emit(text, output, force)
 
 
 @app.command()
@@ -500,7 +670,7 @@ def _run(group_main, args, kwargs) -> int:
         typer.echo(exc.format_message())
         return 0
     except ClickException as exc:
-        typer.echo(f"error: {short_message(exc.format_message())}", err=True)
+        typer.echo(f"error: {short_message(_click_line(exc))}", err=True)
         return 2 if isinstance(exc, UsageError) else exc.exit_code
     except RepatriateError as exc:
         typer.echo(f"error: {short_message(_word(exc))}", err=True)
@@ -524,11 +694,42 @@ _FLAGS = {
     "city": "--city", "amount": "--amount", "currency": "--currency", "holder_type": "--holder-type",
     "net_assets": "--net-assets", "term_months": "--term-months", "spv_owner": "--spv-owner",
     "as_of": "--as-of", "objective": "--optimize", "top": "--top", "language": "--lang", "format": "--format",
+    "distribution": "--distribution", "output": "-o", "input_format": "--input-format", "encoding": "--encoding",
 }
 
 
+def _click_line(exc: Exception) -> str:
+    """click's usage errors in the house style, "<flag>: <message>", with one suggestion at most."""
+    import difflib
+    import re
+
+    try:
+        from typer._click import exceptions as ce
+    except ImportError:  # pragma: no cover
+        from click import exceptions as ce
+
+    message = " ".join(exc.format_message().split())  # type: ignore[attr-defined]
+    if isinstance(exc, ce.NoSuchOption):
+        hint = f" (did you mean {exc.possibilities[0]}?)" if exc.possibilities else ""
+        return f"{exc.option_name}: no such option{hint}"
+    if isinstance(exc, ce.MissingParameter) and exc.param is not None:
+        name = exc.param.opts[0] if exc.param.opts else exc.param.name.upper()  # type: ignore[union-attr]
+        return f"{name}: missing (required)"
+    if isinstance(exc, ce.BadParameter) and exc.param is not None:
+        name = exc.param.opts[0] if exc.param.opts else exc.param.name  # type: ignore[union-attr]
+        return f"{name}: {exc.message}"
+    unknown = re.match(r"No such command '([^']*)'", message)
+    if unknown:  # click and typer each add a "Did you mean": say it once
+        word = unknown.group(1)
+        ctx = getattr(exc, "ctx", None)
+        names = list(getattr(ctx.command, "commands", {})) if ctx is not None else []
+        close = difflib.get_close_matches(word, names, n=1)
+        return f"{word}: no such command" + (f" (did you mean {close[0]}?)" if close else "")
+    return message
+
+
 def _word(exc: Exception) -> str:
-    """One line for a library error, in terms of this command's options."""
+    """One line for a library error, "<flag>: <message>", in terms of this command's options."""
     from .errors import DataError
     from .files import OutputExists
 
@@ -538,13 +739,25 @@ def _word(exc: Exception) -> str:
         more = len(exc.problems) - 1
         return f"rule base is invalid: {exc.problems[0]} (and {more} more; run `repatriate data validate`)"
     message = " ".join(str(exc).split())  # one line, whatever the library said
-    flag = _FLAGS.get(getattr(exc, "field", None) or "")
-    if flag is None or flag in message:
+    field = getattr(exc, "field", None) or _field_of(message)
+    flag = _FLAGS.get(field or "")
+    if flag is None or message.startswith(flag):
         return message
-    words = exc.field.replace("_", " ")  # type: ignore[attr-defined]
-    if message.startswith(words + " "):  # "top 0 must be ..." -> "--top 0 must be ..."
-        return flag + message[len(words):]
+    words = field.replace("_", " ")  # type: ignore[union-attr]
+    if message.startswith(words + " "):  # "top 0 must be ..." -> "--top: 0 must be ..."
+        return f"{flag}: {message[len(words) + 1:]}"
     return f"{flag}: {message}"
+
+
+def _field_of(message: str) -> Optional[str]:
+    """The field a library message is about, when it did not say (``unknown sector 'x'``, ``top 0 ...``)."""
+    for field in _FLAGS:
+        words = field.replace("_", " ")
+        if message.startswith((words + " ", f"unknown {words} ", f"missing {words} ")):
+            return field
+    if message.startswith("invalid date"):
+        return "as_of"
+    return None
 
 
 def main() -> None:

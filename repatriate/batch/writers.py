@@ -40,7 +40,8 @@ def output_format(output: str | None, fmt: str | None) -> str:
             return EXTENSIONS[ext]
         raise RepatriateError(
             f"cannot tell the output format of {clip(output)!r} "
-            "(accepted: .csv, .xlsx, .jsonl, or format csv|xlsx|jsonl)"
+            "(accepted: .csv, .xlsx, .jsonl, or format csv|xlsx|jsonl)",
+            field="output",
         )
     return "csv"
 
