@@ -6,7 +6,9 @@ spelling of a row's profile cells is resolved once (a type-tagged cache, so ``Tr
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import math
 from collections import OrderedDict
@@ -172,13 +174,26 @@ def _text_cells(cells: tuple) -> tuple:
     return tuple("" if v is None else v if v.__class__ is str else str(v) for v in cells)
 
 
+class CsvTail(str):
+    """The result cells of one outcome already rendered as CSV (no line end): a row's long warnings
+    are quoted once per distinct outcome, not once per row (``writers.CsvWriter`` appends it)."""
+
+    __slots__ = ()
+
+
+def _csv_tail(cells: tuple) -> CsvTail:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerow(cells)  # "\r\n" so a bare CR is quoted, as CsvWriter
+    return CsvTail(buf.getvalue()[:-2])
+
+
 def _tail(result: Result, mode: str) -> tuple:
     """The result cells as a writer in ``mode`` wants them: the rule base's wording made inert for
-    a spreadsheet (an overlay is the user's text), and all text for CSV."""
+    a spreadsheet (an overlay is the user's text); for CSV, one pre-rendered ``CsvTail``."""
     if mode == "plain":
         return result
     result = result._replace(warnings=safe_cell(result.warnings), reason=safe_cell(result.reason))
-    return _text_cells(result) if mode == "csv" else result
+    return (_csv_tail(_text_cells(result)),) if mode == "csv" else result
 
 
 def as_number(value: Any, decimal: str = ".") -> Any:

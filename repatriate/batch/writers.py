@@ -16,7 +16,7 @@ from typing import IO, Any
 from ..errors import RepatriateError, clip
 from ..files import register_temp, safe_cell, unregister_temp
 from .readers import EXTENSIONS
-from .rows import finite
+from .rows import CsvTail, finite
 
 OUTPUT_FORMATS = ("csv", "xlsx", "jsonl")
 XLSX_CELL_MAX = 32_767  # characters Excel keeps in a cell
@@ -55,18 +55,38 @@ class CsvWriter:
             stream.write("\ufeff")
         # "\r\n" as RFC 4180 and Excel: the writer then also quotes a cell holding a bare "\r"
         self._writerow = csv.writer(stream, lineterminator="\r\n").writerow
+        # a row's input cells go to a list, then out with the outcome's pre-rendered result cells
+        self._parts: list[str] = []
+        self._head = csv.writer(_Sink(self._parts.append), lineterminator="\r\n").writerow  # quotes a bare CR
+        self._write = stream.write
 
     def header(self, columns: list[str]) -> None:
         self._writerow([safe_cell(c) for c in columns])
 
     def write(self, cells: list, routes: list | None = None) -> None:
-        self._writerow(cells)
+        tail = cells[-1] if cells else None
+        if tail.__class__ is not CsvTail:
+            self._writerow(cells)
+            return
+        parts = self._parts
+        parts.clear()
+        self._head(cells[:-1])
+        self._write("".join(parts)[:-2] + "," + tail + "\r\n")
 
     def close(self) -> None:
         self._stream.flush()
 
     def abort(self) -> None:
         pass
+
+
+class _Sink:
+    """A file-like object whose ``write`` is a given callable (csv.writer needs one)."""
+
+    __slots__ = ("write",)
+
+    def __init__(self, write: Any):
+        self.write = write
 
 
 class XlsxWriter:
