@@ -159,7 +159,8 @@ def main() -> None:
             lambda: child([sys.executable, "-c", BASELINE, str(small), str(tmp / "base.csv")]),
             lambda: child([*exe, "batch", str(small), "-o", str(tmp / "out.csv"), "--force"]),
         )
-        ((_, rss_big),) = best_of(1, lambda: child([*exe, "batch", str(big), "-o", str(tmp / "out_big.csv"), "--force"]))
+        big_run = [*exe, "batch", str(big), "-o", str(tmp / "out_big.csv"), "--force"]
+        ((_, rss_big),) = best_of(1, lambda: child(big_run))
 
     print(f"portfolio: {args.rows:,} rows, {args.distinct} distinct profiles drawn, {summary['errors']} bad rows, "
           f"{summary['distinct_searches']} searches; {os.cpu_count()} cores, one process "

@@ -37,7 +37,9 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings=CONTEXT,
 )
-data_app = typer.Typer(help="Check and describe the rule base.", no_args_is_help=True, context_settings=CONTEXT)
+data_app = typer.Typer(
+    help="Check and describe the rule base.", no_args_is_help=True, context_settings=CONTEXT
+)
 app.add_typer(data_app, name="data")
 
 _STATE = {"debug": False}
@@ -122,7 +124,8 @@ def _from_rulebase(kind: str):
             items = [(c, p.name.en) for c, p in sorted(rb.provinces.items())]
         elif kind == "city":
             wanted = ctx.params.get("province")
-            wanted = wanted[-1] if isinstance(wanted, (list, tuple)) and wanted else wanted  # compare repeats it
+            if isinstance(wanted, (list, tuple)):  # compare repeats --province: the last one
+                wanted = wanted[-1] if wanted else None
             if isinstance(wanted, str):
                 from .engine.profile import Places
 
@@ -221,7 +224,9 @@ def _infer_format(fmt: Optional[str], output: Optional[str], accepted: tuple[str
 @app.command()
 def route(
     asset_class: str = ASSET_CLASS,
-    province: str = typer.Option(..., "--province", autocompletion=_from_rulebase("province"), help=PROVINCE_HELP),
+    province: str = typer.Option(
+        ..., "--province", autocompletion=_from_rulebase("province"), help=PROVINCE_HELP
+    ),
     amount: str = AMOUNT,
     sector: Optional[str] = SECTOR,
     city: Optional[str] = typer.Option(None, "--city", autocompletion=_from_rulebase("city"), help=CITY_HELP),
@@ -241,7 +246,9 @@ def route(
     ),
     explain: bool = typer.Option(False, "--explain", help="Show excluded routes and why."),
     data_dir: Optional[Path] = DATA_DIR,
-    output: Optional[str] = typer.Option(None, "-o", "--output", help="Write to FILE (atomically); - for stdout."),
+    output: Optional[str] = typer.Option(
+        None, "-o", "--output", help="Write to FILE (atomically); - for stdout."
+    ),
     force: bool = FORCE,
 ) -> None:
     """Rank the routes for one asset.
@@ -308,7 +315,8 @@ def batch(
     as_of: Optional[str] = AS_OF,
     optimize: str = OPTIMIZE,
     summary_json: Optional[str] = typer.Option(
-        None, "--summary-json", help="Also write the summary (with as-of, digest, version) to FILE; - for stdout."
+        None, "--summary-json",
+        help="Also write the summary (with as-of, digest, version) to FILE; - for stdout.",
     ),
     excel: bool = typer.Option(
         False, "--excel", help="CSV for Excel: UTF-8 with a byte-order mark, so a Chinese locale reads it."
@@ -458,8 +466,10 @@ def compare(
     if fmt not in FORMATS:  # pdf, before its renderer lands: say so before any work
         from .errors import RepatriateError
 
-        raise RepatriateError(f"{fmt} output is not available in this version (accepted: {', '.join(FORMATS)})",
-                              field="format" if explicit else "output")
+        raise RepatriateError(
+            f"{fmt} output is not available in this version (accepted: {', '.join(FORMATS)})",
+            field="format" if explicit else "output",
+        )
     _choice("language", lang, LANGS)
     rb = _rulebase(data_dir)
     report = compare_report(
@@ -510,7 +520,8 @@ def channels(
     from .engine.browse import show_channels
 
     fmt = _infer_format(fmt, output, BROWSE_FORMATS)
-    _emit(show_channels(_rulebase(data_dir), channel_id, _choice("language", lang, LANGS), fmt), output, force)
+    text = show_channels(_rulebase(data_dir), channel_id, _choice("language", lang, LANGS), fmt)
+    _emit(text, output, force)
 
 
 @app.command()
@@ -536,7 +547,9 @@ def provinces(
 
 @app.command()
 def documents(
-    doc_id: Optional[str] = typer.Argument(None, autocompletion=_from_rulebase("document"), help="A document id."),
+    doc_id: Optional[str] = typer.Argument(
+        None, autocompletion=_from_rulebase("document"), help="A document id."
+    ),
     lang: str = LANG,
     fmt: Optional[str] = _browse_format(),
     output: Optional[str] = BROWSE_OUTPUT,
@@ -566,7 +579,8 @@ def sources(
     from .engine.browse import show_sources
 
     fmt = _infer_format(fmt, output, BROWSE_FORMATS)
-    _emit(show_sources(_rulebase(data_dir), _choice("language", lang, LANGS), fmt, unverified, weak), output, force)
+    text = show_sources(_rulebase(data_dir), _choice("language", lang, LANGS), fmt, unverified, weak)
+    _emit(text, output, force)
 
 
 @app.command()
@@ -694,7 +708,8 @@ _FLAGS = {
     "city": "--city", "amount": "--amount", "currency": "--currency", "holder_type": "--holder-type",
     "net_assets": "--net-assets", "term_months": "--term-months", "spv_owner": "--spv-owner",
     "as_of": "--as-of", "objective": "--optimize", "top": "--top", "language": "--lang", "format": "--format",
-    "distribution": "--distribution", "output": "-o", "input_format": "--input-format", "encoding": "--encoding",
+    "distribution": "--distribution", "output": "-o", "input_format": "--input-format",
+    "encoding": "--encoding",
 }
 
 

@@ -148,10 +148,12 @@ def realistic_portfolio(path: Path, n: int = 1000) -> Path:
             w.writerow([
                 f"A{i:04d}", rnd.choice([f"asset {i}", "=SUM(1)", "光伏 {i}"]),
                 rnd.choice(["equity", "abs", "debt", "Debt"]),
-                rnd.choice(["renewable_energy", "news_media", "logistics", "real_estate", "data_center", "bogus"]),
+                rnd.choice(["renewable_energy", "news_media", "logistics", "real_estate", "data_center",
+                            "bogus"]),
                 place, rnd.choice(CITIES.get(place, [""])),
                 rnd.choice(["50000000", "5e7", "1,000,000", "-5", "abc", "20000000.5", "", "3亿"]),
-                rnd.choice(["USD", "CNY", "HKD", "CNH", "usd"]), rnd.choice(["private", "soe", "listed", "lgfv"]),
+                rnd.choice(["USD", "CNY", "HKD", "CNH", "usd"]),
+                rnd.choice(["private", "soe", "listed", "lgfv"]),
                 rnd.choice(["", "2000000000"]), rnd.choice(["", "36", "12", "x"]),
             ])
     return path
@@ -175,7 +177,8 @@ def test_realistic_portfolio_round_trips_csv_xlsx_jsonl_without_lost_caveats(rb,
         for name in ("status", "error", "reason", "warnings", "weeks", "rulebase_digest"):
             assert (b["input_" + name] or "") == (a[name] or ""), name
         if a["status"] != "error":  # the same profile planned again: the same answer
-            assert (b["status"], b["reason"], b["warnings"]) == (a["status"], a["reason"] or "", a["warnings"] or "")
+            expected = (a["status"], a["reason"] or "", a["warnings"] or "")
+            assert (b["status"], b["reason"], b["warnings"]) == expected
         if a["status"] == "no_route":
             assert a["reason"]
     check_types(rows)
@@ -195,12 +198,25 @@ def test_readme_spark_example_runs_on_a_realistic_portfolio(tmp_path):
     start = readme.index("# --- spark example ---")
     code = readme[start : readme.index("```", start)]
     script = tmp_path / "spark_example.py"
-    script.write_text(code + "\nassert out.count() == 1000\nprint('ROWS', out.count())\n", encoding="utf-8")
+    # then the rest of the round trip: CSV -> XLSX -> JSONL, read by Spark with the published schema
+    tail = f"""
+assert out.count() == 1000
+from repatriate import load_rulebase
+from repatriate.batch.run import run_batch
+rb = load_rulebase()
+run_batch("portfolio.csv", rb, "out.xlsx", as_of="{AS_OF}")
+run_batch("out.xlsx", rb, "out.jsonl", as_of="{AS_OF}")
+schema = spark_schema(passthrough=["asset_id", "label"])
+back = spark.read.schema(schema).option("mode", "FAILFAST").json("out.jsonl")
+assert back.count() == 1000 and back.filter(back.status.isNull()).count() == 0
+print("ROWS", out.count(), back.count())
+"""
+    script.write_text(code + tail, encoding="utf-8")
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
     res = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
                          env=env, timeout=600)
     assert res.returncode == 0, res.stderr[-3000:]
-    assert "ROWS 1000" in res.stdout
+    assert "ROWS 1000 1000" in res.stdout
 
 
 def test_readme_dask_example_runs(tmp_path):

@@ -281,7 +281,8 @@ def test_output_is_not_replaced_without_force(tmp_path):
     assert out.read_text(encoding="utf-8") == "keep me"
     summary = tmp_path / "s.json"
     summary.write_text("{}", encoding="utf-8")
-    res = invoke("batch", str(portfolio(tmp_path)), "-o", str(tmp_path / "new.csv"), "--summary-json", str(summary))
+    new = str(tmp_path / "new.csv")
+    res = invoke("batch", str(portfolio(tmp_path)), "-o", new, "--summary-json", str(summary))
     assert res.exit_code == 2 and not (tmp_path / "new.csv").exists()
     res = invoke("batch", str(portfolio(tmp_path)), "-o", str(out), "--force", "--summary-json", str(summary))
     assert res.exit_code == 0 and out.read_text(encoding="utf-8").startswith("asset_id")

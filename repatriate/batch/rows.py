@@ -100,7 +100,8 @@ def error_result(exc: BaseException | str, stamp: tuple[str, str, str] = _NO_STA
     else:
         message = f"unexpected {type(exc).__name__}: {exc}"
     message = short_message(" ".join(message.split()))  # a 100 KB cell is not echoed whole
-    return Result("error", clip(message, 1000), "", "", "", "", "", None, None, None, None, None, None, "", *stamp)
+    none = (None,) * 6  # weeks_min .. feasible_routes
+    return Result("error", clip(message, 1000), "", "", "", "", "", *none, "", *stamp)
 
 
 def weeks_text(route: Any) -> str:
@@ -565,11 +566,16 @@ def plan_rows(
     Yields
     ------
     dict
-        The input columns (numeric ones as numbers where they read as numbers), then
-        ``RESULT_FIELDS``: ``status`` (``ok`` or ``error``), ``error`` (the message, or ``''``),
-        ``best_channels`` (``'fdi+qflp'``), ``best_province``, ``best_city``, ``weeks_min``,
-        ``weeks_max``, ``approvals``, ``documents`` (a count) and ``feasible_routes``. A bad
-        row is an error row, never an exception.
+        The input columns (the profile's numeric ones as numbers, or None when blank or
+        unreadable; its text ones as text or None), ``amount_input`` (the amount as written)
+        after ``amount``, then ``RESULT_FIELDS``: ``status`` (``ok``, ``no_route`` or
+        ``error``), ``error`` (the message), ``reason`` (why no route, in one line),
+        ``best_channels`` (``'fdi+qflp'``), ``best_province``, ``best_city``, ``weeks`` (as
+        the route view shows them), ``weeks_min`` (None where only a limit is known),
+        ``weeks_max``, ``unknown_steps``, ``approvals``, ``documents`` (a count),
+        ``feasible_routes``, ``warnings`` (``' | '`` between them), ``as_of``,
+        ``rulebase_digest`` and ``tool_version``. One type per field on every row
+        (``repatriate.batch.schema``). A bad row is an error row, never an exception.
 
     Raises
     ------

@@ -96,7 +96,8 @@ class Summary:
         out = [
             f"{self.rows} rows: {self.ok} ok, {self.errors} errors, {self.no_route} without a feasible route "
             f"({self.searches} distinct searches, {self.seconds:.2f} s)",
-            f"rules as of {self.as_of}, rule base {self.rulebase_digest[:12]}, repatriate {self.tool_version}",
+            f"rules as of {self.as_of}, rule base {self.rulebase_digest[:12]}, "
+            f"repatriate {self.tool_version}",
         ]
         if self.by_channel:
             out.append("best channel: " + ", ".join(f"{k} {v}" for k, v in self.by_channel.most_common()))

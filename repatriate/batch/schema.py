@@ -34,7 +34,8 @@ PROFILE_COLUMNS: dict[str, dict[str, Any]] = {
 RESULT_COLUMNS: dict[str, dict[str, Any]] = {
     "status": {"enum": ["ok", "no_route", "error"]},
     "error": {**_TEXT, "description": "The message of an error row, else empty."},
-    "reason": {**_TEXT, "description": "Why no route is feasible: each exclusion reason once, ' | ' between."},
+    "reason": {**_TEXT, "description": "Why no route is feasible: each exclusion reason once, "
+               "' | ' between."},
     "best_channels": {**_TEXT, "description": "Channel ids of the best route joined by '+', e.g. fdi+qflp."},
     "best_province": _TEXT,
     "best_city": _TEXT,
@@ -118,4 +119,6 @@ def spark_schema(passthrough: Iterable[str] = ()) -> Any:
     return T.StructType([T.StructField(k, kinds[t], True) for k, t in column_types(passthrough).items()])
 
 
-__all__ = ["PROFILE_COLUMNS", "RESULT_COLUMNS", "result_row_schema", "column_types", "arrow_schema", "spark_schema"]
+__all__ = [
+    "PROFILE_COLUMNS", "RESULT_COLUMNS", "result_row_schema", "column_types", "arrow_schema", "spark_schema",
+]

@@ -147,8 +147,10 @@ class XlsxWriter:
         self._ws.append([self._cell(v) for v in cells])
         self._rows += 1
 
-    def appendix(self, summary: dict[str, Any], rules: list[tuple[str, Any]], sources: list[list[Any]]) -> None:
-        """The Summary and Rules sheets, after the results: what the batch counted and which rules answered."""
+    def appendix(
+        self, summary: dict[str, Any], rules: list[tuple[str, Any]], sources: list[list[Any]]
+    ) -> None:
+        """The Summary and Rules sheets, after the results: what the batch counted, which rules answered."""
         from openpyxl.utils import get_column_letter
 
         if self._rows:

@@ -35,7 +35,8 @@ def _table(rows: list[list[Any]], headers: list[str], fmt: str = "table") -> str
 
     if fmt == "md":
         cells = [[md_cell(str(c)) for c in row] for row in rows]
-        return tabulate(cells, headers=[md_cell(h) for h in headers], tablefmt="github", disable_numparse=True)
+        head = [md_cell(h) for h in headers]
+        return tabulate(cells, headers=head, tablefmt="github", disable_numparse=True)
     # the data is cleaned at load; this keeps a terminal safe from any other caller's records too
     rows = [[clean_text(c) if isinstance(c, str) else c for c in row] for row in rows]
     return tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
@@ -86,7 +87,8 @@ def show_channels(rb: RuleBase, channel_id: str | None, lang: str, fmt: str) -> 
     lines.append(_table(rows, step_head, fmt))
     if ch.rules:
         lines += ["", BROWSE[lang]["rules"]]
-        lines.append(_table([[r.id, r.effect, r.message.get(lang), ", ".join(r.sources)] for r in ch.rules], ["id", "effect", "message", "sources"], fmt))
+        rules = [[r.id, r.effect, r.message.get(lang), ", ".join(r.sources)] for r in ch.rules]
+        lines.append(_table(rules, ["id", "effect", "message", "sources"], fmt))
     return _text(lines, fmt)
 
 
@@ -102,7 +104,8 @@ def show_provinces(rb: RuleBase, code: str | None, lang: str, fmt: str, day: dt.
             return to_json([dict(zip(["code", "en", "zh", "local_pilots", "qflp_cities"], r)) for r in rows])
         if fmt == "csv":
             return _table(rows, ["code", "en", "zh", "local_pilots", "qflp_cities"], fmt)
-        return _table(rows, ["code", "name", BROWSE["zh"]["name"], "local pilots", f"QFLP cities ({day})"], fmt)
+        head = ["code", "name", BROWSE["zh"]["name"], "local pilots", f"QFLP cities ({day})"]
+        return _table(rows, head, fmt)
     pv = rb.provinces[Places(rb).province(code)]
     if fmt == "json":
         return to_json(pv.dump())
@@ -114,10 +117,12 @@ def show_provinces(rb: RuleBase, code: str | None, lang: str, fmt: str, day: dt.
                 terms.append([
                     cid, city.name.get(lang), str(v.from_), str(v.to or ""),
                     "in force" if v.in_force(day) else "history",
-                    t.fund_min_size.amount if t.fund_min_size else "", t.fund_min_size.currency if t.fund_min_size else "",
+                    t.fund_min_size.amount if t.fund_min_size else "",
+                    t.fund_min_size.currency if t.fund_min_size else "",
                     t.quota_regime, "yes" if v.verified else "no", ", ".join(v.sources),
                 ])
-        head = ["city", "name", "from", "to", "status", "fund_min", "currency", "quota", "verified", "sources"]
+        head = ["city", "name", "from", "to", "status", "fund_min", "currency", "quota", "verified",
+                "sources"]
         return _table(terms, head, fmt)
     lines = [f"{pv.code} {pv.name.en} {pv.name.zh}" + (f" / {pv.name.zh_hant}" if pv.name.zh_hant else ""), pv.summary.get(lang)]
     for cid, city in pv.cities.items():
@@ -148,9 +153,14 @@ def show_documents(rb: RuleBase, doc_id: str | None, lang: str, fmt: str) -> str
         if fmt == "json":
             return to_json(data)
         if fmt == "csv":
-            row = [doc_id, doc.name.en, doc.name.zh, doc.issuer.get(lang), ", ".join(uses[doc_id]), ", ".join(doc.sources)]
+            row = [doc_id, doc.name.en, doc.name.zh, doc.issuer.get(lang), ", ".join(uses[doc_id]),
+                   ", ".join(doc.sources)]
             return _table([row], ["id", "en", "zh", "issuer", "used_in", "sources"], fmt)
-        return _text([f"{doc_id}: {doc.name.en} / {doc.name.zh}", f"issuer: {doc.issuer.get(lang)}", f"proves: {doc.proves.get(lang)}", f"used in: {', '.join(uses[doc_id])}", f"sources: {', '.join(doc.sources)}"], fmt)
+        return _text([
+            f"{doc_id}: {doc.name.en} / {doc.name.zh}", f"issuer: {doc.issuer.get(lang)}",
+            f"proves: {doc.proves.get(lang)}", f"used in: {', '.join(uses[doc_id])}",
+            f"sources: {', '.join(doc.sources)}",
+        ], fmt)
     if fmt == "json":
         return to_json({d: {**doc.dump(), "used_in": uses[d]} for d, doc in rb.documents.items()})
     rows = [[d, doc.name.get(lang), doc.issuer.get(lang), ", ".join(uses[d])] for d, doc in rb.documents.items()]
@@ -207,7 +217,8 @@ def show_sources(rb: RuleBase, lang: str, fmt: str, only_unverified: bool, only_
         if fmt == "csv":
             return _table(rows, ["fact", "best_tier", "sources"], fmt)
         note = f"{len(weak)} fact(s) rest on news or listing pages only"
-        return _table(rows, ["fact", "best tier", "sources"], fmt) + "\n" + ("\n" if fmt == "md" else "") + note
+        gap = "\n\n" if fmt == "md" else "\n"
+        return _table(rows, ["fact", "best tier", "sources"], fmt) + gap + note
     ids = [s for s, src in sorted(rb.sources.items()) if not (only_unverified and src.verified)]
     if fmt == "json":
         return to_json({s: source_to_dict(rb, s) for s in ids})
@@ -217,7 +228,8 @@ def show_sources(rb: RuleBase, lang: str, fmt: str, only_unverified: bool, only_
             d = source_to_dict(rb, sid)
             title = d["title"].get(lang) if isinstance(d.get("title"), dict) else d.get("title")
             rows.append([sid, rb.sources[sid].tier, "yes" if rb.sources[sid].verified else "no", title or "",
-                         d.get("doc_no") or "", d.get("issuer") or "", d.get("date") or "", d.get("url") or ""])
+                         d.get("doc_no") or "", d.get("issuer") or "", d.get("date") or "",
+                         d.get("url") or ""])
         return _table(rows, ["id", "tier", "verified", "title", "doc_no", "issuer", "date", "url"], fmt)
     return "\n".join(f"{s} [{rb.sources[s].tier}]: {source_line(rb, s, lang)}" for s in ids)
 
