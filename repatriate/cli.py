@@ -349,7 +349,7 @@ def batch(
         _emit(to_json(result_row_schema()))
         return
     if portfolio is None:
-        raise RepatriateError("missing argument PORTFOLIO (a CSV, XLSX or JSONL file, or - for stdin)")
+        raise RepatriateError("PORTFOLIO: missing (required: a CSV, XLSX or JSONL file, or - for stdin)")
     to_stdout = not output or output == "-"
     if summary_json is not None:
         if summary_json == "-" and to_stdout:

@@ -93,6 +93,11 @@ def test_errors_share_one_style(args, flag):
     assert res.stderr.count("\n") == 1
 
 
+def test_batch_without_a_portfolio_names_the_argument():
+    res = invoke("batch")
+    assert res.exit_code == 2 and res.stderr.startswith("error: PORTFOLIO: missing")
+
+
 def test_mistyped_command_suggests_once():
     res = invoke("rout")
     assert res.exit_code == 2
@@ -101,8 +106,10 @@ def test_mistyped_command_suggests_once():
 
 
 def _complete(words: str, cword: int) -> list[str]:
-    env = {**os.environ, "_REPATRIATE_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(cword)}
-    res = subprocess.run([sys.executable, "-m", "repatriate"], env=env, capture_output=True, text=True, timeout=60)
+    env = {**os.environ, "_REPATRIATE_COMPLETE": "complete_bash", "COMP_WORDS": words,
+           "COMP_CWORD": str(cword)}
+    res = subprocess.run([sys.executable, "-m", "repatriate"], env=env, capture_output=True, text=True,
+                         timeout=60)
     assert res.returncode == 0, res.stderr
     return res.stdout.split()
 
@@ -171,7 +178,7 @@ def test_compare_infers_html_and_refuses_or_writes_pdf(tmp_path):
 
 
 def test_route_markdown_has_the_checklist():
-    """issue 13 item 10: `route --format md` shows route 1's steps with who, authority, weeks and documents."""
+    """issue 13 item 10: `route --format md` shows route 1's steps (who, authority, weeks, documents)."""
     md = invoke(*ROUTE, "--format", "md").stdout
     assert "Route 1 checklist" in md
     table = md[md.index("Route 1 checklist"):]
