@@ -157,9 +157,10 @@ def main() -> None:
         (base_sub, _), (ours_sub, rss_small) = best_of(
             args.repeat,
             lambda: child([sys.executable, "-c", BASELINE, str(small), str(tmp / "base.csv")]),
-            lambda: child([*exe, "batch", str(small), "-o", str(tmp / "out.csv")]),
+            lambda: child([*exe, "batch", str(small), "-o", str(tmp / "out.csv"), "--force"]),
         )
-        ((_, rss_big),) = best_of(1, lambda: child([*exe, "batch", str(big), "-o", str(tmp / "out_big.csv")]))
+        big_run = [*exe, "batch", str(big), "-o", str(tmp / "out_big.csv"), "--force"]
+        ((_, rss_big),) = best_of(1, lambda: child(big_run))
 
     print(f"portfolio: {args.rows:,} rows, {args.distinct} distinct profiles drawn, {summary['errors']} bad rows, "
           f"{summary['distinct_searches']} searches; {os.cpu_count()} cores, one process "

@@ -14,6 +14,7 @@ import typer
 import typer.core
 
 from . import __version__
+from .vocab import ASSET_CLASSES, DISTRIBUTIONS, HOLDER_TYPES, SPV_OWNERS
 
 class _Group(typer.core.TyperGroup):
     """The root group: one-line errors, exit 2 for usage and input problems, also under CliRunner."""
@@ -25,22 +26,23 @@ class _Group(typer.core.TyperGroup):
         sys.exit(code)
 
 
+# -h as well as --help, on every command (subcommands inherit the root's context settings)
+CONTEXT = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(
     cls=_Group,
     help="Plan the legal routes that bring offshore (HK SPV / RWA token) proceeds back to mainland China.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion; values complete from the rule base
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings=CONTEXT,
 )
-data_app = typer.Typer(help="Check and describe the rule base.", no_args_is_help=True)
+data_app = typer.Typer(
+    help="Check and describe the rule base.", no_args_is_help=True, context_settings=CONTEXT
+)
 app.add_typer(data_app, name="data")
 
 _STATE = {"debug": False}
-
-LANGS = ("en", "zh")
-ROUTE_FORMATS = ("table", "json", "md", "csv")
-
 
 def _version(value: bool) -> None:
     if value:
@@ -84,13 +86,10 @@ def _console():
 
 def _emit(text: str, output: Optional[str] = None, force: bool = False) -> None:
     if output and output != "-":
-        from .errors import RepatriateError
-        from .files import OutputExists, write_text
+        from .files import write_text
 
-        try:
-            write_text(output, text if text.endswith("\n") else text + "\n", force=force)
-        except OutputExists as exc:
-            raise RepatriateError(f"{exc.path} exists (use --force to overwrite it)") from None
+        # an existing file: OutputExists, worded by _word as every command words it
+        write_text(output, text if text.endswith("\n") else text + "\n", force=force)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
@@ -116,26 +115,96 @@ def _emit_bytes(data: bytes, output: Optional[str], force: bool) -> None:
 
 # --- route ------------------------------------------------------------------------
 
+# --- conventions: choices in help, completion from the rule base (issue 13 item 9) --------------------
+# Choices show as a metavar ("--asset-class [equity|abs|debt]") and complete in the shell; the library
+# checks the value, so the error names the accepted ones in the house style (and "EQUITY" still reads).
+
+
+def _metavar(values: tuple[str, ...]) -> str:
+    return "[" + "|".join(values) + "]"
+
+
+def _fixed(values: tuple[str, ...]):
+    def complete(incomplete: str) -> list[str]:
+        return [v for v in values if v.startswith(incomplete)]
+
+    return complete
+
+
+def _from_rulebase(kind: str):
+    """A completion callback over the rule base's ids, loaded only when the shell asks."""
+
+    def complete(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+        try:
+            rb = _rulebase(ctx.params.get("data_dir"))
+        except Exception:  # a broken overlay: no completion rather than a traceback in the shell
+            return []
+        if kind == "province":
+            items = [(c, p.name.en) for c, p in sorted(rb.provinces.items())]
+        elif kind == "city":
+            wanted = ctx.params.get("province")
+            if isinstance(wanted, (list, tuple)):  # compare repeats --province: the last one
+                wanted = wanted[-1] if wanted else None
+            if isinstance(wanted, str):
+                from .engine.profile import Places
+
+                try:
+                    wanted = Places(rb).province(wanted)  # 广东, Guangdong and CN-GD alike
+                except Exception:
+                    wanted = None
+            else:
+                wanted = None
+            items = [(cid, f"{city.name.en} ({code})") for code, p in sorted(rb.provinces.items())
+                     if wanted in (None, code) for cid, city in p.cities.items()]
+        elif kind == "sector":
+            items = [(sid, sec.name.en) for sid, sec in sorted(rb.sectors.items())]
+        elif kind == "channel":
+            items = [(cid, ch.name.en) for cid, ch in rb.channels.items()]
+        else:
+            items = [(d, doc.name.en) for d, doc in rb.documents.items()]
+        low = incomplete.lower()
+        return [(k, h) for k, h in items if k.lower().startswith(low)]
+
+    return complete
+
+
+LANGS = ("en", "zh")
+ROUTE_FORMATS = ("table", "json", "md", "csv")
+COMPARE_FORMATS = ("table", "md", "html", "json", "pdf")
+BROWSE_FORMATS = ("table", "json", "csv", "md")
+OBJECTIVES = ("balanced", "speed", "cost", "certainty")  # engine.search.OBJECTIVES (a test keeps them equal)
+
 AS_OF = typer.Option(None, "--as-of", help="Rules in force on this date (YYYY-MM-DD); default today.")
 DATA_DIR = typer.Option(None, "--data-dir", help="A folder of YAML files overlaid on the packaged rule base.")
 LANG = typer.Option(
-    "en", "--lang", envvar="REPATRIATE_LANG", help="en or zh (default: $REPATRIATE_LANG, else en)."
+    "en", "--lang", envvar="REPATRIATE_LANG", metavar=_metavar(LANGS), autocompletion=_fixed(LANGS),
+    help="en or zh (default: $REPATRIATE_LANG, else en).",
 )
 # profile options shared by route and compare (and named as batch's columns)
-ASSET_CLASS = typer.Option(..., "--asset-class", help="equity, abs or debt.")
+ASSET_CLASS = typer.Option(
+    ..., "--asset-class", metavar=_metavar(ASSET_CLASSES), autocompletion=_fixed(ASSET_CLASSES),
+    help="The token's class under CSRC Announcement [2026] No. 1.",
+)
 AMOUNT = typer.Option(..., "--amount", help="Amount raised, in units of --currency.")
-SECTOR = typer.Option(None, "--sector", help="e.g. renewable_energy; `repatriate data coverage` lists them.")
+SECTOR = typer.Option(
+    None, "--sector", autocompletion=_from_rulebase("sector"),
+    help="e.g. renewable_energy; `repatriate sectors` lists them with their negative-list status.",
+)
 CURRENCY = typer.Option("USD", "--currency", help="ISO 4217 code; CNH allowed.")
-HOLDER_TYPE = typer.Option("private", "--holder-type", help="private, soe, lgfv, listed, fie or financial.")
+HOLDER_TYPE = typer.Option(
+    "private", "--holder-type", metavar=_metavar(HOLDER_TYPES), autocompletion=_fixed(HOLDER_TYPES),
+    help="The asset holder.",
+)
 NET_ASSETS = typer.Option(None, "--net-assets", help="Asset holder's net assets, same currency as --amount.")
 TERM_MONTHS = typer.Option(None, "--term-months", help="Term of the tokens (debt class), in months.")
 SPV_OWNER = typer.Option(
-    "group", "--spv-owner",
+    "group", "--spv-owner", metavar=_metavar(SPV_OWNERS), autocompletion=_fixed(SPV_OWNERS),
     help="group (the mainland group owns the SPV: ODI filings), third_party, or individual "
     "(mainland individuals: SAFE Circular 37 registration).",
 )
 DISTRIBUTION = typer.Option(
-    "vatp", "--distribution", help="vatp (tokens admitted to an SFC-licensed VATP) or intermediary (a licensed broker)."
+    "vatp", "--distribution", metavar=_metavar(DISTRIBUTIONS), autocompletion=_fixed(DISTRIBUTIONS),
+    help="vatp (tokens admitted to an SFC-licensed VATP) or intermediary (a licensed broker).",
 )
 # an FIE's foreign-debt models (投注差) and the holder's age (the first-year bar): wt-places
 TOTAL_INVESTMENT = typer.Option(
@@ -173,17 +242,53 @@ PREFERENTIAL_EIT = typer.Option(
 START = typer.Option(
     None, "--start", help="Start date (YYYY-MM-DD): dates for the critical path and the payouts."
 )
-OPTIMIZE = typer.Option("balanced", "--optimize", help="balanced, speed, cost or certainty.")
+OPTIMIZE = typer.Option(
+    "balanced", "--optimize", metavar=_metavar(OBJECTIVES), autocompletion=_fixed(OBJECTIVES),
+    help="What ranks first.",
+)
 FORCE = typer.Option(False, "--force", help="Overwrite an existing -o FILE.")
+PROVINCE_HELP = "CN-GD, Guangdong, 广东 or 廣東."
+CITY_HELP = "Pinyin city id, e.g. shenzhen."
+
+
+def _browse_format(default: str = "table"):
+    return typer.Option(
+        None, "--format", metavar=_metavar(BROWSE_FORMATS), autocompletion=_fixed(BROWSE_FORMATS),
+        help="Default from the -o extension, else table.",
+    )
+
+
+BROWSE_OUTPUT = typer.Option(None, "-o", "--output", help="Write to FILE (atomically); - for stdout.")
+
+# the format an -o FILE's extension names (route, compare and the browse commands; batch has its own)
+EXTENSION_FORMATS = {".json": "json", ".md": "md", ".markdown": "md", ".csv": "csv", ".html": "html",
+                     ".htm": "html", ".pdf": "pdf", ".txt": "table"}
+
+
+def _infer_format(fmt: Optional[str], output: Optional[str], accepted: tuple[str, ...]) -> str:
+    """--format if given, else the -o FILE's extension, else a table; checked against ``accepted``."""
+    from .errors import RepatriateError
+
+    if fmt is None and output and output != "-":
+        ext = Path(output).suffix.lower()
+        fmt = EXTENSION_FORMATS.get(ext)
+        if fmt is None or fmt not in accepted:
+            shown = ", ".join(e for e, f in EXTENSION_FORMATS.items() if f in accepted and f != "table")
+            raise RepatriateError(
+                f"cannot tell the format of {output!r} (accepted: {shown}, or --format)", field="output"
+            )
+    return _choice("format", fmt or "table", accepted)
 
 
 @app.command()
 def route(
     asset_class: str = ASSET_CLASS,
-    province: str = typer.Option(..., "--province", help="CN-GD, Guangdong, 广东 or 廣東."),
+    province: str = typer.Option(
+        ..., "--province", autocompletion=_from_rulebase("province"), help=PROVINCE_HELP
+    ),
     amount: str = AMOUNT,
     sector: Optional[str] = SECTOR,
-    city: Optional[str] = typer.Option(None, "--city", help="Pinyin city id, e.g. shenzhen."),
+    city: Optional[str] = typer.Option(None, "--city", autocompletion=_from_rulebase("city"), help=CITY_HELP),
     currency: str = CURRENCY,
     holder_type: str = HOLDER_TYPE,
     net_assets: Optional[str] = NET_ASSETS,
@@ -205,10 +310,15 @@ def route(
     optimize: str = OPTIMIZE,
     top: str = typer.Option("10", "--top", help="How many routes to show."),
     lang: str = LANG,
-    fmt: str = typer.Option("table", "--format", help="table, json, md or csv."),
+    fmt: Optional[str] = typer.Option(
+        None, "--format", metavar=_metavar(ROUTE_FORMATS), autocompletion=_fixed(ROUTE_FORMATS),
+        help="Default from the -o extension (.json, .md, .csv), else table.",
+    ),
     explain: bool = typer.Option(False, "--explain", help="Show excluded routes and why."),
     data_dir: Optional[Path] = DATA_DIR,
-    output: Optional[str] = typer.Option(None, "-o", "--output", help="Write to a file instead of stdout (atomically)."),
+    output: Optional[str] = typer.Option(
+        None, "-o", "--output", help="Write to FILE (atomically); - for stdout."
+    ),
     force: bool = FORCE,
 ) -> None:
     """Rank the routes for one asset.
@@ -219,7 +329,14 @@ def route(
     from .api import plan_route
     from .render.route import render_plan, render_table
 
-    _choice("format", fmt, ROUTE_FORMATS)
+    if fmt is None and output and Path(output).suffix.lower() in (".html", ".htm", ".pdf"):
+        from .errors import RepatriateError
+
+        raise RepatriateError(
+            f"route writes table, json, md or csv; for {Path(output).suffix} use `repatriate compare`",
+            field="output",
+        )
+    fmt = _infer_format(fmt, output, ROUTE_FORMATS)
     _choice("language", lang, LANGS)
     rb = _rulebase(data_dir)
     plan = plan_route(
@@ -324,31 +441,47 @@ def calendar(
 
 @app.command()
 def batch(
-    portfolio: str = typer.Argument(
-        ..., help="CSV (UTF-8, GB18030, Big5; UTF-16/32 with BOM), XLSX or JSONL file; - for stdin."
+    portfolio: Optional[str] = typer.Argument(
+        None, help="CSV (UTF-8, GB18030, Big5; UTF-16/32 with BOM), XLSX or JSONL file; - for stdin."
     ),
     output: Optional[str] = typer.Option(None, "-o", "--output", help="Result file (.csv, .xlsx, .jsonl); default stdout."),
-    fmt: Optional[str] = typer.Option(None, "--format", help="csv, xlsx or jsonl; default from the -o extension, else csv."),
+    fmt: Optional[str] = typer.Option(
+        None, "--format", metavar="[csv|xlsx|jsonl]", help="Default from the -o extension, else csv."
+    ),
     encoding: Optional[str] = typer.Option(None, "--encoding", help="Encoding of a CSV/JSONL portfolio; detected when omitted."),
-    input_format: Optional[str] = typer.Option(None, "--input-format", help="csv, xlsx or jsonl; detected when omitted."),
+    input_format: Optional[str] = typer.Option(
+        None, "--input-format", metavar="[csv|xlsx|jsonl]", help="Detected when omitted."
+    ),
     sheet: Optional[str] = typer.Option(
         None, "--sheet", help="XLSX sheet to read; needed when several sheets hold data."
     ),
     top: int = typer.Option(1, "--top", help="Routes per asset; above 1 adds a `routes` list (JSONL only)."),
     as_of: Optional[str] = AS_OF,
     optimize: str = OPTIMIZE,
-    summary_json: Optional[Path] = typer.Option(None, "--summary-json", help="Also write the summary to this JSON file."),
+    summary_json: Optional[str] = typer.Option(
+        None, "--summary-json",
+        help="Also write the summary (with as-of, digest, version) to FILE; - for stdout.",
+    ),
+    excel: bool = typer.Option(
+        False, "--excel", help="CSV for Excel: UTF-8 with a byte-order mark, so a Chinese locale reads it."
+    ),
+    strict: bool = typer.Option(False, "--strict", help="Exit 1 when any row is an error row."),
+    force: bool = FORCE,
+    schema: bool = typer.Option(False, "--schema", help="Print the JSON Schema of a result row and exit."),
     data_dir: Optional[Path] = DATA_DIR,
 ) -> None:
     """Plan every asset of a portfolio: one result row per input row, errors included.
 
-    Columns: asset_class, sector, province, city, amount, currency, holder_type,
-    net_assets, term_months, spv_owner, total_investment, registered_capital,
-    holder_founded (snake_case); asset_id, label and any other
-    column pass through (an input column named like a result column, e.g. status,
-    comes out as input_status). In a ';'-separated CSV the decimal mark is a comma.
-    A summary goes to stderr. -o FILE is replaced when the batch has finished; it
-    may not be the portfolio itself.
+    Columns: asset_class, province and amount (required), sector, city, currency,
+    holder_type, net_assets, term_months, spv_owner, distribution, total_investment,
+    registered_capital, holder_founded, group_revenue, group_cross_border_flows,
+    group_offshore_revenue, payout, yield_pct, fx_spread_bps, preferential_eit, start
+    (snake_case); asset_id, label and any other column pass through (an input column
+    named like a result column, e.g. status, comes out as input_status). In a
+    ';'-separated CSV the decimal mark is a comma. Each row gets status (ok, no_route or
+    error), reason, warnings, weeks, unknown_steps, the typical weeks, cost and net yield,
+    as_of, rulebase_digest and tool_version. A summary goes to stderr. -o FILE is written
+    when the batch has finished; it may not be the portfolio.
 
     Example: repatriate batch portfolio.csv -o results.xlsx --as-of 2026-03-01
     """
@@ -357,18 +490,32 @@ def batch(
     from .files import check_target, same_path, write_text
     from .render.route import to_json
 
+    if schema:
+        from .batch.schema import result_row_schema
+
+        _emit(to_json(result_row_schema()))
+        return
+    if portfolio is None:
+        raise RepatriateError("PORTFOLIO: missing (required: a CSV, XLSX or JSONL file, or - for stdin)")
+    to_stdout = not output or output == "-"
     if summary_json is not None:
-        if output and output != "-" and same_path(summary_json, output):
-            raise RepatriateError(
-                f"--summary-json {str(summary_json)!r} is the -o file too (accepted: another path)"
-            )
-        check_target(summary_json, force=True, inputs=[portfolio])  # fail before the batch, not after it
+        if summary_json == "-" and to_stdout:
+            raise RepatriateError("--summary-json - and the results would share stdout (accepted: -o FILE)")
+        if summary_json != "-":
+            if not to_stdout and same_path(summary_json, output):
+                raise RepatriateError(
+                    f"--summary-json {summary_json!r} is the -o file too (accepted: another path)"
+                )
+            check_target(summary_json, force=force, inputs=[portfolio])  # fail before the batch, not after it
+    if excel and fmt not in (None, "csv"):
+        raise RepatriateError(f"--excel writes CSV; --format is {fmt}")
     rb = _rulebase(data_dir)
     bar = _batch_progress(portfolio)
     try:
         summary = run_batch(
-            portfolio, rb, output, fmt=fmt, encoding=encoding, input_format=input_format, sheet=sheet,
-            as_of=as_of, optimize=optimize, top=top, progress=bar.update if bar else None,
+            portfolio, rb, output, fmt="csv" if excel else fmt, encoding=encoding, input_format=input_format,
+            sheet=sheet, as_of=as_of, optimize=optimize, top=top, progress=bar.update if bar else None,
+            force=force, excel=excel,
         )
     finally:
         if bar:
@@ -377,7 +524,12 @@ def batch(
         typer.echo(line, err=True)
     if summary_json is not None:
         text = to_json(summary.as_dict()) + "\n"
-        write_text(summary_json, text, force=True, inputs=[portfolio, output or "-"])
+        if summary_json == "-":
+            sys.stdout.write(text)
+        else:
+            write_text(summary_json, text, force=True, inputs=[portfolio, output or "-"])
+    if strict and summary.errors:
+        raise typer.Exit(1)
 
 
 class _BatchBar:
@@ -418,8 +570,14 @@ def _batch_progress(name: str) -> Optional[_BatchBar]:
 def compare(
     asset_class: str = ASSET_CLASS,
     amount: str = AMOUNT,
-    province: Optional[list[str]] = typer.Option(None, "--province", metavar="PROVINCE", help="Repeat to compare places: CN-GD, Guangdong, 广东 or 廣東."),
-    city: Optional[list[str]] = typer.Option(None, "--city", metavar="CITY", help="Repeat to compare cities, e.g. --city shenzhen --city hengqin."),
+    province: Optional[list[str]] = typer.Option(
+        None, "--province", metavar="PROVINCE", autocompletion=_from_rulebase("province"),
+        help="Repeat to compare places: " + PROVINCE_HELP,
+    ),
+    city: Optional[list[str]] = typer.Option(
+        None, "--city", metavar="CITY", autocompletion=_from_rulebase("city"),
+        help="Repeat to compare cities, e.g. --city shenzhen --city hengqin.",
+    ),
     sector: Optional[str] = SECTOR,
     currency: str = CURRENCY,
     holder_type: str = HOLDER_TYPE,
@@ -440,7 +598,10 @@ def compare(
     prepared_for: Optional[str] = typer.Option(None, "--prepared-for", help="Who the report is for."),
     prepared_by: Optional[str] = typer.Option(None, "--prepared-by", help="Who prepared it (first page)."),
     lang: str = LANG,
-    fmt: str = typer.Option("table", "--format", help="table, md, html, json or pdf (-o X.pdf implies pdf)."),
+    fmt: Optional[str] = typer.Option(
+        None, "--format", metavar=_metavar(COMPARE_FORMATS), autocompletion=_fixed(COMPARE_FORMATS),
+        help="Default from the -o extension (.html, .md, .json, .pdf), else table.",
+    ),
     output: Optional[str] = typer.Option(None, "-o", "--output", help="Write the report to FILE (atomically); - for stdout."),
     force: bool = FORCE,
     data_dir: Optional[Path] = DATA_DIR,
@@ -455,9 +616,15 @@ def compare(
     from .render.escape import clean_text
     from .render.report import FORMATS, render, render_pdf, render_table
 
-    if fmt == "table" and output and output.lower().endswith(".pdf"):
-        fmt = "pdf"
-    _choice("format", fmt, FORMATS)
+    explicit = fmt is not None
+    fmt = _infer_format(fmt, output, COMPARE_FORMATS)
+    if fmt not in FORMATS:  # pdf, before its renderer lands: say so before any work
+        from .errors import RepatriateError
+
+        raise RepatriateError(
+            f"{fmt} output is not available in this version (accepted: {', '.join(FORMATS)})",
+            field="format" if explicit else "output",
+        )
     _choice("language", lang, LANGS)
     rb = _rulebase(data_dir)
     report = compare_report(
@@ -500,24 +667,37 @@ def compare(
 # --- browsing ---------------------------------------------------------------------
 
 
+# the browse commands share one set of output options: --format table|json|csv|md and -o FILE
+
+
 @app.command()
 def channels(
-    channel_id: Optional[str] = typer.Argument(None, help="A channel id, e.g. qflp."),
+    channel_id: Optional[str] = typer.Argument(
+        None, autocompletion=_from_rulebase("channel"), help="A channel id, e.g. qflp."
+    ),
     lang: str = LANG,
-    fmt: str = typer.Option("table", "--format", help="table or json."),
+    fmt: Optional[str] = _browse_format(),
+    output: Optional[str] = BROWSE_OUTPUT,
+    force: bool = FORCE,
     data_dir: Optional[Path] = DATA_DIR,
 ) -> None:
     """List the channels, or show one with its steps. Example: repatriate channels qflp"""
     from .engine.browse import show_channels
 
-    _emit(show_channels(_rulebase(data_dir), channel_id, _choice("language", lang, LANGS), _choice("format", fmt, ("table", "json"))))
+    fmt = _infer_format(fmt, output, BROWSE_FORMATS)
+    text = show_channels(_rulebase(data_dir), channel_id, _choice("language", lang, LANGS), fmt)
+    _emit(text, output, force)
 
 
 @app.command()
 def provinces(
-    code: Optional[str] = typer.Argument(None, help="A province: CN-GD, Guangdong or 广东."),
+    code: Optional[str] = typer.Argument(
+        None, autocompletion=_from_rulebase("province"), help="A province: CN-GD, Guangdong or 广东."
+    ),
     lang: str = LANG,
-    fmt: str = typer.Option("table", "--format", help="table or json."),
+    fmt: Optional[str] = _browse_format(),
+    output: Optional[str] = BROWSE_OUTPUT,
+    force: bool = FORCE,
     as_of: Optional[str] = AS_OF,
     data_dir: Optional[Path] = DATA_DIR,
 ) -> None:
@@ -525,26 +705,35 @@ def provinces(
     from .engine.browse import show_provinces
     from .engine.profile import parse_date
 
-    _emit(show_provinces(_rulebase(data_dir), code, _choice("language", lang, LANGS), _choice("format", fmt, ("table", "json")), parse_date(as_of)))
+    fmt = _infer_format(fmt, output, BROWSE_FORMATS)
+    text = show_provinces(_rulebase(data_dir), code, _choice("language", lang, LANGS), fmt, parse_date(as_of))
+    _emit(text, output, force)
 
 
 @app.command()
 def documents(
-    doc_id: Optional[str] = typer.Argument(None, help="A document id."),
+    doc_id: Optional[str] = typer.Argument(
+        None, autocompletion=_from_rulebase("document"), help="A document id."
+    ),
     lang: str = LANG,
-    fmt: str = typer.Option("table", "--format", help="table or json."),
+    fmt: Optional[str] = _browse_format(),
+    output: Optional[str] = BROWSE_OUTPUT,
+    force: bool = FORCE,
     data_dir: Optional[Path] = DATA_DIR,
 ) -> None:
     """List the documents steps need, or show one. Example: repatriate documents ndrc_registration_certificate"""
     from .engine.browse import show_documents
 
-    _emit(show_documents(_rulebase(data_dir), doc_id, _choice("language", lang, LANGS), _choice("format", fmt, ("table", "json"))))
+    fmt = _infer_format(fmt, output, BROWSE_FORMATS)
+    _emit(show_documents(_rulebase(data_dir), doc_id, _choice("language", lang, LANGS), fmt), output, force)
 
 
 @app.command()
 def sources(
     lang: str = LANG,
-    fmt: str = typer.Option("table", "--format", help="table or json."),
+    fmt: Optional[str] = _browse_format(),
+    output: Optional[str] = BROWSE_OUTPUT,
+    force: bool = FORCE,
     unverified: bool = typer.Option(False, "--unverified", help="Only sources marked unverified."),
     weak: bool = typer.Option(
         False, "--weak", help="Facts whose best source is below law-firm tier (news, listing)."
@@ -554,8 +743,30 @@ def sources(
     """List every text the rule base cites, with its tier. Example: repatriate sources --weak"""
     from .engine.browse import show_sources
 
-    fmt = _choice("format", fmt, ("table", "json"))
-    _emit(show_sources(_rulebase(data_dir), _choice("language", lang, LANGS), fmt, unverified, weak))
+    fmt = _infer_format(fmt, output, BROWSE_FORMATS)
+    text = show_sources(_rulebase(data_dir), _choice("language", lang, LANGS), fmt, unverified, weak)
+    _emit(text, output, force)
+
+
+@app.command()
+def sectors(
+    lang: str = LANG,
+    fmt: Optional[str] = _browse_format(),
+    output: Optional[str] = BROWSE_OUTPUT,
+    force: bool = FORCE,
+    as_of: Optional[str] = AS_OF,
+    data_dir: Optional[Path] = DATA_DIR,
+) -> None:
+    """List the sector vocabulary (--sector's values) with the negative list's status on --as-of.
+
+    Example: repatriate sectors --as-of 2026-03-01
+    """
+    from .engine.browse import show_sectors
+    from .engine.profile import parse_date
+
+    fmt = _infer_format(fmt, output, BROWSE_FORMATS)
+    text = show_sectors(_rulebase(data_dir), _choice("language", lang, LANGS), fmt, parse_date(as_of))
+    _emit(text, output, force)
 
 
 @app.command()
@@ -640,7 +851,7 @@ def _run(group_main, args, kwargs) -> int:
         typer.echo(exc.format_message())
         return 0
     except ClickException as exc:
-        typer.echo(_error_line(short_message(exc.format_message()), args), err=True)
+        typer.echo(_error_line(short_message(_click_line(exc)), args), err=True)
         return 2 if isinstance(exc, UsageError) else exc.exit_code
     except RepatriateError as exc:
         typer.echo(_error_line(short_message(_word(exc)), args), err=True)
@@ -667,24 +878,62 @@ _FLAGS = {
     "holder_founded": "--holder-founded",
     "group_revenue": "--group-revenue", "group_cross_border_flows": "--group-cross-border-flows",
     "group_offshore_revenue": "--group-offshore-revenue",
+    "payout": "--payout", "yield": "--yield", "yield_pct": "--yield", "fx_spread_bps": "--fx-spread-bps",
+    "preferential_eit": "--preferential-eit", "start": "--start",
     "as_of": "--as-of", "objective": "--optimize", "top": "--top", "language": "--lang", "format": "--format",
+    "distribution": "--distribution", "output": "-o", "input_format": "--input-format",
+    "encoding": "--encoding",
 }
 
 
-def _word(exc: Exception) -> str:
-    """One line for a library error, in terms of this command's options."""
-    from .errors import DataError
+def _click_line(exc: Exception) -> str:
+    """click's usage errors in the house style, "<flag>: <message>", with one suggestion at most."""
+    import difflib
+    import re
 
+    try:
+        from typer._click import exceptions as ce
+    except ImportError:  # pragma: no cover
+        from click import exceptions as ce
+
+    message = " ".join(exc.format_message().split())  # type: ignore[attr-defined]
+    if isinstance(exc, ce.NoSuchOption):
+        hint = f" (did you mean {exc.possibilities[0]}?)" if exc.possibilities else ""
+        return f"{exc.option_name}: no such option{hint}"
+    if isinstance(exc, ce.MissingParameter) and exc.param is not None:
+        name = exc.param.opts[0] if exc.param.opts else exc.param.name.upper()  # type: ignore[union-attr]
+        return f"{name}: missing (required)"
+    if isinstance(exc, ce.BadParameter) and exc.param is not None:
+        name = exc.param.opts[0] if exc.param.opts else exc.param.name  # type: ignore[union-attr]
+        return f"{name}: {exc.message}"
+    unknown = re.match(r"No such command '([^']*)'", message)
+    if unknown:  # click and typer each add a "Did you mean": say it once
+        word = unknown.group(1)
+        ctx = getattr(exc, "ctx", None)
+        names = list(getattr(ctx.command, "commands", {})) if ctx is not None else []
+        close = difflib.get_close_matches(word, names, n=1)
+        return f"{word}: no such command" + (f" (did you mean {close[0]}?)" if close else "")
+    return message
+
+
+def _word(exc: Exception) -> str:
+    """One line for a library error, "<flag>: <message>", in terms of this command's options."""
+    from .errors import DataError
+    from .files import OutputExists
+
+    if isinstance(exc, OutputExists):  # as route, compare and batch all word it
+        return f"-o: {exc.path} exists (use --force to overwrite it)"
     if isinstance(exc, DataError) and len(exc.problems) > 1:
         more = len(exc.problems) - 1
         return f"rule base is invalid: {exc.problems[0]} (and {more} more; run `repatriate data validate`)"
     message = " ".join(str(exc).split())  # one line, whatever the library said
-    flag = _FLAGS.get(getattr(exc, "field", None) or "")
-    if flag is None or flag in message:
+    field = getattr(exc, "field", None) or _field_of(message)
+    flag = _FLAGS.get(field or "")
+    if flag is None or message.startswith(flag):
         return message
-    words = exc.field.replace("_", " ")  # type: ignore[attr-defined]
-    if message.startswith(words + " "):  # "top 0 must be ..." -> "--top 0 must be ..."
-        return flag + message[len(words):]
+    words = field.replace("_", " ")  # type: ignore[union-attr]
+    if message.startswith(words + " "):  # "top 0 must be ..." -> "--top: 0 must be ..."
+        return f"{flag}: {message[len(words) + 1:]}"
     return f"{flag}: {message}"
 
 
@@ -702,6 +951,17 @@ def _error_line(message: str, args) -> str:
     from .render.labels import error_zh
 
     return f"错误：{error_zh(message)}"
+
+
+def _field_of(message: str) -> Optional[str]:
+    """The field a library message is about, when it did not say (``unknown sector 'x'``, ``top 0 ...``)."""
+    for field in _FLAGS:
+        words = field.replace("_", " ")
+        if message.startswith((words + " ", f"unknown {words} ", f"missing {words} ")):
+            return field
+    if message.startswith("invalid date"):
+        return "as_of"
+    return None
 
 
 def main() -> None:

@@ -160,7 +160,7 @@ def test_jsonl_to_csv_collects_every_key(rb, tmp_path):
     out = tmp_path / "out.csv"
     run_batch(src, rb, out, as_of=AS_OF)
     rows = read_output(out)
-    assert list(rows[0])[:5] == ["asset_id", "asset_class", "province", "amount", "desk"]
+    assert list(rows[0])[:5] == ["asset_id", "asset_class", "province", "amount", "amount_input"]
     assert [r["status"] for r in rows] == ["ok", "error", "ok"]
     assert "line 2 is not valid JSON" in rows[1]["error"]
     assert rows[2]["desk"] == "HK"
@@ -186,7 +186,8 @@ def test_bad_rows_become_error_rows(rb, kind):
     assert [r["asset_id"] for r in out] == ["A1", BAD[kind][0], "A2"]
     assert [r["status"] for r in out] == ["ok", "error", "ok"]
     assert EXPECTED_MESSAGE[kind] in out[1]["error"] and "\n" not in out[1]["error"]
-    assert out[1]["best_channels"] == "" and out[1]["feasible_routes"] == 0
+    # issue 13 item 2: an error row has no count of routes (null), not a zero that reads as "none"
+    assert out[1]["best_channels"] == "" and out[1]["feasible_routes"] is None
 
 
 def test_broken_csv_rows_are_kept(rb, tmp_path):
@@ -322,7 +323,8 @@ def test_cache_keys_are_type_tagged(rb):
     rows += [{**base, "amount": 1}, {**base, "amount": True}]
     out = list(plan_rows(rows, rb, as_of=AS_OF))
     assert [r["status"] for r in out] == ["ok", "error", "error", "error", "ok", "error"]
-    assert out[1]["term_months"] is True and out[5]["amount"] is True
+    # issue 13 item 2: numbers as numbers, else null; the amount as written beside the parsed one
+    assert out[1]["term_months"] is None and out[5]["amount"] is None and out[5]["amount_input"] == "True"
     assert "True" in out[1]["error"] and "False" in out[3]["error"]
 
 

@@ -222,3 +222,117 @@ def test_label_control_characters_do_not_reach_the_terminal():
                  "--label", "Acme\x1b]8;;http://evil\x07 \x1b[2J", "--format", "md")
     assert res.exit_code == 0, res.stderr
     assert "\x1b" not in res.stdout and "\x07" not in res.stdout and "Acme" in res.stdout
+
+
+# --- issue 13: spreadsheets, exit codes and overwrites ------------------------------------------------
+
+
+def test_excel_csv_has_a_bom_and_reads_back_in_chinese(tmp_path):
+    """issue 13 item 3: --excel writes UTF-8 with a BOM, which Excel in a Chinese locale reads as UTF-8."""
+    out = tmp_path / "out.csv"
+    res = invoke("batch", str(portfolio(tmp_path)), "-o", str(out), "--excel")
+    assert res.exit_code == 0, res.stderr
+    data = out.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfasset_id,")
+    assert "广东" in data.decode("utf-8-sig")
+    res = invoke("batch", str(portfolio(tmp_path)), "--excel")  # stdout too
+    assert res.stdout.startswith("\ufeffasset_id,")
+    res = invoke("batch", str(portfolio(tmp_path)), "--excel", "--format", "jsonl")
+    assert res.exit_code == 2 and res.stderr.startswith("error: --excel")
+
+
+def test_xlsx_has_a_styled_header_a_summary_and_a_rules_sheet(tmp_path):
+    """issue 13 item 3: bold, frozen, filtered header; widths; Summary and Rules (as-of, digest, sources)."""
+    out = tmp_path / "out.xlsx"
+    res = invoke("batch", str(portfolio(tmp_path)), "-o", str(out), "--as-of", "2026-03-01")
+    assert res.exit_code == 0, res.stderr
+    wb = load_workbook(out)
+    assert wb.sheetnames == ["results", "Summary", "Rules"]
+    ws = wb["results"]
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == f"A1:{ws.cell(1, ws.max_column).column_letter}4"
+    assert all(c.font.b for c in ws[1])
+    header = [c.value for c in ws[1]]
+    assert ws.column_dimensions[ws.cell(1, header.index("warnings") + 1).column_letter].width >= 60
+    summary = dict(wb["Summary"].iter_rows(values_only=True))
+    assert summary["rows"] == 3 and summary["as_of"] == "2026-03-01"
+    rules = list(wb["Rules"].iter_rows(values_only=True))
+    head = {r[0]: r[1] for r in rules[:4]}
+    assert head["as_of"] == "2026-03-01" and len(head["rulebase_digest"]) == 64 and head["tool_version"]
+    sources = rules[rules.index(("source", "title", "document number", "issuer", "date", "url", "tier")) + 1:]
+    assert len(sources) > 3 and all(s[0] and s[1] for s in sources)
+
+
+def test_strict_exits_1_when_a_row_failed(tmp_path):
+    """issue 13 item 4: --strict turns error rows into exit 1 (the file is still written)."""
+    out = tmp_path / "out.csv"
+    res = invoke("batch", str(portfolio(tmp_path)), "-o", str(out), "--strict")
+    assert res.exit_code == 1 and out.exists()
+    good = tmp_path / "good.csv"
+    good.write_text(PORTFOLIO.replace("CN-XX", "CN-GD"), encoding="utf-8")
+    assert invoke("batch", str(good), "--strict").exit_code == 0
+
+
+def test_output_is_not_replaced_without_force(tmp_path):
+    """issue 13 item 4: -o refuses an existing file without --force, as route and compare do."""
+    out = tmp_path / "out.csv"
+    out.write_text("keep me", encoding="utf-8")
+    res = invoke("batch", str(portfolio(tmp_path)), "-o", str(out))
+    assert res.exit_code == 2 and "exists (use --force to overwrite it)" in res.stderr
+    assert out.read_text(encoding="utf-8") == "keep me"
+    summary = tmp_path / "s.json"
+    summary.write_text("{}", encoding="utf-8")
+    new = str(tmp_path / "new.csv")
+    res = invoke("batch", str(portfolio(tmp_path)), "-o", new, "--summary-json", str(summary))
+    assert res.exit_code == 2 and not (tmp_path / "new.csv").exists()
+    res = invoke("batch", str(portfolio(tmp_path)), "-o", str(out), "--force", "--summary-json", str(summary))
+    assert res.exit_code == 0 and out.read_text(encoding="utf-8").startswith("asset_id")
+
+
+def test_summary_json_to_stdout(tmp_path):
+    """issue 13 item 4: --summary-json - writes the summary (with as-of, digest, version) to stdout."""
+    res = invoke("batch", str(portfolio(tmp_path)), "-o", str(tmp_path / "o.jsonl"), "--summary-json", "-",
+                 "--as-of", "2026-03-01")
+    assert res.exit_code == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert data["rows"] == data["ok"] + data["no_route"] + data["errors"] == 3
+    assert data["as_of"] == "2026-03-01" and len(data["rulebase_digest"]) == 64 and data["tool_version"]
+    res = invoke("batch", str(portfolio(tmp_path)), "--summary-json", "-")
+    assert res.exit_code == 2 and "share stdout" in res.stderr
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "xlsx"])
+def test_missing_required_column_fails_at_once_naming_it(tmp_path, fmt):
+    """issue 13 item 4: a portfolio without `amount` fails before any row, naming the column."""
+    src = tmp_path / "book.csv"
+    src.write_text("asset_id,asset_class,province\nA1,equity,CN-GD\nA2,debt,CN-SH\n", encoding="utf-8")
+    out = tmp_path / f"out.{fmt}"
+    res = invoke("batch", str(src), "-o", str(out))
+    assert res.exit_code == 2 and "no amount column" in res.stderr and res.stderr.count("\n") == 1
+    assert not out.exists()
+    jsonl = tmp_path / "book.jsonl"
+    jsonl.write_text('{"asset_id": "A1", "province": "CN-GD", "amount": 5}\n', encoding="utf-8")
+    res = invoke("batch", str(jsonl), "--format", fmt if fmt != "xlsx" else "jsonl")
+    assert res.exit_code == 2 and "no asset_class column" in res.stderr
+
+
+def test_a_failure_after_the_rows_leaves_no_file(tmp_path, monkeypatch):
+    """issue 13 item 4: the rows were written, then the workbook's appendix failed: no half file."""
+    from repatriate.batch import writers
+
+    def boom(self, *args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(writers.XlsxWriter, "appendix", boom)
+    out = tmp_path / "out.xlsx"
+    res = invoke("batch", str(portfolio(tmp_path)), "-o", str(out))
+    assert res.exit_code != 0 and not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["book.csv"]
+
+
+def test_schema_prints_the_row_schema():
+    """issue 13 item 2: `batch --schema` publishes the JSON Schema of a result row."""
+    res = invoke("batch", "--schema")
+    assert res.exit_code == 0
+    schema = json.loads(res.stdout)
+    assert schema["properties"]["status"]["enum"] == ["ok", "no_route", "error"]
+    assert schema["properties"]["amount"]["type"] == ["number", "null"]

@@ -23,6 +23,7 @@ from ..errors import RepatriateError
 from ..errors import clip
 
 INPUT_FORMATS = ("csv", "xlsx", "jsonl")
+OWN_SHEETS = ("results", "Summary", "Rules")  # the sheets of batch's XLSX output
 EXTENSIONS = {
     ".csv": "csv",
     ".tsv": "csv",
@@ -492,6 +493,8 @@ def read_xlsx(source: Source, sheet: str | None = None) -> tuple[list[str], Iter
             ws = wb[sheet]
         else:
             with_data = [n for n in names if _has_data(wb[n])]
+            if with_data == list(OWN_SHEETS):  # a batch's own output read back: its results
+                with_data = with_data[:1]
             if len(with_data) > 1:
                 raise RepatriateError(
                     f"{clip(source.name)} has several sheets with data: {', '.join(map(repr, with_data))} "

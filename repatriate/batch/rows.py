@@ -6,7 +6,9 @@ spelling of a row's profile cells is resolved once (a type-tagged cache, so ``Tr
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import math
 from collections import OrderedDict
@@ -28,8 +30,10 @@ from ..engine.search import OBJECTIVES, Plan, plan
 from ..errors import RepatriateError
 from ..errors import clip, short_message
 from ..files import safe_cell
+from ..render.route import weeks_span
 from .readers import BrokenRecord
 
+AMOUNT_INPUT = "amount_input"  # the amount as written, beside the parsed ``amount``
 NUMERIC_FIELDS = frozenset({
     "amount", "net_assets", "term_months", "total_investment", "registered_capital", *GROUP_FIELDS,
     "yield_pct", "fx_spread_bps",
@@ -41,23 +45,34 @@ _PLAN_CACHE = 4096  # distinct normalised profiles kept
 
 
 class Result(NamedTuple):
-    """The planned cells of one output row (``RESULT_FIELDS``), after the input columns."""
+    """The planned cells of one output row (``RESULT_FIELDS``), after the input columns.
 
-    status: str  # 'ok' or 'error'
-    error: str
+    Self-contained: a row read alone says whether a route exists, why not, what to watch and
+    which rules answered (``schema.py`` publishes the types).
+    """
+
+    status: str  # 'ok', 'no_route' or 'error'
+    error: str  # the message of an error row, else ''
+    reason: str  # why no route is feasible (the exclusions in one line), else ''
     best_channels: str  # 'fdi+qflp'
     best_province: str
     best_city: str
-    weeks_min: float | None
+    weeks: str  # as the route view shows them: '4–8', '≤3', '4–8 +1?'
+    weeks_min: float | None  # None where only a limit is known (the view's '≤')
     weeks_max: float | None
+    unknown_steps: int | None  # steps on the route with no known time
     approvals: int | None
     documents: int | None  # a count
-    feasible_routes: int
-    # money and time of the best route (issue 11: engine.money.summary_cells)
-    weeks_typical_min: float | None = None
-    weeks_typical_max: float | None = None
-    cost_bps_per_year: float | None = None
-    net_yield: float | None = None
+    feasible_routes: int | None
+    # money and time of the best route (issue 11: engine.money.summary_cells); None where unknown
+    weeks_typical_min: float | None
+    weeks_typical_max: float | None
+    cost_bps_per_year: float | None
+    net_yield: float | None
+    warnings: str  # the best route's warnings, ' | ' between them
+    as_of: str
+    rulebase_digest: str
+    tool_version: str
 
 
 RESULT_FIELDS = Result._fields
@@ -77,6 +92,7 @@ class Outcome:
     result: Result
     tail: tuple
     routes: list[dict[str, Any]] | None
+    amount_input: str | None = None  # the amount as written, beside the parsed one
 
 
 class Found(NamedTuple):
@@ -86,33 +102,69 @@ class Found(NamedTuple):
     routes: list[dict[str, Any]] | None
 
 
-def error_result(exc: BaseException | str) -> Result:
-    """The result cells of a row that failed: one line, beginning with a word (inert in a spreadsheet)."""
+SEPARATOR = " | "  # between the warnings (and the exclusions) of one cell
+_NO_STAMP = ("", "", "")
+
+
+def error_result(exc: BaseException | str, stamp: tuple[str, str, str] = _NO_STAMP) -> Result:
+    """The result cells of a row that failed: one line, beginning with a word (inert in a spreadsheet).
+
+    ``stamp`` is ``(as_of, rulebase_digest, tool_version)``, as every row carries them.
+    """
     if isinstance(exc, (RepatriateError, str)):
         message = str(exc)
     else:
         message = f"unexpected {type(exc).__name__}: {exc}"
     message = short_message(" ".join(message.split()))  # a 100 KB cell is not echoed whole
-    return Result("error", clip(message, 1000), "", "", "", None, None, None, None, 0)
+    none = (None,) * 10  # weeks_min .. feasible_routes, and the four money-and-time cells
+    return Result("error", clip(message, 1000), "", "", "", "", "", *none, "", *stamp)
 
 
-def _summarise(found: Plan, rb: Any = None) -> Result:
-    # Every text cell here is an id or a code, so it is inert in a spreadsheet as it stands.
+def weeks_text(route: Any) -> str:
+    """A route's weeks as the route view shows them: '4–8', '≤3' (only a limit known), '4–8 +1?'."""
+    text = weeks_span(*route.timeline)
+    return f"{text} +{route.unknown_steps}?" if route.unknown_steps else text
+
+
+def _line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def no_route_reason(found: Plan) -> str:
+    """The exclusions of a plan in one line: each distinct reason once, after the channels it bars."""
+    reasons: dict[str, dict[str, None]] = {}
+    for e in found.excluded:
+        for f in e.reasons:
+            reasons.setdefault(_line(f.text.get("en") or ""), {})["+".join(e.channels)] = None
+    return SEPARATOR.join(f"{', '.join(channels)}: {reason}" for reason, channels in reasons.items())
+
+
+def _summarise(found: Plan, rb: Any, stamp: tuple[str, str, str]) -> Result:
+    # Ids, codes and the rule base's own wording: ``_tail`` makes the text cells inert for spreadsheets.
     if not found.routes:
-        return Result("ok", "", "", "", "", None, None, None, None, found.total_routes)
+        return Result(
+            "no_route", "", no_route_reason(found), "", "", "", "", None, None, None, None, None,
+            found.total_routes, None, None, None, None, "", *stamp,
+        )
     best = found.routes[0]
+    lo, hi = float(best.timeline[0]), float(best.timeline[1])
     return Result(
         "ok",
+        "",
         "",
         "+".join(best.channels),
         best.location.province or "",
         best.location.city or "",
-        best.timeline[0],
-        best.timeline[1],
+        weeks_text(best),
+        lo if lo or not hi else None,  # 0 with a known maximum is "up to hi": the minimum is unknown
+        hi,
+        best.unknown_steps,
         best.approvals,
         len(best.documents),
         found.total_routes,
-        *(summary_cells(rb, found) if rb is not None else ()),
+        *summary_cells(rb, found),
+        SEPARATOR.join(_line(w.text.get("en") or "") for w in best.warnings),
+        *stamp,
     )
 
 
@@ -123,11 +175,13 @@ def _routes(found: Plan) -> list[dict[str, Any]]:
             "channels": list(r.channels),
             "province": r.location.province,
             "city": r.location.city,
-            "weeks_min": r.timeline[0],
-            "weeks_max": r.timeline[1],
+            "weeks": weeks_text(r),
+            "weeks_min": float(r.timeline[0]) if r.timeline[0] or not r.timeline[1] else None,
+            "weeks_max": float(r.timeline[1]),
+            "unknown_steps": r.unknown_steps,
             "approvals": r.approvals,
             "documents": len(r.documents),
-            "score": r.score,
+            "score": float(r.score),
         }
         for r in found.routes
     ]
@@ -136,6 +190,28 @@ def _routes(found: Plan) -> list[dict[str, Any]]:
 def _text_cells(cells: tuple) -> tuple:
     # what csv.writer would write, done once per outcome rather than once per row
     return tuple("" if v is None else v if v.__class__ is str else str(v) for v in cells)
+
+
+class CsvTail(str):
+    """The result cells of one outcome already rendered as CSV (no line end): a row's long warnings
+    are quoted once per distinct outcome, not once per row (``writers.CsvWriter`` appends it)."""
+
+    __slots__ = ()
+
+
+def _csv_tail(cells: tuple) -> CsvTail:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerow(cells)  # "\r\n" so a bare CR is quoted, as CsvWriter
+    return CsvTail(buf.getvalue()[:-2])
+
+
+def _tail(result: Result, mode: str) -> tuple:
+    """The result cells as a writer in ``mode`` wants them: the rule base's wording made inert for
+    a spreadsheet (an overlay is the user's text); for CSV, one pre-rendered ``CsvTail``."""
+    if mode == "plain":
+        return result
+    result = result._replace(warnings=safe_cell(result.warnings), reason=safe_cell(result.reason))
+    return (_csv_tail(_text_cells(result)),) if mode == "csv" else result
 
 
 def as_number(value: Any, decimal: str = ".") -> Any:
@@ -207,6 +283,11 @@ class Planner:
         self.cache = cache
         self.searches = 0
         self._plans: OrderedDict[tuple, Found] = OrderedDict()
+        from .. import __version__
+
+        # every row says which rules answered it: a row forwarded alone still carries them
+        self.stamp = (self.as_of.isoformat(), rb.digest, __version__)
+        self.sources: set[str] = set()  # the sources the searched plans cite (the XLSX Rules sheet)
 
     def no_routes(self) -> list | None:
         return [] if self.top > 1 else None
@@ -228,7 +309,8 @@ class Planner:
             if hit is None:
                 self.searches += 1
                 found = plan(profile, self.rb, as_of=self.as_of, optimize=self.optimize, top=self.top)
-                hit = Found(_summarise(found, self.rb), _routes(found) if self.top > 1 else None)
+                self.sources.update(found.sources)
+                hit = Found(_summarise(found, self.rb, self.stamp), _routes(found) if self.top > 1 else None)
                 if self.cache:
                     self._plans[key] = hit
                     if len(self._plans) > _PLAN_CACHE:
@@ -237,25 +319,71 @@ class Planner:
                 self._plans.move_to_end(key)
             return hit
         except Exception as exc:  # a bad row becomes an error row; the batch goes on
-            return Found(error_result(exc), self.no_routes())
+            return Found(error_result(exc, self.stamp), self.no_routes())
 
     def outcome(
         self, fields: tuple[str, ...], positions: list[int], mode: str, values: tuple, decimal: str = "."
     ) -> Outcome:
         """The outcome of one row whose ``fields`` (at cell ``positions``) hold raw ``values``.
 
-        ``mode`` is ``'plain'`` (values as they are), ``'inert'`` (text escaped, for XLSX)
-        or ``'csv'`` (escaped, and the result cells as text).
+        ``mode`` is ``'plain'`` (typed values: numbers as numbers, missing as None), ``'inert'``
+        (text escaped, for XLSX) or ``'csv'`` (escaped, and the result cells as text). The numeric
+        fields come out as numbers or None in every mode; the amount as written goes to ``amount_input``.
         """
         fix = []
+        amount_input = None
         for f, i, v in zip(fields, positions, values):
-            out = as_number(v, decimal) if f in NUMERIC_FIELDS else v
-            if mode != "plain":
-                out = _safe(out)
+            if f in NUMERIC_FIELDS:
+                out = typed_number(f, v, decimal, exact=mode == "plain")
+                if f == "amount":
+                    amount_input = _as_written(v, mode)
+            elif mode == "plain":
+                out = None if v is None or (v.__class__ is str and not v.strip()) else str(v)
+            else:
+                out = _safe(v)
             if out is not v:
                 fix.append((i, out))
         result, routes = self.search(fields, values, decimal)
-        return Outcome(tuple(fix), result, _text_cells(result) if mode == "csv" else result, routes)
+        return Outcome(tuple(fix), result, _tail(result, mode), routes, amount_input)
+
+
+def typed_number(field: str, value: Any, decimal: str = ".", exact: bool = True) -> int | float | None:
+    """A numeric profile cell as a number, or None when blank or unreadable (the error row says why).
+
+    ``exact`` gives one type per field (``term_months`` an int, the others floats), as JSONL and
+    ``plan_many`` promise; otherwise a whole amount stays an int (``50000000``, not ``50000000.0``).
+    """
+    if value is None or value.__class__ is bool:
+        return None
+    if value.__class__ is str:
+        if not value.strip():
+            return None
+        try:
+            number: float = parse_number(field, value, decimal=decimal)
+        except RepatriateError:
+            return None
+    elif isinstance(value, (int, float)):
+        number = value
+    else:
+        return None
+    if not math.isfinite(number):
+        return None
+    whole = float(number).is_integer()
+    if field == "term_months":
+        return int(number) if whole else None
+    if exact:
+        return float(number)
+    return int(number) if whole and abs(number) < 1e15 else float(number)
+
+
+def _as_written(value: Any, mode: str) -> str | None:
+    """A cell as its text, as the user wrote it (made inert for a spreadsheet unless it reads as a number)."""
+    if value is None:
+        return None
+    text = value if value.__class__ is str else str(value)
+    if mode == "plain" or text[:1] not in _FORMULA_START:
+        return text
+    return text if as_number(text) is not text else safe_cell(text)  # "-5" is a number, not a formula
 
 
 def canonical_column(name: Any) -> str:
@@ -263,10 +391,11 @@ def canonical_column(name: Any) -> str:
     return "_".join(str(name).replace("\ufeff", "").strip().lower().replace("-", " ").split())
 
 
-def output_columns(header: list[str]) -> list[str]:
+def output_columns(header: list[str], amount_at: int | None = None) -> list[str]:
     """The output's column names: the input's, made unique (case-insensitively) and kept clear of
-    the result columns (an input ``status`` becomes ``input_status``), then ``RESULT_FIELDS``."""
-    ours = {c.casefold() for c in (*RESULT_FIELDS, "routes")}
+    the result columns (an input ``status`` becomes ``input_status``), ``amount_input`` at
+    ``amount_at`` (default: after the input columns), then ``RESULT_FIELDS``."""
+    ours = {c.casefold() for c in (*RESULT_FIELDS, "routes", AMOUNT_INPUT)}
     seen = set(ours)
     out = []
     for i, h in enumerate(header):
@@ -278,6 +407,7 @@ def output_columns(header: list[str]) -> list[str]:
             name, n = f"{base}_{n}", n + 1
         seen.add(name.casefold())
         out.append(name)
+    out.insert(len(out) if amount_at is None else amount_at, AMOUNT_INPUT)
     return out + list(RESULT_FIELDS)
 
 
@@ -321,7 +451,9 @@ class Table:
             self.values = lambda row: ()
         self.positions = positions
         self.cache: dict[tuple, Outcome] = {}  # raw values -> outcome; FIFO-bounded
-        self.columns = output_columns(header)
+        # amount_input sits just after the amount column (after the input columns when there is none)
+        self.amount_at = first["amount"] + 1 if "amount" in first else self.width
+        self.columns = output_columns(header, self.amount_at)
 
     def key(self, values: tuple) -> tuple:
         """The cache key of raw values: type-tagged unless every cell is text (CSV)."""
@@ -350,7 +482,7 @@ class Table:
                     self.remember(key, out)
             return self.finish(cells, out, problem)
         except Exception as exc:
-            return self.failed_row(error_result(exc))
+            return self.failed_row(error_result(exc, self.planner.stamp))
 
     def fit(self, cells: list) -> str | None:
         """Pad a short row, cut a long one; the problem with a long one."""
@@ -382,25 +514,26 @@ class Table:
                 elif v.__class__ not in _PLAIN:
                     cells[i] = _safe(v)
         if problem is not None:
-            out = self._failed(out.fix, problem)
+            out = self._failed(out.fix, problem, out.amount_input)
+        cells.insert(self.amount_at, out.amount_input)
         cells += out.tail
         return cells, out
 
     def broken(self, record: BrokenRecord) -> tuple[list, Outcome]:
         """The output of a record that could not be read at all."""
-        return self.failed_row(error_result(record.problem))
+        return self.failed_row(error_result(record.problem, self.planner.stamp))
 
     def failed_row(self, result: Result) -> tuple[list, Outcome]:
         """An error row with empty input cells."""
         out = Outcome((), result, self._tail(result), self.planner.no_routes())
-        return [None] * self.width + list(out.tail), out
+        return [None] * (self.width + 1) + list(out.tail), out
 
     def _tail(self, result: Result) -> tuple:
-        return _text_cells(result) if self.mode == "csv" else result
+        return _tail(result, self.mode)
 
-    def _failed(self, fix: tuple, problem: str) -> Outcome:
-        result = error_result(problem)
-        return Outcome(fix, result, self._tail(result), self.planner.no_routes())
+    def _failed(self, fix: tuple, problem: str, amount_input: str | None = None) -> Outcome:
+        result = error_result(problem, self.planner.stamp)
+        return Outcome(fix, result, self._tail(result), self.planner.no_routes(), amount_input)
 
 
 class Tables:
@@ -450,11 +583,16 @@ def plan_rows(
     Yields
     ------
     dict
-        The input columns (numeric ones as numbers where they read as numbers), then
-        ``RESULT_FIELDS``: ``status`` (``ok`` or ``error``), ``error`` (the message, or ``''``),
-        ``best_channels`` (``'fdi+qflp'``), ``best_province``, ``best_city``, ``weeks_min``,
-        ``weeks_max``, ``approvals``, ``documents`` (a count) and ``feasible_routes``. A bad
-        row is an error row, never an exception.
+        The input columns (the profile's numeric ones as numbers, or None when blank or
+        unreadable; its text ones as text or None), ``amount_input`` (the amount as written)
+        after ``amount``, then ``RESULT_FIELDS``: ``status`` (``ok``, ``no_route`` or
+        ``error``), ``error`` (the message), ``reason`` (why no route, in one line),
+        ``best_channels`` (``'fdi+qflp'``), ``best_province``, ``best_city``, ``weeks`` (as
+        the route view shows them), ``weeks_min`` (None where only a limit is known),
+        ``weeks_max``, ``unknown_steps``, ``approvals``, ``documents`` (a count),
+        ``feasible_routes``, ``warnings`` (``' | '`` between them), ``as_of``,
+        ``rulebase_digest`` and ``tool_version``. One type per field on every row
+        (``repatriate.batch.schema``). A bad row is an error row, never an exception.
 
     Raises
     ------

@@ -59,22 +59,28 @@ class Summary:
     by_province: Counter = field(default_factory=Counter)
     seconds: float = 0.0
 
+    as_of: str = ""
+    rulebase_digest: str = ""
+    tool_version: str = ""
+
     def add(self, result: Result, count: int = 1) -> None:
-        """Count ``count`` rows with this result."""
+        """Count ``count`` rows with this result: ok, no_route and error do not overlap."""
         self.rows += count
-        if result.status != "ok":
-            self.errors += count
-            return
-        self.ok += count
-        if result.best_channels:
+        if result.status == "ok":
+            self.ok += count
             self.by_channel[result.best_channels] += count
             self.by_province[result.best_province or "national"] += count  # QFII: no onshore vehicle to place
-        else:
+        elif result.status == "no_route":
             self.no_route += count
+        else:
+            self.errors += count
 
     def as_dict(self) -> dict[str, Any]:
         """The summary as ``--summary-json`` writes it."""
         return {
+            "as_of": self.as_of,
+            "rulebase_digest": self.rulebase_digest,
+            "tool_version": self.tool_version,
             "rows": self.rows,
             "ok": self.ok,
             "errors": self.errors,
@@ -89,7 +95,9 @@ class Summary:
         """A few lines of plain text (for stderr)."""
         out = [
             f"{self.rows} rows: {self.ok} ok, {self.errors} errors, {self.no_route} without a feasible route "
-            f"({self.searches} distinct searches, {self.seconds:.2f} s)"
+            f"({self.searches} distinct searches, {self.seconds:.2f} s)",
+            f"rules as of {self.as_of}, rule base {self.rulebase_digest[:12]}, "
+            f"repatriate {self.tool_version}",
         ]
         if self.by_channel:
             out.append("best channel: " + ", ".join(f"{k} {v}" for k, v in self.by_channel.most_common()))
@@ -113,6 +121,8 @@ def run_batch(
     progress: Callable[[int], None] | None = None,
     stdin: IO[bytes] | None = None,
     stdout: IO[str] | None = None,
+    force: bool = True,
+    excel: bool = False,
 ) -> Summary:
     """Plan a portfolio file and write one result row per input record: the engine of ``repatriate batch``.
 
@@ -136,6 +146,10 @@ def run_batch(
         Called with the number of rows done, every 2,048 rows and at the end.
     stdin, stdout : streams, optional
         Default ``sys.stdin.buffer`` and ``sys.stdout``.
+    force : bool
+        Replace an existing ``output`` (the CLI passes ``--force``; refused otherwise).
+    excel : bool
+        CSV in UTF-8 with a byte-order mark, so Excel in any locale (a Chinese one too) reads it.
 
     Returns
     -------
@@ -145,8 +159,9 @@ def run_batch(
     ------
     RepatriateError
         A missing or unreadable file, an unknown encoding or format, bad options, an output
-        that cannot be written (disk full: no partial file is left). Bad records never
-        raise: they are error rows.
+        that cannot be written (disk full: no partial file is left), an existing ``output``
+        without ``force``, a header without a required column (``asset_class``, ``province``,
+        ``amount``). Bad records never raise: they are error rows.
     """
     started = time.perf_counter()
     output = None if output is None else os.fspath(output)
@@ -156,25 +171,32 @@ def run_batch(
     to_stdout = not output or output == "-"
     if kind == "xlsx" and to_stdout:
         raise RepatriateError("XLSX output needs a file path, not stdout")
+    if excel and kind != "csv":
+        raise RepatriateError(f"excel writes CSV for Excel; the output format is {kind}")
     if encoding:
         check_encoding(encoding)
     planner = Planner(rb, as_of=as_of, optimize=optimize, top=top)
     if not to_stdout:
-        check_target(output, force=True, inputs=[portfolio])  # before reading a row
+        check_target(output, force=force, inputs=[portfolio])  # before reading a row
     source = open_portfolio(portfolio, input_format, stdin)
-    summary = Summary()
+    summary = Summary(as_of=planner.stamp[0], rulebase_digest=planner.stamp[1],
+                      tool_version=planner.stamp[2])
     try:
         if to_stdout:
-            writer = make_writer(kind, stdout if stdout is not None else sys.stdout)
+            writer = make_writer(kind, stdout if stdout is not None else sys.stdout, bom=excel)
             _write_all(source, planner, encoding, sheet, kind, writer, summary, progress)
             writer.close()
         else:
             with atomic_write(
-                output, force=True, mode="wb" if kind == "xlsx" else "w", inputs=[portfolio]
+                output, force=force, mode="wb" if kind == "xlsx" else "w", inputs=[portfolio]
             ) as fh:
-                writer = make_writer(kind, fh)
+                writer = make_writer(kind, fh, bom=excel)
                 try:
                     _write_all(source, planner, encoding, sheet, kind, writer, summary, progress)
+                    if kind == "xlsx":
+                        summary.searches = planner.searches
+                        summary.seconds = time.perf_counter() - started
+                        writer.appendix(summary.as_dict(), *rules_sheet(rb, planner))
                     writer.close()
                 except BaseException:
                     writer.abort()
@@ -212,7 +234,39 @@ def _write_all(
     else:
         header, rows = _jsonl_table(source, encoding)
         table = Table(header, planner, mode)
+    require_columns(table.fields, header if source.format != "csv" else parsed.header)
     _stream(table, rows, writer, summary, progress)
+
+
+REQUIRED_COLUMNS = ("asset_class", "province", "amount")
+
+
+def require_columns(fields: Iterable[str], header: list[Any]) -> None:
+    """Fail at once, naming it, when the header lacks a column every row needs (not once per row)."""
+    missing = [c for c in REQUIRED_COLUMNS if c not in set(fields)]
+    if missing:
+        shown = ", ".join(str(h) for h in header[:20]) or "none"
+        raise RepatriateError(
+            f"portfolio has no {missing[0]} column (required: {', '.join(REQUIRED_COLUMNS)}; found: {shown})"
+        )
+
+
+def rules_sheet(rb: Any, planner: Planner) -> tuple[list[tuple[str, Any]], list[list[Any]]]:
+    """What the XLSX Rules sheet shows: as-of, digest, version, then every source the plans cited."""
+    as_of, digest, version = planner.stamp
+    head = [("as_of", as_of), ("rulebase_digest", digest), ("tool_version", version),
+            ("optimize", planner.optimize)]
+    rows: list[list[Any]] = [["source", "title", "document number", "issuer", "date", "url", "tier"]]
+    for sid in sorted(planner.sources):
+        s = rb.sources.get(sid)
+        if s is None:
+            continue
+        date = next((str(getattr(s, k)) for k in ("effective", "issued", "published")
+                     if getattr(s, k, None)), "")
+        issuer = getattr(s.issuer, "en", s.issuer) or ""
+        rows.append([sid, s.title.en, s.doc_no or "", issuer,
+                     date, getattr(s, "url", None) or "", str(getattr(s, "tier", "") or "")])
+    return head, rows
 
 
 def _stream(
@@ -259,8 +313,12 @@ def _ragged(
     """JSONL to JSONL: each record keeps its own keys."""
     tables = Tables(planner)
     current = None
+    checked = False
     for n, record in enumerate(read_jsonl(source, encoding), 1):
         table = tables.get(() if record.__class__ is BrokenRecord else tuple(record))
+        if not checked and record.__class__ is not BrokenRecord:
+            require_columns(table.fields, list(record))  # the first record stands for the file
+            checked = True
         if table is not current:
             current = table
             writer.header(table.columns)

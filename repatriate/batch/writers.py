@@ -16,7 +16,7 @@ from typing import IO, Any
 from ..errors import RepatriateError, clip
 from ..files import register_temp, safe_cell, unregister_temp
 from .readers import EXTENSIONS
-from .rows import finite
+from .rows import CsvTail, finite
 
 OUTPUT_FORMATS = ("csv", "xlsx", "jsonl")
 XLSX_CELL_MAX = 32_767  # characters Excel keeps in a cell
@@ -40,30 +40,53 @@ def output_format(output: str | None, fmt: str | None) -> str:
             return EXTENSIONS[ext]
         raise RepatriateError(
             f"cannot tell the output format of {clip(output)!r} "
-            "(accepted: .csv, .xlsx, .jsonl, or format csv|xlsx|jsonl)"
+            "(accepted: .csv, .xlsx, .jsonl, or format csv|xlsx|jsonl)",
+            field="output",
         )
     return "csv"
 
 
 class CsvWriter:
-    """UTF-8 CSV of cells a ``Table`` in ``csv`` mode made inert."""
+    """UTF-8 CSV of cells a ``Table`` in ``csv`` mode made inert; ``bom`` for Excel (see ``--excel``)."""
 
-    def __init__(self, stream: IO[str]):
+    def __init__(self, stream: IO[str], bom: bool = False):
         self._stream = stream
+        if bom:  # Excel reads a CSV without one in the locale's code page (GBK in a Chinese locale)
+            stream.write("\ufeff")
         # "\r\n" as RFC 4180 and Excel: the writer then also quotes a cell holding a bare "\r"
         self._writerow = csv.writer(stream, lineterminator="\r\n").writerow
+        # a row's input cells go to a list, then out with the outcome's pre-rendered result cells
+        self._parts: list[str] = []
+        self._head = csv.writer(_Sink(self._parts.append), lineterminator="\r\n").writerow  # quotes a bare CR
+        self._write = stream.write
 
     def header(self, columns: list[str]) -> None:
         self._writerow([safe_cell(c) for c in columns])
 
     def write(self, cells: list, routes: list | None = None) -> None:
-        self._writerow(cells)
+        tail = cells[-1] if cells else None
+        if tail.__class__ is not CsvTail:
+            self._writerow(cells)
+            return
+        parts = self._parts
+        parts.clear()
+        self._head(cells[:-1])
+        self._write("".join(parts)[:-2] + "," + tail + "\r\n")
 
     def close(self) -> None:
         self._stream.flush()
 
     def abort(self) -> None:
         pass
+
+
+class _Sink:
+    """A file-like object whose ``write`` is a given callable (csv.writer needs one)."""
+
+    __slots__ = ("write",)
+
+    def __init__(self, write: Any):
+        self.write = write
 
 
 class XlsxWriter:
@@ -100,11 +123,54 @@ class XlsxWriter:
         return value
 
     def header(self, columns: list[str]) -> None:
-        self._ws.append([self._cell(safe_cell(c)) for c in columns])
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Font
+        from openpyxl.utils import get_column_letter
+
+        # a spreadsheet user's header: bold, frozen, filtered, columns wide enough to read
+        ws = self._ws
+        for i, name in enumerate(columns, 1):
+            ws.column_dimensions[get_column_letter(i)].width = column_width(name)
+        ws.freeze_panes = "A2"
+        bold = Font(bold=True)
+        cells = []
+        for c in columns:
+            cell = WriteOnlyCell(ws, self._cell(safe_cell(c)))
+            cell.font = bold
+            cells.append(cell)
+        ws.append(cells)
+        self._columns = len(columns)
+        self._rows = 1
         self._track_temp_files()
 
     def write(self, cells: list, routes: list | None = None) -> None:
         self._ws.append([self._cell(v) for v in cells])
+        self._rows += 1
+
+    def appendix(
+        self, summary: dict[str, Any], rules: list[tuple[str, Any]], sources: list[list[Any]]
+    ) -> None:
+        """The Summary and Rules sheets, after the results: what the batch counted, which rules answered."""
+        from openpyxl.utils import get_column_letter
+
+        if self._rows:
+            self._ws.auto_filter.ref = f"A1:{get_column_letter(max(self._columns, 1))}{self._rows}"
+        sheet = self._wb.create_sheet("Summary")
+        sheet.column_dimensions["A"].width = 22
+        sheet.column_dimensions["B"].width = 70
+        for key, value in summary.items():
+            if isinstance(value, dict):  # by_channel / by_province: one line each
+                value = ", ".join(f"{k} {v}" for k, v in value.items())
+            sheet.append([self._cell(safe_cell(str(key))), self._cell(_inert(value))])
+        sheet = self._wb.create_sheet("Rules")
+        for col, width in zip("ABCDEFG", (22, 60, 28, 36, 12, 50, 10)):
+            sheet.column_dimensions[col].width = width
+        for key, value in rules:
+            sheet.append([self._cell(safe_cell(key)), self._cell(_inert(value))])
+        sheet.append([])
+        for row in sources:
+            sheet.append([self._cell(_inert(v)) for v in row])
+        self._track_temp_files()
 
     def close(self) -> None:
         from zipfile import ZIP_DEFLATED, ZipFile
@@ -124,13 +190,27 @@ class XlsxWriter:
 
         from openpyxl.worksheet import _writer
 
-        with contextlib.suppress(Exception):
-            self._ws.close()
+        for ws in self._wb.worksheets:  # results, and Summary and Rules once written
+            with contextlib.suppress(Exception):
+                ws.close()
         for name in list(_writer.ALL_TEMP_FILES):
             with contextlib.suppress(OSError):
                 os.unlink(name)
             _writer.ALL_TEMP_FILES.remove(name)
             unregister_temp(name)
+
+
+# widths (characters) of the columns whose content is known; the others fit their name
+_WIDTHS = {"error": 60, "reason": 60, "warnings": 80, "label": 28, "rulebase_digest": 20, "weeks": 12}
+
+
+def column_width(name: str) -> float:
+    """A sensible width for a result column: long text wide, short codes narrow, never below the name."""
+    return max(_WIDTHS.get(name, 10), min(len(str(name)) + 3, 40))
+
+
+def _inert(value: Any) -> Any:
+    return safe_cell(value) if isinstance(value, str) else value
 
 
 class JsonlWriter:
@@ -164,11 +244,11 @@ class JsonlWriter:
         pass
 
 
-def make_writer(kind: str, stream: IO[Any]) -> CsvWriter | XlsxWriter | JsonlWriter:
+def make_writer(kind: str, stream: IO[Any], bom: bool = False) -> CsvWriter | XlsxWriter | JsonlWriter:
     """The writer of format ``kind`` on an open stream (bytes for XLSX, text otherwise)."""
     if kind == "xlsx":
         return XlsxWriter(stream)
-    return CsvWriter(stream) if kind == "csv" else JsonlWriter(stream)
+    return CsvWriter(stream, bom) if kind == "csv" else JsonlWriter(stream)
 
 
 __all__ = ["OUTPUT_FORMATS", "CsvWriter", "XlsxWriter", "JsonlWriter", "output_format", "make_writer"]

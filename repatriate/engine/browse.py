@@ -1,6 +1,6 @@
-"""Browsing views of the rule base: channels, provinces, documents, sources, coverage, graph.
+"""Browsing views of the rule base: channels, provinces, documents, sources, sectors, coverage, graph.
 
-Each function returns the text to print (a plain table or JSON), so the CLI stays thin.
+Each function returns the text to print (a plain table, Markdown, CSV or JSON), so the CLI stays thin.
 """
 
 from __future__ import annotations
@@ -16,14 +16,39 @@ from ..render.labels import BROWSE
 from ..render.route import source_cite, source_line, source_to_dict, to_json
 
 
-def _table(rows: list[list[Any]], headers: list[str]) -> str:
+def _table(rows: list[list[Any]], headers: list[str], fmt: str = "table") -> str:
+    """Rows as a plain table (``table``), a Markdown table (``md``) or CSV (``csv``, cells made inert)."""
+    if fmt == "csv":
+        import csv
+        import io
+
+        from ..files import safe_cell
+
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(headers)
+        w.writerows([safe_cell(c) if isinstance(c, str) else c for c in row] for row in rows)
+        return buf.getvalue()
     from tabulate import tabulate
 
-    from ..render.escape import clean_text
+    from ..render.escape import clean_text, md_cell
 
+    if fmt == "md":
+        cells = [[md_cell(str(c)) for c in row] for row in rows]
+        head = [md_cell(h) for h in headers]
+        return tabulate(cells, headers=head, tablefmt="github", disable_numparse=True)
     # the data is cleaned at load; this keeps a terminal safe from any other caller's records too
     rows = [[clean_text(c) if isinstance(c, str) else c for c in row] for row in rows]
     return tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
+
+
+def _text(lines: list[str], fmt: str) -> str:
+    """Lines of a detail view: as they are, or Markdown paragraphs (escaped; tables pass as rendered)."""
+    if fmt != "md":
+        return "\n".join(lines)
+    from ..render.escape import md_escape
+
+    return "\n\n".join(line if line.startswith("|") else md_escape(line) for line in lines if line)
 
 
 def document_uses(rb: RuleBase) -> dict[str, list[str]]:
@@ -54,7 +79,7 @@ def show_channels(rb: RuleBase, channel_id: str | None, lang: str, fmt: str) -> 
             [cid, ch.name.get(lang), " → ".join(ch.path), ch.location, len(ch.steps), ", ".join(ch.sources)]
             for cid, ch in rb.channels.items()
         ]  # issue 10: every channel with its sources
-        return _table(rows, ["id", "name", "path", "location", "steps", "sources"])
+        return _table(rows, ["id", "name", "path", "location", "steps", "sources"], fmt)
     ch = rb.channels.get(channel_id)
     if ch is None:
         raise RepatriateError(f"unknown channel {short(channel_id)} (accepted: {', '.join(rb.channels)})")
@@ -65,11 +90,15 @@ def show_channels(rb: RuleBase, channel_id: str | None, lang: str, fmt: str) -> 
     for st in ch.steps:
         w = "?" if st.weeks is None else f"{st.weeks.min:g}–{st.weeks.max:g} ({st.weeks.basis})"
         rows.append([st.id, st.phase, st.action.get(lang), st.authority.get(lang), w, ", ".join(st.sources)])
-    lines.append(_table(rows, ["id", "phase", "action", "authority", "weeks", "sources"]))
+    step_head = ["id", "phase", "action", "authority", "weeks", "sources"]
+    if fmt == "csv":  # one table: the steps
+        return _table(rows, step_head, fmt)
+    lines.append(_table(rows, step_head, fmt))
     if ch.rules:
         lines += ["", BROWSE[lang]["rules"]]
-        lines.append(_table([[r.id, r.effect, r.message.get(lang), ", ".join(r.sources)] for r in ch.rules], ["id", "effect", "message", "sources"]))
-    return "\n".join(lines)
+        rules = [[r.id, r.effect, r.message.get(lang), ", ".join(r.sources)] for r in ch.rules]
+        lines.append(_table(rules, ["id", "effect", "message", "sources"], fmt))
+    return _text(lines, fmt)
 
 
 def show_provinces(rb: RuleBase, code: str | None, lang: str, fmt: str, day: dt.date) -> str:
@@ -82,10 +111,28 @@ def show_provinces(rb: RuleBase, code: str | None, lang: str, fmt: str, day: dt.
             rows.append([c, pv.name.en, pv.name.zh, "yes" if pv.local_pilots else "no", ", ".join(cities)])
         if fmt == "json":
             return to_json([dict(zip(["code", "en", "zh", "local_pilots", "qflp_cities"], r)) for r in rows])
-        return _table(rows, ["code", "name", BROWSE["zh"]["name"], "local pilots", f"QFLP cities ({day})"])
+        if fmt == "csv":
+            return _table(rows, ["code", "en", "zh", "local_pilots", "qflp_cities"], fmt)
+        head = ["code", "name", BROWSE["zh"]["name"], "local pilots", f"QFLP cities ({day})"]
+        return _table(rows, head, fmt)
     pv = rb.provinces[Places(rb).province(code)]
     if fmt == "json":
         return to_json(pv.dump())
+    if fmt == "csv":  # one table: the QFLP terms of its cities over time
+        terms = []
+        for cid, city in pv.cities.items():
+            for v in city.qflp:
+                t = v.value
+                terms.append([
+                    cid, city.name.get(lang), str(v.from_), str(v.to or ""),
+                    "in force" if v.in_force(day) else "history",
+                    t.fund_min_size.amount if t.fund_min_size else "",
+                    t.fund_min_size.currency if t.fund_min_size else "",
+                    t.quota_regime, "yes" if v.verified else "no", ", ".join(v.sources),
+                ])
+        head = ["city", "name", "from", "to", "status", "fund_min", "currency", "quota", "verified",
+                "sources"]
+        return _table(terms, head, fmt)
     lines = [f"{pv.code} {pv.name.en} {pv.name.zh}" + (f" / {pv.name.zh_hant}" if pv.name.zh_hant else ""), pv.summary.get(lang)]
     for cid, city in pv.cities.items():
         lines += ["", f"{cid}: {city.name.get(lang)}"]
@@ -102,7 +149,7 @@ def show_provinces(rb: RuleBase, code: str | None, lang: str, fmt: str, day: dt.
         lines.append(f"FX pilot {fx.id}: {fx.area.get(lang)} since {fx.joined}: {', '.join(fx.eases) or '—'} ({', '.join(fx.sources)})")
     for n in pv.notes:
         lines.append(f"Note: {n.text.get(lang)} ({', '.join(n.sources)})")
-    return "\n".join(lines)
+    return _text(lines, fmt)
 
 
 def show_documents(rb: RuleBase, doc_id: str | None, lang: str, fmt: str) -> str:
@@ -114,11 +161,19 @@ def show_documents(rb: RuleBase, doc_id: str | None, lang: str, fmt: str) -> str
         data = {**doc.dump(), "used_in": uses[doc_id]}
         if fmt == "json":
             return to_json(data)
-        return "\n".join([f"{doc_id}: {doc.name.en} / {doc.name.zh}", f"issuer: {doc.issuer.get(lang)}", f"proves: {doc.proves.get(lang)}", f"used in: {', '.join(uses[doc_id])}", f"sources: {', '.join(doc.sources)}"])
+        if fmt == "csv":
+            row = [doc_id, doc.name.en, doc.name.zh, doc.issuer.get(lang), ", ".join(uses[doc_id]),
+                   ", ".join(doc.sources)]
+            return _table([row], ["id", "en", "zh", "issuer", "used_in", "sources"], fmt)
+        return _text([
+            f"{doc_id}: {doc.name.en} / {doc.name.zh}", f"issuer: {doc.issuer.get(lang)}",
+            f"proves: {doc.proves.get(lang)}", f"used in: {', '.join(uses[doc_id])}",
+            f"sources: {', '.join(doc.sources)}",
+        ], fmt)
     if fmt == "json":
         return to_json({d: {**doc.dump(), "used_in": uses[d]} for d, doc in rb.documents.items()})
     rows = [[d, doc.name.get(lang), doc.issuer.get(lang), ", ".join(uses[d])] for d, doc in rb.documents.items()]
-    return _table(rows, ["id", "name", "issuer", "used in"])
+    return _table(rows, ["id", "name", "issuer", "used in"], fmt)
 
 
 # source tiers, best first (models.Source.tier); below law_firm a fact is weak
@@ -168,12 +223,51 @@ def show_sources(rb: RuleBase, lang: str, fmt: str, only_unverified: bool, only_
         if fmt == "json":
             return to_json([{"fact": w, "best_tier": t, "sources": s} for w, t, s in weak])
         rows = [[w, t, ", ".join(s)] for w, t, s in weak]
+        if fmt == "csv":
+            return _table(rows, ["fact", "best_tier", "sources"], fmt)
         note = f"{len(weak)} fact(s) rest on news or listing pages only"
-        return _table(rows, ["fact", "best tier", "sources"]) + "\n" + note
+        gap = "\n\n" if fmt == "md" else "\n"
+        return _table(rows, ["fact", "best tier", "sources"], fmt) + gap + note
     ids = [s for s, src in sorted(rb.sources.items()) if not (only_unverified and src.verified)]
     if fmt == "json":
         return to_json({s: source_to_dict(rb, s) for s in ids})
+    if fmt in ("csv", "md"):
+        rows = []
+        for sid in ids:
+            d = source_to_dict(rb, sid)
+            title = d["title"].get(lang) if isinstance(d.get("title"), dict) else d.get("title")
+            rows.append([sid, rb.sources[sid].tier, "yes" if rb.sources[sid].verified else "no", title or "",
+                         d.get("doc_no") or "", d.get("issuer") or "", d.get("date") or "",
+                         d.get("url") or ""])
+        return _table(rows, ["id", "tier", "verified", "title", "doc_no", "issuer", "date", "url"], fmt)
     return "\n".join(f"{s} [{rb.sources[s].tier}]: {source_line(rb, s, lang)}" for s in ids)
+
+
+def sectors(rb: RuleBase, day: dt.date) -> list[dict[str, Any]]:
+    """The sector vocabulary: id, names, and what the negative list in force on ``day`` says of each."""
+    out = []
+    for sid, sec in sorted(rb.sectors.items()):
+        dated = value_at(sec.negative_list, day)
+        entry = dated.value if dated is not None else None
+        out.append({
+            "id": sid, "en": sec.name.en, "zh": sec.name.zh,
+            # no entry in force: the sector is not on the list that day (or before the first edition)
+            "negative_list": entry.status if entry is not None else "not listed",
+            "item": entry.item.en if entry is not None and entry.item else None,
+        })
+    return out
+
+
+def show_sectors(rb: RuleBase, lang: str, fmt: str, day: dt.date) -> str:
+    rows = sectors(rb, day)
+    if fmt == "json":
+        return to_json({"as_of": day.isoformat(), "sectors": rows})
+    head = ["id", "en", "zh", "negative_list", "item"]
+    if fmt == "csv":
+        return _table([[r[k] or "" for k in head] for r in rows], head, fmt)
+    name = "zh" if lang == "zh" else "en"
+    table = [[r["id"], r[name], r["negative_list"], r["item"] or ""] for r in rows]
+    return _table(table, ["id", "name", f"negative list ({day})", "item"], fmt)
 
 
 def tier_counts(rb: RuleBase) -> dict[str, dict[str, int]]:

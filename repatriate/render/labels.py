@@ -346,6 +346,10 @@ ERRORS_ZH: tuple[tuple[str, str], ...] = (
     (r"^Missing argument (.*?)\.?$", "缺少参数：{1}"),
     (r"^Invalid value for (.*?): (.*)$", "{1} 的值无效：{2}"),
     (r"^No such command (.*?)\.?$", "没有该命令：{1}"),
+    # what follows a flag in the CLI's "--flag: message" lines
+    (r"^(\S+) must be (.*)$", "{1} 不符合要求：须为 {2}"),
+    (r"^no such option$", "没有该选项"),
+    (r"^missing \(required\)$", "缺少必填选项"),
 )
 # words inside error lines
 ERROR_WORDS_ZH = {

@@ -497,6 +497,7 @@ def render_markdown(plan: Plan, rb: RuleBase, lang: str = "en", explain: bool = 
     if plan.routes:
         rows = [[md_cell(c) for c in row] for row in summary_rows(plan, rb, lang)]
         out.append(tabulate(rows, headers=head(plan, lang), tablefmt="github", disable_numparse=True))
+        out += ["", *_markdown_checklist(plan.routes[0], rb, lang)]  # as the table view shows it
     else:
         out.append(words["no_route"])
     if explain and plan.excluded:
@@ -511,6 +512,31 @@ def render_markdown(plan: Plan, rb: RuleBase, lang: str = "en", explain: bool = 
     out += [f"- {md_link_text(source_line(rb, s, lang), rb.sources[s].url)}" for s in plan.sources]
     out += ["", f"_{NOTICE.get(lang)}_", ""]
     return "\n".join(out)
+
+
+def _markdown_checklist(best: Route, rb: RuleBase, lang: str) -> list[str]:
+    """Route 1's steps (who, authority, weeks, documents), its documents and warnings, in Markdown."""
+    from tabulate import tabulate
+
+    from .escape import md_cell, md_escape
+
+    words = ROUTE[lang]
+    place = location_label(rb, best.location, lang)
+    out = [f"**{md_escape(words['checklist'])}: {md_escape(channel_label(rb, best.channels, lang))} · "
+           f"{md_escape(place)}**", ""]
+    rows = []
+    for i, s in enumerate(best.steps, 1):
+        w = "?" if s.weeks is None else weeks_span(s.weeks.min, s.weeks.max)
+        who = f"{s.step.responsible.get(lang)} / {s.authority.get(lang)}"
+        docs = "; ".join(rb.documents[d].name.get(lang) for d in s.step.documents if d in rb.documents)
+        action = s.step.action.get(lang) + ("" if s.verified else " †")
+        rows.append([md_cell(c) for c in (str(i), action, who, w, docs)])
+    head = [*STEP_HEAD[lang], words["documents"].rstrip(": ：")]
+    out.append(tabulate(rows, headers=head, tablefmt="github", disable_numparse=True))
+    docs = "; ".join(rb.documents[d.id].name.get(lang) for d in best.documents)
+    out += ["", md_escape(words["documents"] + docs), ""]
+    out += [f"- ! {md_escape(f.text.get(lang))}" for f in best.warnings + best.notes]
+    return out
 
 
 def render_csv(plan: Plan, rb: RuleBase, lang: str = "en") -> str:
