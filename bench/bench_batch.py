@@ -15,13 +15,30 @@ import tempfile
 import time
 from pathlib import Path
 
-COLUMNS = ["asset_id", "label", "asset_class", "sector", "province", "city", "amount", "currency", "holder_type", "net_assets", "term_months", "originator"]
+COLUMNS = [
+    "asset_id",
+    "label",
+    "asset_class",
+    "sector",
+    "province",
+    "city",
+    "amount",
+    "currency",
+    "holder_type",
+    "net_assets",
+    "term_months",
+    "originator",
+]
 AMOUNTS = [5_000_000, 10_000_000, 20_000_000, 50_000_000, 100_000_000, 300_000_000]
 CURRENCIES = ["USD", "USD", "USD", "HKD", "CNH", "CNY"]
 HOLDERS = ["private", "private", "soe", "lgfv", "listed", "fie", "financial"]
 TERMS = ["", "12", "24", "36", "60"]
 # spellings an analyst's export really mixes: codes, English, simplified and traditional Chinese
-PROVINCE_SPELLINGS = {"CN-GD": ["CN-GD", "Guangdong", "广东", "廣東省"], "CN-SH": ["CN-SH", "Shanghai", "上海市"], "CN-HI": ["CN-HI", "海南"]}
+PROVINCE_SPELLINGS = {
+    "CN-GD": ["CN-GD", "Guangdong", "广东", "廣東省"],
+    "CN-SH": ["CN-SH", "Shanghai", "上海市"],
+    "CN-HI": ["CN-HI", "海南"],
+}
 BAD_ROWS = [
     ["equity", "renewable_energy", "Atlantis", "", "50000000", "USD", "private", "", ""],
     ["equity", "renewable_energy", "CN-GD", "", "-5", "USD", "private", "", ""],
@@ -77,7 +94,14 @@ def write_portfolio(path: Path, rows: int, distinct: int, seed: int = 7, bad_eve
         for i, profile in enumerate(picks):
             if i % bad_every == bad_every - 1:
                 profile = BAD_ROWS[(i // bad_every) % len(BAD_ROWS)]
-            w.writerow([f"A{i:07d}", f"asset {i} of the book", *profile, rng.choice(["Bank A", "Leasing Co B", "=cmd|' /C calc'!A0"])])
+            w.writerow(
+                [
+                    f"A{i:07d}",
+                    f"asset {i} of the book",
+                    *profile,
+                    rng.choice(["Bank A", "Leasing Co B", "=cmd|' /C calc'!A0"]),
+                ]
+            )
 
 
 BASELINE = """
@@ -146,7 +170,9 @@ def main() -> None:
         small, big = tmp / "small.csv", tmp / "big.csv"
         write_portfolio(small, args.rows, args.distinct)
         write_portfolio(big, args.big_rows, args.distinct)
-        subprocess.run([*exe, "batch", str(small), "-o", str(tmp / "warm.csv")], check=True, capture_output=True)  # rule-base cache
+        subprocess.run(
+            [*exe, "batch", str(small), "-o", str(tmp / "warm.csv")], check=True, capture_output=True
+        )  # rule-base cache
         in_process(small, tmp / "warm.csv")  # imports
 
         base, (default, summary) = best_of(
@@ -162,15 +188,23 @@ def main() -> None:
         big_run = [*exe, "batch", str(big), "-o", str(tmp / "out_big.csv"), "--force"]
         ((_, rss_big),) = best_of(1, lambda: child(big_run))
 
-    print(f"portfolio: {args.rows:,} rows, {args.distinct} distinct profiles drawn, {summary['errors']} bad rows, "
-          f"{summary['distinct_searches']} searches; {os.cpu_count()} cores, one process "
-          "(a fork pool did not pay)")
+    print(
+        f"portfolio: {args.rows:,} rows, {args.distinct} distinct profiles drawn, {summary['errors']} bad rows, "
+        f"{summary['distinct_searches']} searches; {os.cpu_count()} cores, one process "
+        "(a fork pool did not pay)"
+    )
     print(f"bare csv read+write             {base:7.3f} s")
     print(f"batch, in-process               {default:7.3f} s   ratio {default / base:5.2f}  (goal <= 3)")
     print(f"bare csv, subprocess            {base_sub:7.3f} s")
-    print(f"repatriate batch, subprocess    {ours_sub:7.3f} s   ratio {ours_sub / base_sub:5.2f}  (with imports and rule-base load)")
+    print(
+        f"repatriate batch, subprocess    {ours_sub:7.3f} s   ratio {ours_sub / base_sub:5.2f}"
+        "  (with imports and rule-base load)"
+    )
     print(f"peak RSS {args.rows:>9,} rows       {rss_small / 1024:7.1f} MiB")
-    print(f"peak RSS {args.big_rows:>9,} rows       {rss_big / 1024:7.1f} MiB   ratio {rss_big / rss_small:5.2f}  (goal <= 1.3)")
+    print(
+        f"peak RSS {args.big_rows:>9,} rows       {rss_big / 1024:7.1f} MiB   ratio {rss_big / rss_small:5.2f}"
+        "  (goal <= 1.3)"
+    )
 
 
 if __name__ == "__main__":

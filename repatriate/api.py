@@ -7,14 +7,15 @@ distributed job gets the same answers.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
-from .rulebase.loader import load
-from .rulebase.records import RuleBase  # the validated rule base, as runtime records
 from .engine import memo
 from .engine.profile import make_profile, parse_date
 from .engine.search import Plan, plan
+from .rulebase.loader import load
+from .rulebase.records import RuleBase  # the validated rule base, as runtime records
 
 
 def load_rulebase(data_dir: str | Path | None = None, overlay: str | Path | None = None) -> RuleBase:
@@ -59,8 +60,9 @@ def plan_route(
     Examples
     --------
     >>> p = plan_route(asset_class="equity", sector="renewable_energy", province="广东",
-    ...                amount=50_000_000, currency="USD")
+    ...                amount=50_000_000, currency="USD", as_of="2026-11-29")
     >>> p.routes[0].channels
+    ('fdi', 'fie_reinvestment')
     """
     rb = rb or load_rulebase()
     prof = make_profile(rb, **profile)

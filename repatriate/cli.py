@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 import typer.core
@@ -16,12 +15,15 @@ import typer.core
 from . import __version__
 from .vocab import ASSET_CLASSES, DISTRIBUTIONS, HOLDER_TYPES, SPV_OWNERS
 
+
 class _Group(typer.core.TyperGroup):
     """The root group: one-line errors, exit 2 for usage and input problems, also under CliRunner."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # noqa: D102
         if not standalone_mode:
-            return super().main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False, **extra)
+            return super().main(
+                args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False, **extra
+            )
         code = _run(super().main, args, {"prog_name": prog_name or "repatriate", "complete_var": complete_var, **extra})
         sys.exit(code)
 
@@ -52,14 +54,16 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks of unexpected errors."),
 ) -> None:
     _STATE["debug"] = debug
 
 
 def _choice(name: str, value: str, accepted: tuple[str, ...]) -> str:
-    from .errors import RepatriateError, short
+    from .errors import RepatriateError
 
     if value not in accepted:
         raise RepatriateError.choice(name, value, accepted)
@@ -72,7 +76,7 @@ def _count(name: str, value: str) -> int:
     return parse_integer(name, value)
 
 
-def _rulebase(data_dir: Optional[Path]):
+def _rulebase(data_dir: Path | None):
     from .api import load_rulebase
 
     return load_rulebase(overlay=data_dir)
@@ -84,7 +88,7 @@ def _console():
     return Console(no_color=bool(os.environ.get("NO_COLOR")) or None, highlight=False)
 
 
-def _emit(text: str, output: Optional[str] = None, force: bool = False) -> None:
+def _emit(text: str, output: str | None = None, force: bool = False) -> None:
     if output and output != "-":
         from .files import write_text
 
@@ -94,7 +98,7 @@ def _emit(text: str, output: Optional[str] = None, force: bool = False) -> None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
-def _emit_bytes(data: bytes, output: Optional[str], force: bool) -> None:
+def _emit_bytes(data: bytes, output: str | None, force: bool) -> None:
     """A binary output (PDF) to -o FILE atomically; to stdout only when it is not a terminal."""
     from .errors import RepatriateError
 
@@ -110,7 +114,7 @@ def _emit_bytes(data: bytes, output: Optional[str], force: bool) -> None:
         raise RepatriateError("a PDF is not for a terminal: give -o FILE.pdf (or pipe it)", field="format")
     else:
         sys.stdout.flush()
-        getattr(sys.stdout, "buffer", sys.stdout).write(data)
+        sys.stdout.buffer.write(data)
 
 
 # --- route ------------------------------------------------------------------------
@@ -265,7 +269,7 @@ EXTENSION_FORMATS = {".json": "json", ".md": "md", ".markdown": "md", ".csv": "c
                      ".htm": "html", ".pdf": "pdf", ".txt": "table"}
 
 
-def _infer_format(fmt: Optional[str], output: Optional[str], accepted: tuple[str, ...]) -> str:
+def _infer_format(fmt: str | None, output: str | None, accepted: tuple[str, ...]) -> str:
     """--format if given, else the -o FILE's extension, else a table; checked against ``accepted``."""
     from .errors import RepatriateError
 
@@ -287,36 +291,36 @@ def route(
         ..., "--province", autocompletion=_from_rulebase("province"), help=PROVINCE_HELP
     ),
     amount: str = AMOUNT,
-    sector: Optional[str] = SECTOR,
-    city: Optional[str] = typer.Option(None, "--city", autocompletion=_from_rulebase("city"), help=CITY_HELP),
+    sector: str | None = SECTOR,
+    city: str | None = typer.Option(None, "--city", autocompletion=_from_rulebase("city"), help=CITY_HELP),
     currency: str = CURRENCY,
     holder_type: str = HOLDER_TYPE,
-    net_assets: Optional[str] = NET_ASSETS,
-    term_months: Optional[str] = TERM_MONTHS,
+    net_assets: str | None = NET_ASSETS,
+    term_months: str | None = TERM_MONTHS,
     spv_owner: str = SPV_OWNER,
     distribution: str = DISTRIBUTION,
-    total_investment: Optional[str] = TOTAL_INVESTMENT,
-    registered_capital: Optional[str] = REGISTERED_CAPITAL,
-    holder_founded: Optional[str] = HOLDER_FOUNDED,
-    group_revenue: Optional[str] = GROUP_REVENUE,
-    group_cross_border_flows: Optional[str] = GROUP_FLOWS,
-    group_offshore_revenue: Optional[str] = GROUP_OFFSHORE,
-    payout: Optional[str] = PAYOUT,
-    yield_pct: Optional[str] = YIELD,
-    fx_spread_bps: Optional[str] = FX_SPREAD,
-    preferential_eit: Optional[str] = PREFERENTIAL_EIT,
-    start: Optional[str] = START,
-    as_of: Optional[str] = AS_OF,
+    total_investment: str | None = TOTAL_INVESTMENT,
+    registered_capital: str | None = REGISTERED_CAPITAL,
+    holder_founded: str | None = HOLDER_FOUNDED,
+    group_revenue: str | None = GROUP_REVENUE,
+    group_cross_border_flows: str | None = GROUP_FLOWS,
+    group_offshore_revenue: str | None = GROUP_OFFSHORE,
+    payout: str | None = PAYOUT,
+    yield_pct: str | None = YIELD,
+    fx_spread_bps: str | None = FX_SPREAD,
+    preferential_eit: str | None = PREFERENTIAL_EIT,
+    start: str | None = START,
+    as_of: str | None = AS_OF,
     optimize: str = OPTIMIZE,
     top: str = typer.Option("10", "--top", help="How many routes to show."),
     lang: str = LANG,
-    fmt: Optional[str] = typer.Option(
+    fmt: str | None = typer.Option(
         None, "--format", metavar=_metavar(ROUTE_FORMATS), autocompletion=_fixed(ROUTE_FORMATS),
         help="Default from the -o extension (.json, .md, .csv), else table.",
     ),
     explain: bool = typer.Option(False, "--explain", help="Show excluded routes and why."),
-    data_dir: Optional[Path] = DATA_DIR,
-    output: Optional[str] = typer.Option(
+    data_dir: Path | None = DATA_DIR,
+    output: str | None = typer.Option(
         None, "-o", "--output", help="Write to FILE (atomically); - for stdout."
     ),
     force: bool = FORCE,
@@ -382,24 +386,24 @@ def calendar(
     province: str = typer.Option(..., "--province", help="CN-GD, Guangdong, 广东 or 廣東."),
     amount: str = AMOUNT,
     start: str = typer.Option(..., "--start", help="Start date (YYYY-MM-DD) of the route."),
-    sector: Optional[str] = SECTOR,
-    city: Optional[str] = typer.Option(None, "--city", help="Pinyin city id, e.g. shenzhen."),
+    sector: str | None = SECTOR,
+    city: str | None = typer.Option(None, "--city", help="Pinyin city id, e.g. shenzhen."),
     currency: str = CURRENCY,
     holder_type: str = HOLDER_TYPE,
-    net_assets: Optional[str] = NET_ASSETS,
-    term_months: Optional[str] = TERM_MONTHS,
+    net_assets: str | None = NET_ASSETS,
+    term_months: str | None = TERM_MONTHS,
     spv_owner: str = SPV_OWNER,
     distribution: str = DISTRIBUTION,
-    payout: Optional[str] = PAYOUT,
+    payout: str | None = PAYOUT,
     rank: int = typer.Option(1, "--rank", help="Which ranked route (1 = the best)."),
-    as_of: Optional[str] = AS_OF,
+    as_of: str | None = AS_OF,
     optimize: str = OPTIMIZE,
     lang: str = LANG,
-    fmt: Optional[str] = typer.Option(
+    fmt: str | None = typer.Option(
         None, "--format", help="ics, csv or json; default from the -o extension, else json."
     ),
-    data_dir: Optional[Path] = DATA_DIR,
-    output: Optional[str] = typer.Option(
+    data_dir: Path | None = DATA_DIR,
+    output: str | None = typer.Option(
         None, "-o", "--output", help="plan.ics, plan.csv or plan.json; default stdout."
     ),
     force: bool = FORCE,
@@ -441,24 +445,28 @@ def calendar(
 
 @app.command()
 def batch(
-    portfolio: Optional[str] = typer.Argument(
+    portfolio: str | None = typer.Argument(
         None, help="CSV (UTF-8, GB18030, Big5; UTF-16/32 with BOM), XLSX or JSONL file; - for stdin."
     ),
-    output: Optional[str] = typer.Option(None, "-o", "--output", help="Result file (.csv, .xlsx, .jsonl); default stdout."),
-    fmt: Optional[str] = typer.Option(
+    output: str | None = typer.Option(
+        None, "-o", "--output", help="Result file (.csv, .xlsx, .jsonl); default stdout."
+    ),
+    fmt: str | None = typer.Option(
         None, "--format", metavar="[csv|xlsx|jsonl]", help="Default from the -o extension, else csv."
     ),
-    encoding: Optional[str] = typer.Option(None, "--encoding", help="Encoding of a CSV/JSONL portfolio; detected when omitted."),
-    input_format: Optional[str] = typer.Option(
+    encoding: str | None = typer.Option(
+        None, "--encoding", help="Encoding of a CSV/JSONL portfolio; detected when omitted."
+    ),
+    input_format: str | None = typer.Option(
         None, "--input-format", metavar="[csv|xlsx|jsonl]", help="Detected when omitted."
     ),
-    sheet: Optional[str] = typer.Option(
+    sheet: str | None = typer.Option(
         None, "--sheet", help="XLSX sheet to read; needed when several sheets hold data."
     ),
     top: int = typer.Option(1, "--top", help="Routes per asset; above 1 adds a `routes` list (JSONL only)."),
-    as_of: Optional[str] = AS_OF,
+    as_of: str | None = AS_OF,
     optimize: str = OPTIMIZE,
-    summary_json: Optional[str] = typer.Option(
+    summary_json: str | None = typer.Option(
         None, "--summary-json",
         help="Also write the summary (with as-of, digest, version) to FILE; - for stdout.",
     ),
@@ -468,7 +476,7 @@ def batch(
     strict: bool = typer.Option(False, "--strict", help="Exit 1 when any row is an error row."),
     force: bool = FORCE,
     schema: bool = typer.Option(False, "--schema", help="Print the JSON Schema of a result row and exit."),
-    data_dir: Optional[Path] = DATA_DIR,
+    data_dir: Path | None = DATA_DIR,
 ) -> None:
     """Plan every asset of a portfolio: one result row per input row, errors included.
 
@@ -502,7 +510,7 @@ def batch(
         if summary_json == "-" and to_stdout:
             raise RepatriateError("--summary-json - and the results would share stdout (accepted: -o FILE)")
         if summary_json != "-":
-            if not to_stdout and same_path(summary_json, output):
+            if not to_stdout and output is not None and same_path(summary_json, output):
                 raise RepatriateError(
                     f"--summary-json {summary_json!r} is the -o file too (accepted: another path)"
                 )
@@ -545,7 +553,10 @@ class _BatchBar:
 
         # the file name is the user's text: shown as typed, never parsed as rich markup
         self._progress = Progress(
-            SpinnerColumn(), TextColumn("{task.description}", markup=False), TextColumn("{task.completed:,} rows"), TimeElapsedColumn(),
+            SpinnerColumn(),
+            TextColumn("{task.description}", markup=False),
+            TextColumn("{task.completed:,} rows"),
+            TimeElapsedColumn(),
             console=console, transient=True, auto_refresh=False,
         )
         self._task = self._progress.add_task(clean_text(name, multiline=False), total=None)
@@ -558,7 +569,7 @@ class _BatchBar:
         self._progress.stop()
 
 
-def _batch_progress(name: str) -> Optional[_BatchBar]:
+def _batch_progress(name: str) -> _BatchBar | None:
     # Only for a person watching: a pipe or a log file gets nothing but the summary.
     return _BatchBar(name) if sys.stderr.isatty() else None
 
@@ -570,41 +581,43 @@ def _batch_progress(name: str) -> Optional[_BatchBar]:
 def compare(
     asset_class: str = ASSET_CLASS,
     amount: str = AMOUNT,
-    province: Optional[list[str]] = typer.Option(
+    province: list[str] | None = typer.Option(
         None, "--province", metavar="PROVINCE", autocompletion=_from_rulebase("province"),
         help="Repeat to compare places: " + PROVINCE_HELP,
     ),
-    city: Optional[list[str]] = typer.Option(
+    city: list[str] | None = typer.Option(
         None, "--city", metavar="CITY", autocompletion=_from_rulebase("city"),
         help="Repeat to compare cities, e.g. --city shenzhen --city hengqin.",
     ),
-    sector: Optional[str] = SECTOR,
+    sector: str | None = SECTOR,
     currency: str = CURRENCY,
     holder_type: str = HOLDER_TYPE,
-    net_assets: Optional[str] = NET_ASSETS,
-    term_months: Optional[str] = TERM_MONTHS,
+    net_assets: str | None = NET_ASSETS,
+    term_months: str | None = TERM_MONTHS,
     spv_owner: str = SPV_OWNER,
     distribution: str = DISTRIBUTION,
-    total_investment: Optional[str] = TOTAL_INVESTMENT,
-    registered_capital: Optional[str] = REGISTERED_CAPITAL,
-    holder_founded: Optional[str] = HOLDER_FOUNDED,
-    group_revenue: Optional[str] = GROUP_REVENUE,
-    group_cross_border_flows: Optional[str] = GROUP_FLOWS,
-    group_offshore_revenue: Optional[str] = GROUP_OFFSHORE,
-    as_of: Optional[str] = AS_OF,
+    total_investment: str | None = TOTAL_INVESTMENT,
+    registered_capital: str | None = REGISTERED_CAPITAL,
+    holder_founded: str | None = HOLDER_FOUNDED,
+    group_revenue: str | None = GROUP_REVENUE,
+    group_cross_border_flows: str | None = GROUP_FLOWS,
+    group_offshore_revenue: str | None = GROUP_OFFSHORE,
+    as_of: str | None = AS_OF,
     optimize: str = OPTIMIZE,
     top: int = typer.Option(4, "--top", help="How many routes to compare per place."),
-    label: Optional[str] = typer.Option(None, "--label", help="Title of the report: the client's or the asset's name."),
-    prepared_for: Optional[str] = typer.Option(None, "--prepared-for", help="Who the report is for."),
-    prepared_by: Optional[str] = typer.Option(None, "--prepared-by", help="Who prepared it (first page)."),
+    label: str | None = typer.Option(None, "--label", help="Title of the report: the client's or the asset's name."),
+    prepared_for: str | None = typer.Option(None, "--prepared-for", help="Who the report is for."),
+    prepared_by: str | None = typer.Option(None, "--prepared-by", help="Who prepared it (first page)."),
     lang: str = LANG,
-    fmt: Optional[str] = typer.Option(
+    fmt: str | None = typer.Option(
         None, "--format", metavar=_metavar(COMPARE_FORMATS), autocompletion=_fixed(COMPARE_FORMATS),
         help="Default from the -o extension (.html, .md, .json, .pdf), else table.",
     ),
-    output: Optional[str] = typer.Option(None, "-o", "--output", help="Write the report to FILE (atomically); - for stdout."),
+    output: str | None = typer.Option(
+        None, "-o", "--output", help="Write the report to FILE (atomically); - for stdout."
+    ),
     force: bool = FORCE,
-    data_dir: Optional[Path] = DATA_DIR,
+    data_dir: Path | None = DATA_DIR,
 ) -> None:
     """Compare the top routes side by side, with a checklist per route, in one place or several.
 
@@ -672,14 +685,14 @@ def compare(
 
 @app.command()
 def channels(
-    channel_id: Optional[str] = typer.Argument(
+    channel_id: str | None = typer.Argument(
         None, autocompletion=_from_rulebase("channel"), help="A channel id, e.g. qflp."
     ),
     lang: str = LANG,
-    fmt: Optional[str] = _browse_format(),
-    output: Optional[str] = BROWSE_OUTPUT,
+    fmt: str | None = _browse_format(),
+    output: str | None = BROWSE_OUTPUT,
     force: bool = FORCE,
-    data_dir: Optional[Path] = DATA_DIR,
+    data_dir: Path | None = DATA_DIR,
 ) -> None:
     """List the channels, or show one with its steps. Example: repatriate channels qflp"""
     from .engine.browse import show_channels
@@ -691,15 +704,15 @@ def channels(
 
 @app.command()
 def provinces(
-    code: Optional[str] = typer.Argument(
+    code: str | None = typer.Argument(
         None, autocompletion=_from_rulebase("province"), help="A province: CN-GD, Guangdong or 广东."
     ),
     lang: str = LANG,
-    fmt: Optional[str] = _browse_format(),
-    output: Optional[str] = BROWSE_OUTPUT,
+    fmt: str | None = _browse_format(),
+    output: str | None = BROWSE_OUTPUT,
     force: bool = FORCE,
-    as_of: Optional[str] = AS_OF,
-    data_dir: Optional[Path] = DATA_DIR,
+    as_of: str | None = AS_OF,
+    data_dir: Path | None = DATA_DIR,
 ) -> None:
     """List the provinces, or show one with its cities and pilots. Example: repatriate provinces 广东"""
     from .engine.browse import show_provinces
@@ -712,14 +725,14 @@ def provinces(
 
 @app.command()
 def documents(
-    doc_id: Optional[str] = typer.Argument(
+    doc_id: str | None = typer.Argument(
         None, autocompletion=_from_rulebase("document"), help="A document id."
     ),
     lang: str = LANG,
-    fmt: Optional[str] = _browse_format(),
-    output: Optional[str] = BROWSE_OUTPUT,
+    fmt: str | None = _browse_format(),
+    output: str | None = BROWSE_OUTPUT,
     force: bool = FORCE,
-    data_dir: Optional[Path] = DATA_DIR,
+    data_dir: Path | None = DATA_DIR,
 ) -> None:
     """List the documents steps need, or show one. Example: repatriate documents ndrc_registration_certificate"""
     from .engine.browse import show_documents
@@ -731,14 +744,14 @@ def documents(
 @app.command()
 def sources(
     lang: str = LANG,
-    fmt: Optional[str] = _browse_format(),
-    output: Optional[str] = BROWSE_OUTPUT,
+    fmt: str | None = _browse_format(),
+    output: str | None = BROWSE_OUTPUT,
     force: bool = FORCE,
     unverified: bool = typer.Option(False, "--unverified", help="Only sources marked unverified."),
     weak: bool = typer.Option(
         False, "--weak", help="Facts whose best source is below law-firm tier (news, listing)."
     ),
-    data_dir: Optional[Path] = DATA_DIR,
+    data_dir: Path | None = DATA_DIR,
 ) -> None:
     """List every text the rule base cites, with its tier. Example: repatriate sources --weak"""
     from .engine.browse import show_sources
@@ -751,11 +764,11 @@ def sources(
 @app.command()
 def sectors(
     lang: str = LANG,
-    fmt: Optional[str] = _browse_format(),
-    output: Optional[str] = BROWSE_OUTPUT,
+    fmt: str | None = _browse_format(),
+    output: str | None = BROWSE_OUTPUT,
     force: bool = FORCE,
-    as_of: Optional[str] = AS_OF,
-    data_dir: Optional[Path] = DATA_DIR,
+    as_of: str | None = AS_OF,
+    data_dir: Path | None = DATA_DIR,
 ) -> None:
     """List the sector vocabulary (--sector's values) with the negative list's status on --as-of.
 
@@ -772,8 +785,8 @@ def sectors(
 @app.command()
 def graph(
     fmt: str = typer.Option("json", "--format", help="dot, graphml or json."),
-    as_of: Optional[str] = AS_OF,
-    data_dir: Optional[Path] = DATA_DIR,
+    as_of: str | None = AS_OF,
+    data_dir: Path | None = DATA_DIR,
 ) -> None:
     """Print the graph of structures and channels. Example: repatriate graph --format dot"""
     from .engine.browse import export_graph
@@ -786,7 +799,7 @@ def graph(
 
 
 @data_app.command("validate")
-def data_validate(data_dir: Optional[Path] = DATA_DIR) -> None:
+def data_validate(data_dir: Path | None = DATA_DIR) -> None:
     """Validate every data file; list each error with its file and field. Example: repatriate data validate"""
     from .render.escape import clean_text
     from .rulebase.loader import validate
@@ -803,8 +816,8 @@ def data_validate(data_dir: Optional[Path] = DATA_DIR) -> None:
 @data_app.command("schema")
 def data_schema() -> None:
     """Print the JSON Schema of the data files. Example: repatriate data schema > schema.json"""
-    from .rulebase.loader import json_schema
     from .render.route import to_json
+    from .rulebase.loader import json_schema
 
     _emit(to_json(json_schema()))
 
@@ -812,9 +825,9 @@ def data_schema() -> None:
 @data_app.command("coverage")
 def data_coverage(
     fmt: str = typer.Option("table", "--format", help="table or json."),
-    as_of: Optional[str] = AS_OF,
+    as_of: str | None = AS_OF,
     lang: str = LANG,
-    data_dir: Optional[Path] = DATA_DIR,
+    data_dir: Path | None = DATA_DIR,
 ) -> None:
     """Per province: local rules, QFLP cities, sourced and unverified facts; sources by tier.
 
@@ -953,7 +966,7 @@ def _error_line(message: str, args) -> str:
     return f"错误：{error_zh(message)}"
 
 
-def _field_of(message: str) -> Optional[str]:
+def _field_of(message: str) -> str | None:
     """The field a library message is about, when it did not say (``unknown sector 'x'``, ``top 0 ...``)."""
     for field in _FLAGS:
         words = field.replace("_", " ")

@@ -90,5 +90,5 @@ def short_message(message: str, limit: int = 80) -> str:
     from .render.escape import clean_text
 
     message = clean_text(message, multiline=False)
-    message = re.sub(r"'[^']{%d,}'" % (limit - 1), lambda m: m.group(0)[: limit - 2] + "…'", message)
-    return re.sub(r"\S{%d,}" % (2 * limit + 1), lambda m: m.group(0)[: 2 * limit] + "…", message)
+    message = re.sub(rf"'[^']{{{limit - 1},}}'", lambda m: m.group(0)[: limit - 2] + "…'", message)
+    return re.sub(rf"\S{{{2 * limit + 1},}}", lambda m: m.group(0)[: 2 * limit] + "…", message)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import signal
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -201,8 +200,8 @@ def atomic_write(
         register_temp(tmp)
         try:
             try:
-                fh = os.fdopen(
-                    fd, mode, **({} if "b" in mode else {"encoding": encoding, "newline": newline})
+                fh: IO[Any] = (
+                    os.fdopen(fd, "wb") if "b" in mode else os.fdopen(fd, "w", encoding=encoding, newline=newline)
                 )
             except BaseException:
                 os.close(fd)

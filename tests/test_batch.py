@@ -22,7 +22,19 @@ from repatriate.batch.run import RESULT_FIELDS, detect_encoding, plan_rows, run_
 from repatriate.errors import RepatriateError
 
 AS_OF = "2026-11-25"
-HEADER = ["asset_id", "label", "asset_class", "sector", "province", "city", "amount", "currency", "holder_type", "net_assets", "term_months"]
+HEADER = [
+    "asset_id",
+    "label",
+    "asset_class",
+    "sector",
+    "province",
+    "city",
+    "amount",
+    "currency",
+    "holder_type",
+    "net_assets",
+    "term_months",
+]
 GOOD = [
     ["A1", "深圳光伏", "equity", "renewable_energy", "广东", "shenzhen", "50000000", "USD", "private", "", ""],
     ["A2", "上海物流", "debt", "logistics", "上海市", "", "20000000", "USD", "soe", "100000000", "36"],
@@ -43,7 +55,7 @@ EXPECTED_MESSAGE = {
     "text amount": "amount 'fifty million' is not a number",
     "unknown sector": "unknown sector 'space_mining'",
 }
-FORMULAS = ["=HYPERLINK(\"http://evil\",\"x\")", "+1", "-2", "@SUM(A1:A2)", "\tTAB", "\rCR"]
+FORMULAS = ['=HYPERLINK("http://evil","x")', "+1", "-2", "@SUM(A1:A2)", "\tTAB", "\rCR"]
 
 
 def write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8", header: list[str] = HEADER) -> Path:
@@ -65,7 +77,9 @@ def write_xlsx(path: Path, rows: list[list], header: list[str] = HEADER) -> Path
 
 
 def write_jsonl(path: Path, rows: list[list], header: list[str] = HEADER) -> Path:
-    path.write_text("".join(json.dumps(dict(zip(header, r)), ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    path.write_text(
+        "".join(json.dumps(dict(zip(header, r)), ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
+    )
     return path
 
 
@@ -101,7 +115,10 @@ def outcome(row: dict) -> tuple:
 def test_csv_encodings_round_trip(rb, tmp_path, encoding):
     """Excel in a Chinese locale writes GB18030; others write UTF-8 with or without BOM."""
     src = write_csv(tmp_path / "in.csv", GOOD, encoding)
-    assert detect_encoding(src.read_bytes(), complete=True) == {"utf-8": "utf-8", "utf-8-sig": "utf-8-sig", "gb18030": "gb18030"}[encoding]
+    assert (
+        detect_encoding(src.read_bytes(), complete=True)
+        == {"utf-8": "utf-8", "utf-8-sig": "utf-8-sig", "gb18030": "gb18030"}[encoding]
+    )
     out = tmp_path / "out.jsonl"
     summary = run_batch(src, rb, out, as_of=AS_OF)
     rows = read_output(out)
@@ -193,11 +210,14 @@ def test_bad_rows_become_error_rows(rb, kind):
 def test_broken_csv_rows_are_kept(rb, tmp_path):
     src = tmp_path / "in.csv"
     src.write_text(
-        ",".join(HEADER) + "\n"
-        + ",".join(GOOD[0]) + ",surplus,cells\n"  # too many fields
+        ",".join(HEADER)
+        + "\n"
+        + ",".join(GOOD[0])
+        + ",surplus,cells\n"  # too many fields
         + "A9,short,equity\n"  # too few: the rest is empty
         + "\n"  # a blank line is not an asset
-        + ",".join(GOOD[2]) + "\n",
+        + ",".join(GOOD[2])
+        + "\n",
         encoding="utf-8",
     )
     out = tmp_path / "out.csv"
@@ -248,7 +268,11 @@ def test_formula_labels_are_inert_and_numbers_stay_numbers(rb, tmp_path):
 
 def test_jsonl_keeps_values_as_given(rb):
     """A machine format carries the data: labels unescaped, numbers as numbers."""
-    out = next(plan_rows([{"label": "=1+1", "asset_class": "equity", "province": "CN-GD", "amount": "50,000,000"}], rb, as_of=AS_OF))
+    out = next(
+        plan_rows(
+            [{"label": "=1+1", "asset_class": "equity", "province": "CN-GD", "amount": "50,000,000"}], rb, as_of=AS_OF
+        )
+    )
     assert out["label"] == "=1+1" and out["amount"] == 50_000_000
 
 
@@ -287,11 +311,17 @@ def test_summary_counts(rb, tmp_path):
 
 # --- robustness ------------------------------------------------------------------------
 
-cell = st.one_of(st.none(), st.text(max_size=12), st.sampled_from(["equity", "CN-GD", "广东", "-1", "1e400", "nan", "50,000,000", "=1"]))
+cell = st.one_of(
+    st.none(),
+    st.text(max_size=12),
+    st.sampled_from(["equity", "CN-GD", "广东", "-1", "1e400", "nan", "50,000,000", "=1"]),
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.fixed_dictionaries({k: cell for k in HEADER[2:]}, optional={"label": st.text(max_size=8)}), max_size=6))
+@given(
+    st.lists(st.fixed_dictionaries({k: cell for k in HEADER[2:]}, optional={"label": st.text(max_size=8)}), max_size=6)
+)
 def test_arbitrary_rows_never_crash(rb, rows):
     out = list(plan_rows(rows, rb, as_of=AS_OF))
     assert len(out) == len(rows)
@@ -348,9 +378,11 @@ def test_any_exception_on_a_record_is_an_error_row(rb, monkeypatch):
 
 def test_long_bad_cells_are_not_echoed_whole(rb):
     """issue 14: a bad value of 5-100 KB was echoed whole (here in the row's error cell)."""
-    rows = [{"asset_class": "equity", "province": "P" * 100_000, "amount": "5e7"},
-            {"asset_class": "equity", "province": "CN-GD", "amount": "9" * 50_000 + "x"},
-            {"asset_class": "e" * 50_000, "province": "CN-GD", "amount": "5e7"}]
+    rows = [
+        {"asset_class": "equity", "province": "P" * 100_000, "amount": "5e7"},
+        {"asset_class": "equity", "province": "CN-GD", "amount": "9" * 50_000 + "x"},
+        {"asset_class": "e" * 50_000, "province": "CN-GD", "amount": "5e7"},
+    ]
     out = list(plan_rows(rows, rb, as_of=AS_OF))
     assert [r["status"] for r in out] == ["error"] * 3
     assert all(len(r["error"]) < 600 for r in out), [len(r["error"]) for r in out]

@@ -8,7 +8,6 @@ Set REPATRIATE_SCREENS=DIR to keep the screenshots.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 

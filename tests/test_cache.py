@@ -164,7 +164,7 @@ def test_old_entries_are_evicted(cache_root):
     from repatriate.rulebase import cache
 
     digests = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(cache.KEEP + 3)]
-    for i, d in enumerate(digests):
+    for d in digests:
         cache.put(d, {"digest": d})
         for p in _entries(cache_root):  # make the order of writing visible to mtime
             os.utime(p, ns=(p.stat().st_mtime_ns - 10**9, p.stat().st_mtime_ns - 10**9))

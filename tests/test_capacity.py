@@ -12,9 +12,9 @@ import io
 import json
 
 import pytest
+from conftest import exclusions_by_channel, routes_by_channel
 from typer.testing import CliRunner
 
-from conftest import exclusions_by_channel, routes_by_channel
 from repatriate.cli import app
 from repatriate.engine.capacity import holder_age_months
 from repatriate.errors import RepatriateError

@@ -12,13 +12,12 @@ import io
 import json
 
 import pytest
+from conftest import exclusions_by_channel, routes_by_channel
 from typer.testing import CliRunner
 
 from repatriate.cli import app
 from repatriate.engine.closed import is_closed
 from repatriate.errors import RepatriateError
-
-from conftest import exclusions_by_channel, routes_by_channel
 
 runner = CliRunner()
 BIG = dict(
@@ -204,8 +203,9 @@ def test_channels_lists_every_channel_with_its_sources(rb):
 
 def test_every_new_source_has_tier_and_checked(rb):
     """WAVE2: new sources carry a tier and a checked date (dates only where the research read them)."""
-    import yaml
     from pathlib import Path
+
+    import yaml
 
     ids = yaml.safe_load(Path("data/sources/channels_2025.yaml").read_text(encoding="utf-8"))
     for sid in ids:

@@ -7,7 +7,6 @@ import io
 import json
 
 import pytest
-
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
@@ -16,7 +15,7 @@ from repatriate.cli import app
 runner = CliRunner()
 PORTFOLIO = (
     "asset_id,label,asset_class,sector,province,city,amount,currency\n"
-    "A1,=HYPERLINK(\"http://x\"),equity,renewable_energy,广东,shenzhen,50000000,USD\n"
+    'A1,=HYPERLINK("http://x"),equity,renewable_energy,广东,shenzhen,50000000,USD\n'
     "A2,plain,equity,renewable_energy,CN-XX,,50000000,USD\n"
     "A3,+1,debt,logistics,上海,,20000000,USD\n"
 )
@@ -68,7 +67,9 @@ def test_stdin_to_jsonl_with_top(tmp_path):
 
 def test_jsonl_portfolio_by_extension(tmp_path):
     path = tmp_path / "book.jsonl"
-    path.write_text('{"asset_id": "J1", "asset_class": "abs", "province": "海南", "amount": 30000000}\n', encoding="utf-8")
+    path.write_text(
+        '{"asset_id": "J1", "asset_class": "abs", "province": "海南", "amount": 30000000}\n', encoding="utf-8"
+    )
     res = invoke("batch", str(path), "-o", "-", "--format", "jsonl")
     assert res.exit_code == 0, res.stderr
     assert json.loads(res.stdout)["status"] == "ok"
@@ -112,7 +113,10 @@ def test_wrong_encoding_fails_loudly(tmp_path):
 
 def test_unbalanced_quote_loses_no_row(tmp_path):
     src = tmp_path / "broken.csv"
-    src.write_text('asset_id,asset_class,province,amount\nX1,equity,CN-GD,1e7\nX2,equity,"CN-GD,1e7\nX3,debt,CN-SH,5\nX4,abs,CN-SH,"1,000"\n', encoding="utf-8")
+    src.write_text(
+        'asset_id,asset_class,province,amount\nX1,equity,CN-GD,1e7\nX2,equity,"CN-GD,1e7\nX3,debt,CN-SH,5\nX4,abs,CN-SH,"1,000"\n',
+        encoding="utf-8",
+    )
     rows = list(csv.DictReader(io.StringIO(invoke("batch", str(src)).stdout)))
     assert [r["status"] for r in rows] == ["ok", "error", "ok", "ok"]
     assert "unbalanced quote" in rows[1]["error"]
@@ -121,7 +125,10 @@ def test_unbalanced_quote_loses_no_row(tmp_path):
 
 def test_quoted_multiline_label_is_one_row(tmp_path):
     src = tmp_path / "ml.csv"
-    src.write_text('asset_id,label,asset_class,province,amount\nX1,"two\nlines",equity,CN-GD,1e7\nX2,x,abs,CN-SH,5\n', encoding="utf-8")
+    src.write_text(
+        'asset_id,label,asset_class,province,amount\nX1,"two\nlines",equity,CN-GD,1e7\nX2,x,abs,CN-SH,5\n',
+        encoding="utf-8",
+    )
     rows = list(csv.DictReader(io.StringIO(invoke("batch", str(src)).stdout)))
     assert [r["status"] for r in rows] == ["ok", "ok"] and rows[0]["label"] == "two\nlines"
 
@@ -163,8 +170,11 @@ def test_long_output_name_is_exit_2(tmp_path):
 def test_input_status_and_duplicate_columns_do_not_collide(tmp_path):
     """issue 14: duplicate input columns and an input `status` column collided with output columns."""
     src = tmp_path / "cols.csv"
-    src.write_text("asset_id,Status,status,input_status,note,note,asset_class,province,amount\n"
-                   "A1,s1,s2,s3,n1,n2,equity,CN-GD,50000000\n", encoding="utf-8")
+    src.write_text(
+        "asset_id,Status,status,input_status,note,note,asset_class,province,amount\n"
+        "A1,s1,s2,s3,n1,n2,equity,CN-GD,50000000\n",
+        encoding="utf-8",
+    )
     res = invoke("batch", str(src), "--format", "jsonl")
     assert res.exit_code == 0, res.stderr
     row = json.loads(res.stdout)
@@ -210,16 +220,30 @@ def test_empty_currency_is_refused():
 
 def test_bad_values_are_echoed_short():
     """issue 14: a bad value of 5-100 KB was echoed whole."""
-    for args in (["--amount", "9x" * 50_000], ["--amount", "5e7", "--sector", "s" * 100_000],
-                 ["--amount", "5e7", "--optimize", "o" * 100_000]):
+    for args in (
+        ["--amount", "9x" * 50_000],
+        ["--amount", "5e7", "--sector", "s" * 100_000],
+        ["--amount", "5e7", "--optimize", "o" * 100_000],
+    ):
         res = invoke("route", *PROFILE, *args)
         assert res.exit_code == 2 and len(res.stderr) < 600, len(res.stderr)
 
 
 def test_label_control_characters_do_not_reach_the_terminal():
     """issue 14: `--label` ESC sequences reached the terminal."""
-    res = invoke("compare", "--asset-class", "equity", "--amount", "5e7", "--province", "CN-GD",
-                 "--label", "Acme\x1b]8;;http://evil\x07 \x1b[2J", "--format", "md")
+    res = invoke(
+        "compare",
+        "--asset-class",
+        "equity",
+        "--amount",
+        "5e7",
+        "--province",
+        "CN-GD",
+        "--label",
+        "Acme\x1b]8;;http://evil\x07 \x1b[2J",
+        "--format",
+        "md",
+    )
     assert res.exit_code == 0, res.stderr
     assert "\x1b" not in res.stdout and "\x07" not in res.stdout and "Acme" in res.stdout
 
@@ -258,7 +282,7 @@ def test_xlsx_has_a_styled_header_a_summary_and_a_rules_sheet(tmp_path):
     rules = list(wb["Rules"].iter_rows(values_only=True))
     head = {r[0]: r[1] for r in rules[:4]}
     assert head["as_of"] == "2026-03-01" and len(head["rulebase_digest"]) == 64 and head["tool_version"]
-    sources = rules[rules.index(("source", "title", "document number", "issuer", "date", "url", "tier")) + 1:]
+    sources = rules[rules.index(("source", "title", "document number", "issuer", "date", "url", "tier")) + 1 :]
     assert len(sources) > 3 and all(s[0] and s[1] for s in sources)
 
 
@@ -290,8 +314,16 @@ def test_output_is_not_replaced_without_force(tmp_path):
 
 def test_summary_json_to_stdout(tmp_path):
     """issue 13 item 4: --summary-json - writes the summary (with as-of, digest, version) to stdout."""
-    res = invoke("batch", str(portfolio(tmp_path)), "-o", str(tmp_path / "o.jsonl"), "--summary-json", "-",
-                 "--as-of", "2026-03-01")
+    res = invoke(
+        "batch",
+        str(portfolio(tmp_path)),
+        "-o",
+        str(tmp_path / "o.jsonl"),
+        "--summary-json",
+        "-",
+        "--as-of",
+        "2026-03-01",
+    )
     assert res.exit_code == 0, res.stderr
     data = json.loads(res.stdout)
     assert data["rows"] == data["ok"] + data["no_route"] + data["errors"] == 3

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 
 import pytest
 from typer.testing import CliRunner
@@ -28,9 +25,40 @@ def invoke(*args):
     [
         [*EQUITY, "--province", "CN-GD", "--city", "shenzhen"],
         [*EQUITY, *PLACES],
-        ["compare", "--asset-class", "debt", "--sector", "infrastructure", "--amount", "300000000", "--currency", "CNY",
-         "--province", "CN-JS", "--net-assets", "1000000000", "--term-months", "36", "--holder-type", "soe", *AS_OF],
-        ["compare", "--asset-class", "abs", "--amount", "20000000", "--city", "hengqin", "--city", "qingdao", "--top", "2", *AS_OF],
+        [
+            "compare",
+            "--asset-class",
+            "debt",
+            "--sector",
+            "infrastructure",
+            "--amount",
+            "300000000",
+            "--currency",
+            "CNY",
+            "--province",
+            "CN-JS",
+            "--net-assets",
+            "1000000000",
+            "--term-months",
+            "36",
+            "--holder-type",
+            "soe",
+            *AS_OF,
+        ],
+        [
+            "compare",
+            "--asset-class",
+            "abs",
+            "--amount",
+            "20000000",
+            "--city",
+            "hengqin",
+            "--city",
+            "qingdao",
+            "--top",
+            "2",
+            *AS_OF,
+        ],
     ],
     ids=["one-city", "three-provinces", "debt", "two-cities"],
 )

@@ -10,7 +10,19 @@ from typer.testing import CliRunner
 from repatriate.cli import app
 
 runner = CliRunner()
-BASE = ["route", "--asset-class", "equity", "--sector", "renewable_energy", "--province", "CN-GD", "--amount", "50000000", "--currency", "USD"]
+BASE = [
+    "route",
+    "--asset-class",
+    "equity",
+    "--sector",
+    "renewable_energy",
+    "--province",
+    "CN-GD",
+    "--amount",
+    "50000000",
+    "--currency",
+    "USD",
+]
 
 
 def invoke(*args):
@@ -27,7 +39,18 @@ def test_json_contract():
     assert d["query"]["province"] == "CN-GD" and d["query"]["amount"] == 50_000_000
     assert d["routes"], "a permitted sector in Guangdong has routes"
     for r in d["routes"]:
-        assert {"rank", "channels", "path", "location", "steps", "timeline_weeks", "approvals", "documents", "warnings", "score"} <= r.keys()
+        assert {
+            "rank",
+            "channels",
+            "path",
+            "location",
+            "steps",
+            "timeline_weeks",
+            "approvals",
+            "documents",
+            "warnings",
+            "score",
+        } <= r.keys()
         assert r["path"][0] == "hk_issuer_spv" and r["path"][-1] == "asset_holder"
         assert {"province", "city"} <= r["location"].keys()
         assert r["timeline_weeks"]["min"] <= r["timeline_weeks"]["max"]

@@ -56,7 +56,7 @@ def test_time_is_not_a_condition():
 def test_formula_arithmetic_only():
     assert evaluate("net_assets * 2 * p", {"net_assets": 10.0, "p": 1.5}) == 30.0
     for hostile in ("__import__('os').system('true')", "().__class__.__bases__", "open('x')"):
-        with pytest.raises(Exception):
+        with pytest.raises(Exception):  # noqa: B017 - any refusal will do; what matters is no execution
             evaluate(hostile, {"net_assets": 1.0})
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from repatriate.engine.search import qflp_cities
 from repatriate.rulebase import loader
 from repatriate.rulebase.records import value_at
-from repatriate.engine.search import qflp_cities
 
 GOLDEN = yaml.safe_load((Path(__file__).parent / "golden" / "qflp_cities.yaml").read_text(encoding="utf-8"))
 
@@ -38,7 +38,9 @@ def test_every_fact_has_a_source(rb):
         missing += [f"sector:{sid}:{v.from_}" for v in sec.negative_list if not v.sources]
     for pid, par in rb.parameters.items():
         missing += [f"parameter:{pid}:{v.from_}" for v in par.values if not v.sources]
-    missing += [f"document:{d}" for d, doc in rb.documents.items() if not doc.sources and not d.startswith("qflp_pilot")]
+    missing += [
+        f"document:{d}" for d, doc in rb.documents.items() if not doc.sources and not d.startswith("qflp_pilot")
+    ]
     assert not missing
 
 

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from repatriate.errors import RepatriateError
-from repatriate.errors import clip
+from repatriate.errors import RepatriateError, clip
 from repatriate.files import atomic_write, safe_cell
 from repatriate.render.escape import clean_text
 
@@ -39,7 +38,7 @@ def test_atomic_write_replaces_only_on_success(tmp_path):
     with pytest.raises(ZeroDivisionError):
         with atomic_write(target, force=True) as fh:
             fh.write("three")
-            1 / 0
+            raise ZeroDivisionError
     assert target.read_text() == "one" and debris(tmp_path) == []
     with atomic_write(target, force=True, mode="wb") as fh:
         fh.write(b"four")

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from repatriate.rulebase import loader
 from repatriate.cli import app
 from repatriate.errors import DataError
+from repatriate.rulebase import loader
 
 runner = CliRunner()
 
@@ -44,7 +44,9 @@ def test_reports_file_and_field_of_a_type_error(broken):
 
 
 def test_reports_dangling_references(broken):
-    _edit(broken / "channels" / "qfii.yaml", "documents: [qfi_application,", "documents: [no_such_doc, qfi_application,")
+    _edit(
+        broken / "channels" / "qfii.yaml", "documents: [qfi_application,", "documents: [no_such_doc, qfi_application,"
+    )
     _edit(broken / "channels" / "fdi.yaml", "sources: [samr_2021_746", "sources: [no_such_source, samr_2021_746")
     problems = loader.validate(broken)
     assert any("channels/qfii.yaml" in p and "unknown document 'no_such_doc'" in p for p in problems)
@@ -96,7 +98,11 @@ def test_cli_schema_is_json_schema():
 
 def test_reference_errors_are_reported_beside_schema_errors(broken):
     _edit(broken / "channels" / "fdi.yaml", "location: asset", "location: moon")
-    _edit(broken / "channels" / "qfii.yaml", "sources: [qfi_2020_176, csrc_qfi_guide_2025]", "sources: [no_such_source, csrc_qfi_guide_2025]")
+    _edit(
+        broken / "channels" / "qfii.yaml",
+        "sources: [qfi_2020_176, csrc_qfi_guide_2025]",
+        "sources: [no_such_source, csrc_qfi_guide_2025]",
+    )
     problems = loader.validate(broken)
     assert any(p.startswith("channels/fdi.yaml: location") for p in problems)
     assert any("channels/qfii.yaml" in p and "unknown source 'no_such_source'" in p for p in problems)

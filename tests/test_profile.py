@@ -2,8 +2,8 @@
 
 import pytest
 
-from repatriate.errors import RepatriateError
 from repatriate.engine.profile import Places, make_profile
+from repatriate.errors import RepatriateError
 
 
 def test_every_province_resolves_by_code_and_names(rb):

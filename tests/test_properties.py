@@ -5,11 +5,11 @@ import datetime as dt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from repatriate.errors import RepatriateError
-from repatriate.rulebase.models import ASSET_CLASSES, HOLDER_TYPES
 from repatriate.engine.profile import make_profile
-from repatriate.render.route import plan_to_dict
 from repatriate.engine.search import plan
+from repatriate.errors import RepatriateError
+from repatriate.render.route import plan_to_dict
+from repatriate.rulebase.models import ASSET_CLASSES, HOLDER_TYPES
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -60,7 +60,24 @@ def test_profile_space(rb):
 
 def test_arbitrary_text_never_crashes(rb):
     @SETTINGS
-    @given(st.dictionaries(st.sampled_from(["asset_class", "sector", "province", "city", "amount", "currency", "holder_type", "net_assets", "term_months"]), st.text(max_size=12)))
+    @given(
+        st.dictionaries(
+            st.sampled_from(
+                [
+                    "asset_class",
+                    "sector",
+                    "province",
+                    "city",
+                    "amount",
+                    "currency",
+                    "holder_type",
+                    "net_assets",
+                    "term_months",
+                ]
+            ),
+            st.text(max_size=12),
+        )
+    )
     def check(fields):
         try:
             make_profile(rb, **fields)

@@ -4,8 +4,8 @@ import datetime as dt
 import pickle
 
 import pytest
-
 from conftest import routes_by_channel
+
 from repatriate.rulebase import models, records
 from repatriate.rulebase.records import RECORDS, DatedValue, Validity, value_at
 

@@ -3,27 +3,39 @@
 from __future__ import annotations
 
 import json
-
-from repatriate.render.route import source_cite
 import os
 import re
 from pathlib import Path
 
 import pytest
-
 from conftest import TODAY
-from repatriate.errors import RepatriateError
-from repatriate.render.route import NOTICE, plan_to_dict
+
 from repatriate.engine.compare import compare, resolve_places, step_schedule
-from repatriate.render.report import gist, md_cell, render, render_html, render_markdown, report_to_dict, table_text
 from repatriate.engine.profile import make_profile
 from repatriate.engine.search import Location, plan
+from repatriate.errors import RepatriateError
+from repatriate.render.report import gist, md_cell, render, render_html, render_markdown, report_to_dict, table_text
+from repatriate.render.route import NOTICE, plan_to_dict, source_cite
 
 GOLDEN = Path(__file__).parent / "golden" / "compare_equity_shenzhen.md"
 
 EQUITY = {"asset_class": "equity", "sector": "renewable_energy", "amount": 50_000_000, "currency": "USD"}
-DEBT = {"asset_class": "debt", "sector": "infrastructure", "amount": 300_000_000, "currency": "CNY", "holder_type": "soe", "net_assets": 1_000_000_000, "term_months": 36}
-ABS = {"asset_class": "abs", "sector": "supply_chain_receivables", "amount": 20_000_000, "currency": "USD", "holder_type": "listed"}
+DEBT = {
+    "asset_class": "debt",
+    "sector": "infrastructure",
+    "amount": 300_000_000,
+    "currency": "CNY",
+    "holder_type": "soe",
+    "net_assets": 1_000_000_000,
+    "term_months": 36,
+}
+ABS = {
+    "asset_class": "abs",
+    "sector": "supply_chain_receivables",
+    "amount": 20_000_000,
+    "currency": "USD",
+    "holder_type": "listed",
+}
 PROHIBITED = {"asset_class": "equity", "sector": "news_media", "amount": 10_000_000}
 
 CASES = [
@@ -50,7 +62,10 @@ def test_province_with_its_city_is_one_place(rb):
 
 def test_city_finds_its_province(rb):
     """A city id is looked up in the provinces' city sections."""
-    assert resolve_places(rb, [], ["hengqin", "Qingdao"]) == [Location("CN-GD", "hengqin"), Location("CN-SD", "qingdao")]
+    assert resolve_places(rb, [], ["hengqin", "Qingdao"]) == [
+        Location("CN-GD", "hengqin"),
+        Location("CN-SD", "qingdao"),
+    ]
 
 
 def test_places_keep_order_and_drop_repeats(rb):
@@ -92,11 +107,15 @@ def test_same_city_id_in_two_provinces_asks_for_one(rb):
 
 
 def test_each_place_is_the_route_plan(rb, reports):
-    """No second search: each place's routes are what `plan` returns for that place (QFLP through its own pilot cities)."""
+    """No second search: each place's routes are what `plan` returns for that place.
+
+    (QFLP through its own pilot cities.)"""
     report = reports[1]
     assert [p.location.province for p in report.places] == ["CN-GD", "CN-HI", "CN-SH"]
     for place in report.places:
-        direct = plan(make_profile(rb, province=place.location.province, **EQUITY), rb, as_of=TODAY, top=4, local_only=True)
+        direct = plan(
+            make_profile(rb, province=place.location.province, **EQUITY), rb, as_of=TODAY, top=4, local_only=True
+        )
         assert plan_to_dict(place.plan, rb) == plan_to_dict(direct, rb)
         assert place.best is (place.plan.routes[0] if place.plan.routes else None)
 
@@ -209,7 +228,15 @@ def _unescaped_pipes(line: str) -> int:
 
 def test_markdown_tables_parse(rb, reports):
     """GitHub tables: every row has as many unescaped pipes as the header, and a delimiter row."""
-    nasty = compare(rb, profile_fields=EQUITY, provinces=["CN-GD"], cities=[], as_of=TODAY, top=1, label="A | B \\| C <b>x</b>\nnew line")
+    nasty = compare(
+        rb,
+        profile_fields=EQUITY,
+        provinces=["CN-GD"],
+        cities=[],
+        as_of=TODAY,
+        top=1,
+        label="A | B \\| C <b>x</b>\nnew line",
+    )
     for report in [*reports, nasty]:
         md = render_markdown(report, rb)
         tables = _table_lines(md)
@@ -240,8 +267,16 @@ def test_golden_markdown_report(rb):
 
     Regenerate after a deliberate change with REPATRIATE_UPDATE_GOLDEN=1.
     """
-    report = compare(rb, profile_fields=EQUITY, provinces=["CN-GD"], cities=["shenzhen"], as_of=TODAY, top=2, label="Golden client",
-                     prepared_on=TODAY)
+    report = compare(
+        rb,
+        profile_fields=EQUITY,
+        provinces=["CN-GD"],
+        cities=["shenzhen"],
+        as_of=TODAY,
+        top=2,
+        label="Golden client",
+        prepared_on=TODAY,
+    )
     got = _normalise(render_markdown(report, rb), report.digest, TODAY.isoformat())
     if os.environ.get("REPATRIATE_UPDATE_GOLDEN") == "1":
         GOLDEN.parent.mkdir(parents=True, exist_ok=True)

@@ -10,10 +10,9 @@ from __future__ import annotations
 import html as html_lib
 import re
 
-import pytest
+from conftest import TODAY
 from typer.testing import CliRunner
 
-from conftest import TODAY
 from repatriate.cli import app
 from repatriate.engine.compare import compare, resolve_places
 from repatriate.engine.results import Location

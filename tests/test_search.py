@@ -5,7 +5,6 @@ tests/cases/*.yaml; the tests here check what that form cannot (texts, sources, 
 """
 
 import pytest
-
 from conftest import TODAY, exclusions_by_channel, routes_by_channel, step_ids
 
 
@@ -34,8 +33,17 @@ def test_restricted_sector_warns_with_its_conditions(run):
 
 
 def test_three_year_debt_needs_the_ndrc_certificate(run):
-    """NDRC Order No. 56 (in force 10 Feb 2023): debt of a year or more needs the review-and-registration certificate."""
-    p = run(asset_class="debt", sector="infrastructure", province="CN-JS", amount=300_000_000, currency="CNY", term_months=36, net_assets=1_000_000_000)
+    """NDRC Order No. 56 (in force 10 Feb 2023): debt of a year or more needs the review-and-registration
+    certificate."""
+    p = run(
+        asset_class="debt",
+        sector="infrastructure",
+        province="CN-JS",
+        amount=300_000_000,
+        currency="CNY",
+        term_months=36,
+        net_assets=1_000_000_000,
+    )
     assert p.routes
     for r in p.routes:
         assert "ndrc_foreign_debt_certificate" in step_ids(r)
@@ -45,24 +53,57 @@ def test_three_year_debt_needs_the_ndrc_certificate(run):
 
 
 def test_foreign_debt_above_the_macro_prudential_cap_is_excluded(run, rb):
-    """Yin Fa [2017] No. 9: cap = net assets x 2 x parameter (1.75 since 13 Jan 2025) -> 350m on 100m net assets in CNY."""
-    p = run(asset_class="equity", sector="manufacturing", province="CN-ZJ", amount=400_000_000, currency="CNY", net_assets=100_000_000)
+    """Yin Fa [2017] No. 9: cap = net assets x 2 x parameter (1.75 since 13 Jan 2025) -> 350m on 100m
+    net assets in CNY."""
+    p = run(
+        asset_class="equity",
+        sector="manufacturing",
+        province="CN-ZJ",
+        amount=400_000_000,
+        currency="CNY",
+        net_assets=100_000_000,
+    )
     assert not routes_by_channel(p, "foreign_debt")
-    reason = next(f for f in _reasons(exclusions_by_channel(p, "foreign_debt")) if f.rule == "foreign_debt_over_capacity")
+    reason = next(
+        f for f in _reasons(exclusions_by_channel(p, "foreign_debt")) if f.rule == "foreign_debt_over_capacity"
+    )
     assert "350,000,000" in reason.text.en
     assert "pboc_2017_9" in reason.sources and "mpa_param_2025" in reason.sources
 
 
 def test_foreign_currency_debt_weighs_more(run):
     """SAFE Q&A on Yin Fa [2017] No. 9: foreign-currency debt adds a 0.5 exchange-rate factor -> 350m / 1.5."""
-    p = run(asset_class="equity", sector="manufacturing", province="CN-ZJ", amount=1_000_000, currency="USD", net_assets=100_000_000)
+    p = run(
+        asset_class="equity",
+        sector="manufacturing",
+        province="CN-ZJ",
+        amount=1_000_000,
+        currency="USD",
+        net_assets=100_000_000,
+    )
     assert routes_by_channel(p, "foreign_debt")[0].capacity == pytest.approx(350_000_000 / 1.5)
 
 
 def test_cap_follows_the_dated_parameter(run):
     """Macro-prudential parameter 1.25 before 20 Jul 2023: the same profile had a 250m cap."""
-    within = run(as_of="2024-01-01", asset_class="equity", sector="manufacturing", province="CN-ZJ", amount=280_000_000, currency="CNY", net_assets=100_000_000)
-    before = run(as_of="2023-01-01", asset_class="equity", sector="manufacturing", province="CN-ZJ", amount=280_000_000, currency="CNY", net_assets=100_000_000)
+    within = run(
+        as_of="2024-01-01",
+        asset_class="equity",
+        sector="manufacturing",
+        province="CN-ZJ",
+        amount=280_000_000,
+        currency="CNY",
+        net_assets=100_000_000,
+    )
+    before = run(
+        as_of="2023-01-01",
+        asset_class="equity",
+        sector="manufacturing",
+        province="CN-ZJ",
+        amount=280_000_000,
+        currency="CNY",
+        net_assets=100_000_000,
+    )
     fd = routes_by_channel(within, "foreign_debt")
     assert fd and fd[0].capacity == pytest.approx(300_000_000)
     assert not routes_by_channel(before, "foreign_debt")
@@ -79,7 +120,9 @@ def test_capacity_unknown_without_net_assets(run):
 
 def test_qfii_quota_step_returns_before_abolition(run):
     """SAFE cancelled QFII/RQFII quotas on 10 Sep 2019: a 2018 date brings the quota approval back."""
-    old = run(as_of="2018-06-01", asset_class="abs", sector="supply_chain_receivables", province="CN-SH", amount=50_000_000)
+    old = run(
+        as_of="2018-06-01", asset_class="abs", sector="supply_chain_receivables", province="CN-SH", amount=50_000_000
+    )
     new = run(asset_class="abs", sector="supply_chain_receivables", province="CN-SH", amount=50_000_000)
     old_q, new_q = routes_by_channel(old, "qfii"), routes_by_channel(new, "qfii")
     assert old_q and new_q
@@ -123,9 +166,19 @@ def test_ranking_is_ordered_and_marks_pareto(run):
 
 
 def test_objectives_change_the_order_not_the_set(run):
-    kw = dict(asset_class="abs", sector="supply_chain_receivables", province="CN-SH", amount=50_000_000, currency="CNY", net_assets=1e9)
+    kw = dict(
+        asset_class="abs",
+        sector="supply_chain_receivables",
+        province="CN-SH",
+        amount=50_000_000,
+        currency="CNY",
+        net_assets=1e9,
+    )
     plans = {o: run(optimize=o, **kw) for o in ("balanced", "speed", "cost", "certainty")}
-    sets = {o: sorted((r.channels, r.location.province or "", r.location.city or "") for r in p.routes) for o, p in plans.items()}
+    sets = {
+        o: sorted((r.channels, r.location.province or "", r.location.city or "") for r in p.routes)
+        for o, p in plans.items()
+    }
     assert len({tuple(s) for s in sets.values()}) == 1
 
 
@@ -133,10 +186,17 @@ def test_city_prohibitions_exclude_that_city_only(run):
     """Nansha QFLP measures (穗金融规字〔2022〕1号): no investment or financing to real estate or LGFV platforms."""
     p = run(asset_class="equity", sector="real_estate", province="CN-GD", city="guangzhou", amount=20_000_000)
     nansha = [e for e in exclusions_by_channel(p, "qflp") if e.location.city == "guangzhou"]
-    assert nansha and any(f.rule == "qflp_city_excluded_sector" and "nansha_qflp_2022" in f.sources for f in nansha[0].reasons)
+    assert nansha and any(
+        f.rule == "qflp_city_excluded_sector" and "nansha_qflp_2022" in f.sources for f in nansha[0].reasons
+    )
     assert any(r.location.city == "shenzhen" for r in routes_by_channel(p, "qflp"))
     lgfv = run(asset_class="equity", sector="infrastructure", holder_type="lgfv", province="CN-GD", amount=20_000_000)
-    assert any(f.rule == "qflp_city_excluded_holder" for e in exclusions_by_channel(lgfv, "qflp") if e.location.city == "guangzhou" for f in e.reasons)
+    assert any(
+        f.rule == "qflp_city_excluded_holder"
+        for e in exclusions_by_channel(lgfv, "qflp")
+        if e.location.city == "guangzhou"
+        for f in e.reasons
+    )
 
 
 def test_pilot_city_gets_its_local_option(run):
@@ -152,14 +212,28 @@ def test_pilot_city_gets_its_local_option(run):
 
 def test_as_of_selects_superseded_city_terms(run):
     """Shenzhen 2017 measures (深金规〔2017〕1号) required a USD 15m fund; a 2019 query sees that threshold."""
-    p = run(as_of="2019-06-01", asset_class="equity", sector="manufacturing", province="CN-GD", city="shenzhen", amount=5_000_000)
+    p = run(
+        as_of="2019-06-01",
+        asset_class="equity",
+        sector="manufacturing",
+        province="CN-GD",
+        city="shenzhen",
+        amount=5_000_000,
+    )
     sz = next(r for r in routes_by_channel(p, "qflp") if r.location.city == "shenzhen")
     assert any(w.rule == "qflp_fund_minimum" and "15,000,000" in w.text.en for w in sz.warnings)
 
 
 def test_local_only_keeps_qflp_in_the_place(run, rb):
     """Comparing places: a place's QFLP option is a fund in that place, or an exclusion saying there is no pilot."""
-    sz = run(asset_class="equity", sector="manufacturing", province="CN-GD", city="hengqin", amount=20_000_000, local_only=True)
+    sz = run(
+        asset_class="equity",
+        sector="manufacturing",
+        province="CN-GD",
+        city="hengqin",
+        amount=20_000_000,
+        local_only=True,
+    )
     assert {r.location.city for r in routes_by_channel(sz, "qflp")} == {"hengqin"}
     gs = run(asset_class="equity", sector="manufacturing", province="CN-GS", amount=20_000_000, local_only=True)
     assert not routes_by_channel(gs, "qflp")
@@ -183,10 +257,20 @@ def test_negative_list_unknown_before_2020_is_said(run):
 
 
 def test_cnh_is_renminbi_and_financials_have_no_enterprise_cap(run):
-    """Yin Fa [2017] No. 9: the exchange-rate factor is for foreign-currency debt; financial institutions have their own parameters."""
-    cnh = run(asset_class="equity", sector="manufacturing", province="CN-SH", amount=1e6, currency="CNH", net_assets=1e9)
+    """Yin Fa [2017] No. 9: the exchange-rate factor is for foreign-currency debt; financial institutions
+    have their own parameters."""
+    cnh = run(
+        asset_class="equity", sector="manufacturing", province="CN-SH", amount=1e6, currency="CNH", net_assets=1e9
+    )
     assert routes_by_channel(cnh, "foreign_debt")[0].capacity == pytest.approx(3.5e9)
-    fin = run(asset_class="equity", sector="manufacturing", province="CN-SH", amount=1e6, holder_type="financial", net_assets=1e9)
+    fin = run(
+        asset_class="equity",
+        sector="manufacturing",
+        province="CN-SH",
+        amount=1e6,
+        holder_type="financial",
+        net_assets=1e9,
+    )
     fd = routes_by_channel(fin, "foreign_debt")[0]
     assert fd.capacity is None and any(w.rule == "foreign_debt_capacity_not_computed" for w in fd.warnings)
 
@@ -206,7 +290,9 @@ def test_fdi_reaches_the_asset_holder_three_ways(run, rb):
 def test_group_spv_buying_its_related_company_needs_mofcom(run):
     """2006 M&A Rules: a group's own offshore SPV acquiring a related mainland company needs MOFCOM approval."""
     own = run(asset_class="equity", sector="manufacturing", province="CN-GD", amount=20_000_000)
-    third = run(asset_class="equity", sector="manufacturing", province="CN-GD", amount=20_000_000, spv_owner="third_party")
+    third = run(
+        asset_class="equity", sector="manufacturing", province="CN-GD", amount=20_000_000, spv_owner="third_party"
+    )
     direct = lambda p: next(r for r in p.routes if r.channels == ("fdi", "fie_direct"))  # noqa: E731
     assert "mofcom_related_party_mna_approval" in step_ids(direct(own))
     assert "mofcom_related_party_mna_approval" not in step_ids(direct(third))
@@ -214,7 +300,8 @@ def test_group_spv_buying_its_related_company_needs_mofcom(run):
 
 
 def test_fie_loan_needs_a_related_holder_and_approval_comes_first(run):
-    """Hui Fa [2016] No. 16: settled capital is not lent to unrelated enterprises; MOFCOM approval precedes registration."""
+    """Hui Fa [2016] No. 16: settled capital is not lent to unrelated enterprises; MOFCOM approval precedes
+    registration."""
     third = run(asset_class="equity", sector="manufacturing", province="CN-GD", amount=5e7, spv_owner="third_party")
     assert not [r for r in third.routes if "fie_loan" in r.channels]
     assert any(f.rule == "fie_loan_unrelated_holder" for e in third.excluded for f in e.reasons)
@@ -277,7 +364,11 @@ def test_qflp_checks_come_from_data(run, rb):
     """The pilot-city checks are data (qflp_checks.yaml): each finding is a check's id and wording."""
     ids = {c.id for c in rb.qflp_checks.checks}
     p = run(
-        as_of="2019-06-01", asset_class="equity", sector="real_estate", province="CN-GD", amount=5e6,
+        as_of="2019-06-01",
+        asset_class="equity",
+        sector="real_estate",
+        province="CN-GD",
+        amount=5e6,
         holder_type="lgfv",
     )
     qflp = [f for r in p.routes if "qflp" in r.channels for f in r.warnings]

@@ -10,16 +10,18 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import TODAY
 from rich.cells import cell_len
 from typer.testing import CliRunner
 
-from conftest import TODAY
+from repatriate.api import plan_route
 from repatriate.cli import app
 from repatriate.engine.compare import compare
-from repatriate.api import plan_route
 from repatriate.render.labels import HEAD, REPORT
-from repatriate.render.report import render_html, table_text as report_text
-from repatriate.render.route import render_plan, table_text as route_text
+from repatriate.render.report import render_html
+from repatriate.render.report import table_text as report_text
+from repatriate.render.route import render_plan
+from repatriate.render.route import table_text as route_text
 from repatriate.render.units import money
 
 EQUITY = {"asset_class": "equity", "sector": "renewable_energy", "amount": 5e7}

@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from ..errors import RepatriateError
-from ..errors import clip
+from ..errors import RepatriateError, clip
 
 INPUT_FORMATS = ("csv", "xlsx", "jsonl")
 OWN_SHEETS = ("results", "Summary", "Rules")  # the sheets of batch's XLSX output

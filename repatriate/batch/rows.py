@@ -12,11 +12,12 @@ import io
 import json
 import math
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, NamedTuple
 
+from ..engine.money import summary_cells
 from ..engine.profile import (
     GROUP_FIELDS,
     PROFILE_FIELDS,
@@ -25,10 +26,8 @@ from ..engine.profile import (
     parse_integer,
     parse_number,
 )
-from ..engine.money import summary_cells
 from ..engine.search import OBJECTIVES, Plan, plan
-from ..errors import RepatriateError
-from ..errors import clip, short_message
+from ..errors import RepatriateError, clip, short_message
 from ..files import safe_cell
 from ..render.route import weeks_span
 from .readers import BrokenRecord
@@ -333,6 +332,7 @@ class Planner:
         fix = []
         amount_input = None
         for f, i, v in zip(fields, positions, values):
+            out: Any
             if f in NUMERIC_FIELDS:
                 out = typed_number(f, v, decimal, exact=mode == "plain")
                 if f == "amount":
@@ -443,10 +443,12 @@ class Table:
         positions = [i for _, i in present]
         taken = set(positions)
         self.passthrough = [i for i in range(self.width) if i not in taken]
+        self.values: Callable[[Any], tuple]
         if len(positions) >= 2:
             self.values = itemgetter(*positions)
         elif positions:
-            self.values = lambda row, i=positions[0]: (row[i],)
+            only = positions[0]
+            self.values = lambda row: (row[only],)
         else:
             self.values = lambda row: ()
         self.positions = positions
@@ -472,13 +474,14 @@ class Table:
             problem = None if len(cells) == self.width else self.fit(cells)
             values = self.values(cells)
             key = self.key(values) if self.typed else values
+            cacheable = True
             try:
                 out = self.cache.get(key)
             except TypeError:  # an unhashable cell (a JSON list or object): resolve it uncached
-                out = key = None
+                out, cacheable = None, False
             if out is None:
                 out = self.planner.outcome(self.fields, self.positions, self.mode, values, self.decimal)
-                if key is not None:
+                if cacheable:
                     self.remember(key, out)
             return self.finish(cells, out, problem)
         except Exception as exc:

@@ -31,7 +31,7 @@ from .readers import (
     read_xlsx,
 )
 from .rows import RESULT_FIELDS, Outcome, Planner, Result, Table, Tables, error_result, plan_rows
-from .writers import OUTPUT_FORMATS, make_writer, output_format
+from .writers import OUTPUT_FORMATS, XlsxWriter, make_writer, output_format
 
 __all__ = [
     "RESULT_FIELDS",
@@ -177,6 +177,7 @@ def run_batch(
         check_encoding(encoding)
     planner = Planner(rb, as_of=as_of, optimize=optimize, top=top)
     if not to_stdout:
+        assert output is not None  # to_stdout is True without an output path
         check_target(output, force=force, inputs=[portfolio])  # before reading a row
     source = open_portfolio(portfolio, input_format, stdin)
     summary = Summary(as_of=planner.stamp[0], rulebase_digest=planner.stamp[1],
@@ -187,13 +188,14 @@ def run_batch(
             _write_all(source, planner, encoding, sheet, kind, writer, summary, progress)
             writer.close()
         else:
+            assert output is not None
             with atomic_write(
                 output, force=force, mode="wb" if kind == "xlsx" else "w", inputs=[portfolio]
             ) as fh:
                 writer = make_writer(kind, fh, bom=excel)
                 try:
                     _write_all(source, planner, encoding, sheet, kind, writer, summary, progress)
-                    if kind == "xlsx":
+                    if isinstance(writer, XlsxWriter):
                         summary.searches = planner.searches
                         summary.seconds = time.perf_counter() - started
                         writer.appendix(summary.as_dict(), *rules_sheet(rb, planner))
@@ -322,7 +324,10 @@ def _ragged(
         if table is not current:
             current = table
             writer.header(table.columns)
-        cells, out = table.row(record if record.__class__ is BrokenRecord else list(record.values()))
+        # narrowed by the class test (cheaper than isinstance on this per-row path)
+        cells, out = table.row(
+            record if record.__class__ is BrokenRecord else list(record.values())  # type: ignore[union-attr]
+        )
         try:
             writer.write(cells, out.routes)
         except (ValueError, TypeError, RecursionError) as exc:
@@ -366,7 +371,7 @@ def _jsonl_table(source: Source, encoding: str | None) -> tuple[list[str], Itera
             if record.__class__ is BrokenRecord:
                 yield record
             else:
-                record = {str(k): v for k, v in record.items()}
+                record = {str(k): v for k, v in record.items()}  # type: ignore[union-attr]
                 yield [record.get(k) for k in header]
 
     return header, rows()

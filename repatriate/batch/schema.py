@@ -115,7 +115,9 @@ def arrow_schema(passthrough: Iterable[str] = ()) -> Any:
 
     Examples
     --------
-    >>> table = pyarrow.Table.from_pylist(list(plan_many(rows)), schema=arrow_schema(["asset_id"]))
+    With pyarrow installed (the ``spark`` extra)::
+
+        table = pyarrow.Table.from_pylist(list(plan_many(rows)), schema=arrow_schema(["asset_id"]))
     """
     import pyarrow as pa
 

@@ -9,11 +9,10 @@ import datetime as dt
 from typing import Any
 
 from ..errors import RepatriateError, short
-from ..rulebase.records import RuleBase
-from ..rulebase.records import fields as record_fields
-from ..rulebase.records import value_at
 from ..render.labels import BROWSE
 from ..render.route import source_cite, source_line, source_to_dict, to_json
+from ..rulebase.records import RuleBase, value_at
+from ..rulebase.records import fields as record_fields
 
 
 def _table(rows: list[list[Any]], headers: list[str], fmt: str = "table") -> str:
@@ -68,13 +67,18 @@ def document_uses(rb: RuleBase) -> dict[str, list[str]]:
 def show_channels(rb: RuleBase, channel_id: str | None, lang: str, fmt: str) -> str:
     if channel_id is None:
         if fmt == "json":
-            return to_json({
-                cid: {
-                    "name": ch.name.dump(), "path": ch.path, "location": ch.location,
-                    "steps": len(ch.steps), "sources": list(ch.sources),
+            return to_json(
+                {
+                    cid: {
+                        "name": ch.name.dump(),
+                        "path": ch.path,
+                        "location": ch.location,
+                        "steps": len(ch.steps),
+                        "sources": list(ch.sources),
+                    }
+                    for cid, ch in rb.channels.items()
                 }
-                for cid, ch in rb.channels.items()
-            })
+            )
         rows = [
             [cid, ch.name.get(lang), " → ".join(ch.path), ch.location, len(ch.steps), ", ".join(ch.sources)]
             for cid, ch in rb.channels.items()
@@ -123,30 +127,49 @@ def show_provinces(rb: RuleBase, code: str | None, lang: str, fmt: str, day: dt.
         for cid, city in pv.cities.items():
             for v in city.qflp:
                 t = v.value
-                terms.append([
-                    cid, city.name.get(lang), str(v.from_), str(v.to or ""),
-                    "in force" if v.in_force(day) else "history",
-                    t.fund_min_size.amount if t.fund_min_size else "",
-                    t.fund_min_size.currency if t.fund_min_size else "",
-                    t.quota_regime, "yes" if v.verified else "no", ", ".join(v.sources),
-                ])
-        head = ["city", "name", "from", "to", "status", "fund_min", "currency", "quota", "verified",
-                "sources"]
+                terms.append(
+                    [
+                        cid,
+                        city.name.get(lang),
+                        str(v.from_),
+                        str(v.to or ""),
+                        "in force" if v.in_force(day) else "history",
+                        t.fund_min_size.amount if t.fund_min_size else "",
+                        t.fund_min_size.currency if t.fund_min_size else "",
+                        t.quota_regime,
+                        "yes" if v.verified else "no",
+                        ", ".join(v.sources),
+                    ]
+                )
+        head = ["city", "name", "from", "to", "status", "fund_min", "currency", "quota", "verified", "sources"]
         return _table(terms, head, fmt)
-    lines = [f"{pv.code} {pv.name.en} {pv.name.zh}" + (f" / {pv.name.zh_hant}" if pv.name.zh_hant else ""), pv.summary.get(lang)]
+    lines = [
+        f"{pv.code} {pv.name.en} {pv.name.zh}" + (f" / {pv.name.zh_hant}" if pv.name.zh_hant else ""),
+        pv.summary.get(lang),
+    ]
     for cid, city in pv.cities.items():
         lines += ["", f"{cid}: {city.name.get(lang)}"]
         for v in city.qflp:
             t = v.value
             size = f"{t.fund_min_size.amount:,.0f} {t.fund_min_size.currency}" if t.fund_min_size else "unknown"
-            lp = f"{t.lp_min_subscription.amount:,.0f} {t.lp_min_subscription.currency}" if t.lp_min_subscription else "unknown"
+            lp = (
+                f"{t.lp_min_subscription.amount:,.0f} {t.lp_min_subscription.currency}"
+                if t.lp_min_subscription
+                else "unknown"
+            )
             status = "in force" if v.in_force(day) else "history"
             mark = "" if v.verified else " [unverified]"
-            lines.append(f"  QFLP {v.from_} → {v.to or '…'} ({status}){mark}: fund min {size}; LP min {lp}; quota {t.quota_regime}; sources {', '.join(v.sources)}")
+            lines.append(
+                f"  QFLP {v.from_} → {v.to or '…'} ({status}){mark}: fund min {size}; LP min {lp}; "
+                f"quota {t.quota_regime}; sources {', '.join(v.sources)}"
+            )
             if t.prohibitions:
                 lines.append("    bars: " + "; ".join(p.get(lang) for p in t.prohibitions))
     for fx in pv.fx_pilots:
-        lines.append(f"FX pilot {fx.id}: {fx.area.get(lang)} since {fx.joined}: {', '.join(fx.eases) or '—'} ({', '.join(fx.sources)})")
+        lines.append(
+            f"FX pilot {fx.id}: {fx.area.get(lang)} since {fx.joined}: "
+            f"{', '.join(fx.eases) or '—'} ({', '.join(fx.sources)})"
+        )
     for n in pv.notes:
         lines.append(f"Note: {n.text.get(lang)} ({', '.join(n.sources)})")
     return _text(lines, fmt)
@@ -162,14 +185,25 @@ def show_documents(rb: RuleBase, doc_id: str | None, lang: str, fmt: str) -> str
         if fmt == "json":
             return to_json(data)
         if fmt == "csv":
-            row = [doc_id, doc.name.en, doc.name.zh, doc.issuer.get(lang), ", ".join(uses[doc_id]),
-                   ", ".join(doc.sources)]
+            row = [
+                doc_id,
+                doc.name.en,
+                doc.name.zh,
+                doc.issuer.get(lang),
+                ", ".join(uses[doc_id]),
+                ", ".join(doc.sources),
+            ]
             return _table([row], ["id", "en", "zh", "issuer", "used_in", "sources"], fmt)
-        return _text([
-            f"{doc_id}: {doc.name.en} / {doc.name.zh}", f"issuer: {doc.issuer.get(lang)}",
-            f"proves: {doc.proves.get(lang)}", f"used in: {', '.join(uses[doc_id])}",
-            f"sources: {', '.join(doc.sources)}",
-        ], fmt)
+        return _text(
+            [
+                f"{doc_id}: {doc.name.en} / {doc.name.zh}",
+                f"issuer: {doc.issuer.get(lang)}",
+                f"proves: {doc.proves.get(lang)}",
+                f"used in: {', '.join(uses[doc_id])}",
+                f"sources: {', '.join(doc.sources)}",
+            ],
+            fmt,
+        )
     if fmt == "json":
         return to_json({d: {**doc.dump(), "used_in": uses[d]} for d, doc in rb.documents.items()})
     rows = [[d, doc.name.get(lang), doc.issuer.get(lang), ", ".join(uses[d])] for d, doc in rb.documents.items()]
@@ -236,9 +270,18 @@ def show_sources(rb: RuleBase, lang: str, fmt: str, only_unverified: bool, only_
         for sid in ids:
             d = source_to_dict(rb, sid)
             title = d["title"].get(lang) if isinstance(d.get("title"), dict) else d.get("title")
-            rows.append([sid, rb.sources[sid].tier, "yes" if rb.sources[sid].verified else "no", title or "",
-                         d.get("doc_no") or "", d.get("issuer") or "", d.get("date") or "",
-                         d.get("url") or ""])
+            rows.append(
+                [
+                    sid,
+                    rb.sources[sid].tier,
+                    "yes" if rb.sources[sid].verified else "no",
+                    title or "",
+                    d.get("doc_no") or "",
+                    d.get("issuer") or "",
+                    d.get("date") or "",
+                    d.get("url") or "",
+                ]
+            )
         return _table(rows, ["id", "tier", "verified", "title", "doc_no", "issuer", "date", "url"], fmt)
     return "\n".join(f"{s} [{rb.sources[s].tier}]: {source_line(rb, s, lang)}" for s in ids)
 
@@ -249,12 +292,16 @@ def sectors(rb: RuleBase, day: dt.date) -> list[dict[str, Any]]:
     for sid, sec in sorted(rb.sectors.items()):
         dated = value_at(sec.negative_list, day)
         entry = dated.value if dated is not None else None
-        out.append({
-            "id": sid, "en": sec.name.en, "zh": sec.name.zh,
-            # no entry in force: the sector is not on the list that day (or before the first edition)
-            "negative_list": entry.status if entry is not None else "not listed",
-            "item": entry.item.en if entry is not None and entry.item else None,
-        })
+        out.append(
+            {
+                "id": sid,
+                "en": sec.name.en,
+                "zh": sec.name.zh,
+                # no entry in force: the sector is not on the list that day (or before the first edition)
+                "negative_list": entry.status if entry is not None else "not listed",
+                "item": entry.item.en if entry is not None and entry.item else None,
+            }
+        )
     return out
 
 
@@ -306,7 +353,9 @@ def coverage(rb: RuleBase, day: dt.date) -> list[dict[str, Any]]:
         for r in pv.rules:
             facts.append((r.sources, r.verified))
             local.add(r.channel)
-        unverified = sum(1 for srcs, ok in facts if not ok or any(not rb.sources[s].verified for s in srcs if s in rb.sources))
+        unverified = sum(
+            1 for srcs, ok in facts if not ok or any(not rb.sources[s].verified for s in srcs if s in rb.sources)
+        )
         out.append(
             {
                 "province": code,
@@ -365,10 +414,18 @@ def regimes(rb: RuleBase, day: dt.date) -> list[dict[str, Any]]:
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     for scope, item, start, end, srcs in items:
         key = (scope, srcs[0])
-        g = groups.setdefault(key, {
-            "scope": scope, "source": srcs[0], "from": start, "to": end, "items": set(), "in_force": False,
-            "open": end is None,
-        })
+        g = groups.setdefault(
+            key,
+            {
+                "scope": scope,
+                "source": srcs[0],
+                "from": start,
+                "to": end,
+                "items": set(),
+                "in_force": False,
+                "open": end is None,
+            },
+        )
         g["from"] = min((d for d in (g["from"], start) if d), default=None)
         g["open"] = g["open"] or end is None
         g["to"] = None if g["open"] else max(d for d in (g["to"], end) if d)
@@ -377,15 +434,17 @@ def regimes(rb: RuleBase, day: dt.date) -> list[dict[str, Any]]:
         g["in_force"] = g["in_force"] or ((start is None or start <= day) and (end is None or day < end))
     rows = []
     for g in groups.values():
-        rows.append({
-            "scope": g["scope"],
-            "source": g["source"],
-            "cite": source_cite(rb, g["source"], "en"),
-            "from": g["from"].isoformat() if g["from"] else None,
-            "to": g["to"].isoformat() if g["to"] else None,
-            "in_force": g["in_force"],
-            "items": sorted(g["items"]),
-        })
+        rows.append(
+            {
+                "scope": g["scope"],
+                "source": g["source"],
+                "cite": source_cite(rb, g["source"], "en"),
+                "from": g["from"].isoformat() if g["from"] else None,
+                "to": g["to"].isoformat() if g["to"] else None,
+                "in_force": g["in_force"],
+                "items": sorted(g["items"]),
+            }
+        )
     return sorted(rows, key=lambda r: (r["scope"] != "national", r["scope"], r["from"] or "", r["source"]))
 
 
@@ -395,20 +454,32 @@ def show_coverage(rb: RuleBase, fmt: str, day: dt.date, lang: str = "en") -> str
     rows = coverage(rb, day)
     tiers = tier_counts(rb)
     dated = regimes(rb, day)
-    places = {lvl: sum(1 for ps in rb.places.places.values() for p in ps if p.level == lvl)
-              for lvl in ("prefecture", "county_city")}
+    places = {
+        lvl: sum(1 for ps in rb.places.places.values() for p in ps if p.level == lvl)
+        for lvl in ("prefecture", "county_city")
+    }
     if fmt == "json":
         gazetteer = {"source": rb.places.source, "as_at": rb.places.as_at.isoformat(), **places}
-        return to_json({
-            "as_of": day.isoformat(), "digest": rb.digest, "provinces": rows, "tiers": tiers,
-            "regimes": dated, "places": gazetteer,
-        })
+        return to_json(
+            {
+                "as_of": day.isoformat(),
+                "digest": rb.digest,
+                "provinces": rows,
+                "tiers": tiers,
+                "regimes": dated,
+                "places": gazetteer,
+            }
+        )
     head = COVERAGE_HEAD[lang]
     table = [
         [
-            r["province"], rb.provinces[r["province"]].name.get(lang),
+            r["province"],
+            rb.provinces[r["province"]].name.get(lang),
             ", ".join(r["channels_with_local_rules"]) or head[9],
-            r["qflp_cities"], r["facts_sourced"], r["facts_unsourced"], r["facts_unverified"],
+            r["qflp_cities"],
+            r["facts_sourced"],
+            r["facts_unsourced"],
+            r["facts_unverified"],
         ]
         for r in rows
     ]
@@ -418,14 +489,20 @@ def show_coverage(rb: RuleBase, fmt: str, day: dt.date, lang: str = "en") -> str
     headers = [*head[:3], head[3].format(day=day), *head[4:7]]
     rh = REGIME_HEAD[lang]
     regime_rows = [
-        [r["scope"], source_cite(rb, r["source"], lang), r["from"] or "", r["to"] or "", rh[5] if r["in_force"] else rh[6]]
+        [
+            r["scope"],
+            source_cite(rb, r["source"], lang),
+            r["from"] or "",
+            r["to"] or "",
+            rh[5] if r["in_force"] else rh[6],
+        ]
         for r in dated
     ]
     regime_table = _table(regime_rows, [*rh[:4], rh[4].format(day=day)])
-    gazetteer = GAZETTEER_LINE[lang].format(
+    gazetteer_line = GAZETTEER_LINE[lang].format(
         cite=source_cite(rb, rb.places.source, lang), as_at=rb.places.as_at, **places
     )
-    return _table(table, headers) + "\n\n" + by_tier + "\n\n" + regime_table + "\n\n" + gazetteer
+    return _table(table, headers) + "\n\n" + by_tier + "\n\n" + regime_table + "\n\n" + gazetteer_line
 
 
 def export_graph(rb: RuleBase, fmt: str, day: dt.date) -> str:

@@ -257,7 +257,7 @@ def to_ics(events: Sequence[Event], lang: str, title: str) -> bytes:
         ev.add("summary", e.name.get(lang))
         ev.add("dtstart", e.date)
         ev.add("dtend", e.date + dt.timedelta(days=1))
-        ev.add("dtstamp", dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc))
+        ev.add("dtstamp", dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
         desc = [f"sources: {', '.join(e.sources) or '-'}"]
         if not e.verified:
             desc.append("UNVERIFIED" + (f": {e.note}" if e.note else ""))

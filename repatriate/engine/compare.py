@@ -105,9 +105,11 @@ def compare(
 
     Examples
     --------
+    >>> from repatriate import load_rulebase
     >>> r = compare(load_rulebase(), profile_fields={"asset_class": "equity", "amount": 5e7},
-    ...             provinces=["CN-GD", "CN-HI"], cities=[])
-    >>> [p.best.channels for p in r.places]
+    ...             provinces=["CN-GD", "CN-HI"], cities=[], as_of="2026-11-29")
+    >>> [p.plan.routes[0].channels for p in r.places]
+    [('fdi', 'fie_reinvestment'), ('fdi', 'fie_reinvestment')]
     """
     if "province" in profile_fields or "city" in profile_fields:
         raise RepatriateError(

@@ -146,7 +146,7 @@ class Checklist:
         for r in rules:
             if not self.holds(r, scope):
                 continue
-            kind = "note" if r.effect == "note" else "warning"  # a note asks to confirm; it is not a risk
+            kind: FindingKind = "note" if r.effect == "note" else "warning"  # to confirm; not a risk
             finding = Finding(r.id, r.message, tuple(r.sources), r.verified, kind)
             if "sector_status" in r.when:  # the citation depends on the sector and day alone: made once
                 key = (self.rb.digest, "cite_sector", scope, r.id, self.profile.sector, self.day)

@@ -18,7 +18,7 @@ SOURCE = "hk_issuer_spv"
 SINK = "asset_holder"
 
 
-def build_graph(rb: RuleBase, as_of: dt.date) -> "nx.MultiDiGraph":
+def build_graph(rb: RuleBase, as_of: dt.date) -> nx.MultiDiGraph:
     """The graph of channels in force on ``as_of``.
 
     Parameters

@@ -6,13 +6,12 @@ and what is accepted.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import re
-from typing import Any
-
-import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import RepatriateError, short
 from ..vocab import ASSET_CLASSES, DISTRIBUTIONS, HOLDER_TYPES, SPV_OWNERS
@@ -73,7 +72,9 @@ class Profile:
         set_(self, "distribution", _choice("distribution", self.distribution, DISTRIBUTIONS))
         code = str(self.currency).strip().upper()
         if code not in CURRENCIES:
-            raise ValueError(f"unknown currency {self.currency!r} (accepted: ISO 4217 codes such as USD, HKD, CNY, CNH)")
+            raise ValueError(
+                f"unknown currency {self.currency!r} (accepted: ISO 4217 codes such as USD, HKD, CNY, CNH)"
+            )
         set_(self, "currency", code)
         set_(self, "amount", _positive("amount", _as_float("amount", self.amount), allow_zero=False))
         if self.net_assets is not None:
@@ -88,16 +89,12 @@ class Profile:
         if self.yield_pct is not None:
             y = _as_float("yield", self.yield_pct)
             if math.isnan(y) or not 0 <= y <= 100:
-                raise ValueError(
-                    f"yield {short(self.yield_pct)} is out of range (accepted: 0 to 100, a percent)"
-                )
+                raise ValueError(f"yield {short(self.yield_pct)} is out of range (accepted: 0 to 100, a percent)")
             set_(self, "yield_pct", y)
         if self.fx_spread_bps is not None:
             s = _as_float("fx spread bps", self.fx_spread_bps)
             if math.isnan(s) or not 0 <= s <= 1000:
-                raise ValueError(
-                    f"fx spread bps {short(self.fx_spread_bps)} is out of range (accepted: 0 to 1000)"
-                )
+                raise ValueError(f"fx spread bps {short(self.fx_spread_bps)} is out of range (accepted: 0 to 1000)")
             set_(self, "fx_spread_bps", s)
         if not isinstance(self.preferential_eit, bool):
             set_(self, "preferential_eit", _yes_no("preferential eit", self.preferential_eit))
@@ -146,15 +143,28 @@ class Profile:
 
 # The profile's fields in the order of the JSON contract's ``query``: also the batch columns read.
 PROFILE_FIELDS = (
-    "asset_class", "sector", "province", "city", "amount", "currency",
-    "holder_type", "net_assets", "term_months", "spv_owner", "distribution",
+    "asset_class",
+    "sector",
+    "province",
+    "city",
+    "amount",
+    "currency",
+    "holder_type",
+    "net_assets",
+    "term_months",
+    "spv_owner",
+    "distribution",
     "total_investment",
     "registered_capital",
     "holder_founded",
     "group_revenue",
     "group_cross_border_flows",
     "group_offshore_revenue",
-    "payout", "yield_pct", "fx_spread_bps", "preferential_eit", "start",
+    "payout",
+    "yield_pct",
+    "fx_spread_bps",
+    "preferential_eit",
+    "start",
 )
 # the group's scale (issue 10): numbers, like net_assets, read by the cash pool's rules
 GROUP_FIELDS = ("group_revenue", "group_cross_border_flows", "group_offshore_revenue")
@@ -266,8 +276,14 @@ class Places:
         for p in places:  # prefectures first: 大理 is the prefecture, 大理市 its seat city
             names = (p.id, p.name_zh, p.short_zh, *p.aliases)
             # a real place the rule base already holds under its own id (乌鲁木齐 is urumqi)
-            cid = next((exact[n.casefold()] for n in (p.name_zh, p.short_zh) if n.casefold() in exact
-                        and exact[n.casefold()] in own), p.id)
+            cid = next(
+                (
+                    exact[n.casefold()]
+                    for n in (p.name_zh, p.short_zh)
+                    if n.casefold() in exact and exact[n.casefold()] in own
+                ),
+                p.id,
+            )
             for n in names:
                 add(n, cid)
         return exact, loose
@@ -310,7 +326,9 @@ class Places:
             raise RepatriateError(
                 f"city {value!r} is in {names}, not in {province} "
                 f"(accepted: --province {' or '.join(elsewhere)}, or a city of {province})",
-                field="city", value=str(value), accepted=tuple(elsewhere),
+                field="city",
+                value=str(value),
+                accepted=tuple(elsewhere),
             )
         import difflib
 
@@ -321,7 +339,9 @@ class Places:
         raise RepatriateError(
             f"unknown city {value!r} in {province} ({hint}accepted: a prefecture-level or county-level "
             f"city of {province}, by pinyin id or Chinese name, e.g. {', '.join(ids[:4])})",
-            field="city", value=str(value), accepted=tuple(ids),
+            field="city",
+            value=str(value),
+            accepted=tuple(ids),
         )
 
 
@@ -430,9 +450,7 @@ def parse_number(what: str, text: str, *, decimal: str = ".") -> float:
             )
         s = s.replace(",", "")
     if not _PLAIN.fullmatch(s):
-        raise RepatriateError(
-            f"{name} {short(text)} is not a number (accepted: ASCII digits, e.g. 50000000 or 5e7)"
-        )
+        raise RepatriateError(f"{name} {short(text)} is not a number (accepted: ASCII digits, e.g. 50000000 or 5e7)")
     number = float(s)
     if not math.isfinite(number):
         raise RepatriateError(f"{name} {short(text)} is not finite (accepted: a number up to {MAX_AMOUNT:g})")

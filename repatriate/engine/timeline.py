@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+
 from ..rulebase.records import PHASES, _Record, record
 from . import memo
 from .results import RouteStep, Span

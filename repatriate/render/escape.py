@@ -96,7 +96,7 @@ def safe_url(url: object) -> str | None:
 def md_link_text(text: str, url: str | None) -> str:
     """``text`` escaped, with ``url`` in it written as a link when it is http(s), else left as text."""
     link = safe_url(url)
-    if link is None or url not in text:
+    if link is None or url is None or url not in text:
         return md_escape(text)
     head, tail = text.split(url, 1)
     return f"{md_escape(head)}<{link}>{md_escape(tail)}"

@@ -9,10 +9,7 @@ from __future__ import annotations
 from ..rulebase.records import Text
 
 NOTICE = Text(
-    en=(
-        "Decision support, not legal advice: "
-        "confirm every route with counsel and the authorities before acting."
-    ),
+    en=("Decision support, not legal advice: confirm every route with counsel and the authorities before acting."),
     zh="本结果仅供决策参考，不构成法律意见；实施前请与律师及主管部门逐项确认。",
 )
 
@@ -56,12 +53,8 @@ ROUTE: dict[str, dict[str, str]] = {
         "secondary_tier": "secondary source: {tier}",
         "unverified": "UNVERIFIED",
         "no_sector": "no sector given",
-        "asset_line": (
-            "Asset: {asset_class} · {sector} · {where} · {amount} {currency} · holder {holder_type}"
-        ),
-        "rules_line": (
-            "Rules as of {as_of} · rule base {digest} · optimise {optimize} · feasible routes {total}"
-        ),
+        "asset_line": ("Asset: {asset_class} · {sector} · {where} · {amount} {currency} · holder {holder_type}"),
+        "rules_line": ("Rules as of {as_of} · rule base {digest} · optimise {optimize} · feasible routes {total}"),
     },
     "zh": {
         "title": "# 路线",
@@ -247,7 +240,10 @@ REPORT: dict[str, dict[str, str]] = {
         "pre_issuance": "发行前",
         "setup": "设立（并行）",
         "funds": "资金",
-        "legend": "实色：最短时间；浅色：最长时间；虚线“?”：时限未载明（不计入）；≤N：法定或公开时限内。发行前与设立并行，资金在两者完成后划转。",
+        "legend": (
+            "实色：最短时间；浅色：最长时间；虚线“?”：时限未载明（不计入）；≤N：法定或公开时限内。"
+            "发行前与设立并行，资金在两者完成后划转。"
+        ),
         "funds_start": "资金划转",
         "weeks_axis": "周",
         "pareto": "帕累托最优：没有其他路线在所有指标上都更好",
@@ -353,10 +349,21 @@ ERRORS_ZH: tuple[tuple[str, str], ...] = (
 )
 # words inside error lines
 ERROR_WORDS_ZH = {
-    "province": "省份", "city": "城市", "language": "语言", "format": "格式", "holder type": "持有方类型",
-    "asset class": "资产类别", "sector": "行业", "currency": "币种", "objective": "优化目标",
-    "amount": "金额", "top": "--top", "spv owner": "SPV持有方", "distribution": "分销方式",
-    "must be positive": "须为正数", "1 or more": "1 或以上",
+    "province": "省份",
+    "city": "城市",
+    "language": "语言",
+    "format": "格式",
+    "holder type": "持有方类型",
+    "asset class": "资产类别",
+    "sector": "行业",
+    "currency": "币种",
+    "objective": "优化目标",
+    "amount": "金额",
+    "top": "--top",
+    "spv owner": "SPV持有方",
+    "distribution": "分销方式",
+    "must be positive": "须为正数",
+    "1 or more": "1 或以上",
 }
 
 
@@ -377,10 +384,30 @@ def error_zh(line: str) -> str:
 
 # `repatriate data coverage` headers
 COVERAGE_HEAD = {
-    "en": ("code", "province", "local rules", "QFLP cities ({day})", "sourced", "unsourced", "unverified",
-           "by tier", "all", "— (national rules)"),
-    "zh": ("代码", "省份", "地方规则", "QFLP试点城市（{day}）", "有来源", "无来源", "未核实",
-           "按来源等级", "合计", "—（适用全国规则）"),
+    "en": (
+        "code",
+        "province",
+        "local rules",
+        "QFLP cities ({day})",
+        "sourced",
+        "unsourced",
+        "unverified",
+        "by tier",
+        "all",
+        "— (national rules)",
+    ),
+    "zh": (
+        "代码",
+        "省份",
+        "地方规则",
+        "QFLP试点城市（{day}）",
+        "有来源",
+        "无来源",
+        "未核实",
+        "按来源等级",
+        "合计",
+        "—（适用全国规则）",
+    ),
 }
 # the dated regimes under data coverage, and the gazetteer line
 REGIME_HEAD = {

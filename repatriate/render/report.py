@@ -18,8 +18,18 @@ from ..rulebase.records import RuleBase, Text
 from .labels import ASSET_CLASS_ZH, CLIENT, HOLDER_ZH, NOTICE, OBJECTIVE_ZH, SPV_OWNER_ZH
 from .labels import REPORT as LABELS
 from .route import (
-    SCHEMA_VERSION, channel_label, fits, grouped_exclusions, location_label, plan_to_dict, source_cite, stacked,
-    source_line, source_to_dict, to_json, weeks_span,
+    SCHEMA_VERSION,
+    channel_label,
+    fits,
+    grouped_exclusions,
+    location_label,
+    plan_to_dict,
+    source_cite,
+    source_line,
+    source_to_dict,
+    stacked,
+    to_json,
+    weeks_span,
 )
 from .units import money
 
@@ -150,7 +160,9 @@ def _timeline_view(r: Route, sched: tuple[StepTiming, ...], scale: float, lang: 
     }
 
 
-def _route_view(rb: RuleBase, place: PlaceResult, r: Route, sched: tuple[StepTiming, ...], scale: float, lang: str) -> dict[str, Any]:
+def _route_view(
+    rb: RuleBase, place: PlaceResult, r: Route, sched: tuple[StepTiming, ...], scale: float, lang: str
+) -> dict[str, Any]:
     lab = LABELS[lang]
     currency = place.plan.profile.currency
     findings = r.warnings + r.notes
@@ -230,10 +242,14 @@ def report_view(report: Report, rb: RuleBase, lang: str = "en") -> dict[str, Any
             {
                 "name": place_label(rb, place, lang),
                 "feasible": place.plan.total_routes,
-                "routes": [_route_view(rb, place, r, s, scale, lang) for r, s in zip(place.plan.routes, place.schedules)],
+                "routes": [
+                    _route_view(rb, place, r, s, scale, lang) for r, s in zip(place.plan.routes, place.schedules)
+                ],
                 "exclusions": [
                     {
-                        "channels": ch, "reason": reason, "where": ", ".join(locs),
+                        "channels": ch,
+                        "reason": reason,
+                        "where": ", ".join(locs),
                         "sources": _cites(rb, srcs, lang),
                     }
                     for ch, reason, locs, srcs in grouped_exclusions(place.plan, rb, lang)
@@ -241,7 +257,7 @@ def report_view(report: Report, rb: RuleBase, lang: str = "en") -> dict[str, Any
             }
         )
     across: list[dict[str, Any]] = []
-    for place, view in zip(report.places, places):
+    for view in places:
         best = view["routes"][0] if view["routes"] else None
         across.append({"place": view["name"], "feasible": view["feasible"], "best": best})
         view["summary"] = _recommendation(view, lang)
@@ -298,7 +314,8 @@ def _recommendation(place: dict[str, Any], lang: str) -> list[str]:
     risk = c["risk_line"].format(risk=gist(risks[0], 160)) if risks else c["no_risk"]
     return [
         c["recommend"].format(channels=r["channels"], location=r["location"]),
-        f"{time} {c['capacity_line'].format(capacity=r['capacity'])}" if lang == "en"
+        f"{time} {c['capacity_line'].format(capacity=r['capacity'])}"
+        if lang == "en"
         else time + c["capacity_line"].format(capacity=r["capacity"]),
         risk,
     ]
@@ -328,14 +345,35 @@ def report_to_dict(report: Report, rb: RuleBase, lang: str = "en") -> dict[str, 
         plan = plan_to_dict(place.plan, rb, lang)
         for route, sched in zip(plan["routes"], place.schedules):
             route["schedule"] = [
-                {"step": t.number, "phase": t.phase, "start": {"min": t.start_min, "max": t.start_max}, "end": {"min": t.end_min, "max": t.end_max}, "known": t.known}
+                {
+                    "step": t.number,
+                    "phase": t.phase,
+                    "start": {"min": t.start_min, "max": t.start_max},
+                    "end": {"min": t.end_min, "max": t.end_max},
+                    "known": t.known,
+                }
                 for t in sched
             ]
         best = plan["routes"][0] if plan["routes"] else None
         places.append(
             {
                 "place": {**place.location.as_dict(), "name": place_label(rb, place, lang)},
-                "best": None if best is None else {k: best[k] for k in ("rank", "channels", "location", "timeline_weeks", "approvals", "cost_index", "certainty", "capacity", "score")},
+                "best": None
+                if best is None
+                else {
+                    k: best[k]
+                    for k in (
+                        "rank",
+                        "channels",
+                        "location",
+                        "timeline_weeks",
+                        "approvals",
+                        "cost_index",
+                        "certainty",
+                        "capacity",
+                        "score",
+                    )
+                },
                 "plan": plan,
             }
         )
@@ -397,7 +435,9 @@ def _md_table_raw(headers: list[str], rows: list[list[str]]) -> str:
     return tabulate(rows, headers=[md_cell(h) for h in headers], tablefmt="github", disable_numparse=True)
 
 
-def _side_by_side_rows(routes: list[dict[str, Any]], lab: dict[str, str]) -> tuple[list[str], list[tuple[str, list[str]]]]:
+def _side_by_side_rows(
+    routes: list[dict[str, Any]], lab: dict[str, str]
+) -> tuple[list[str], list[tuple[str, list[str]]]]:
     headers = [f"{lab['route']} {r['rank']}{'*' if r['pareto'] else ''}" for r in routes]
     rows = [
         (lab["channels"], [r["channels"] for r in routes]),
@@ -447,7 +487,7 @@ def render_markdown(report: Report, rb: RuleBase, lang: str = "en") -> str:
     out: list[str] = [f"# {_md_text(v['title'])}", ""]
     out += [f"**{md_cell(k)}:** {_md_text(val)}  " for k, val in v["prepared"]]
     out += [f"{lab['as_of']} {v['as_of']} · {lab['digest']} `{v['digest'][:16]}`", ""]
-    out += [f'<a id="summary"></a>', "", f"## {c['summary']}", ""]
+    out += ['<a id="summary"></a>', "", f"## {c['summary']}", ""]
     for place in v["places"]:
         lines = " ".join(_md_text(line) for line in place["summary"])
         out += [f"**{_md_text(place['name'])}.** {lines}", ""]
@@ -465,8 +505,30 @@ def render_markdown(report: Report, rb: RuleBase, lang: str = "en") -> str:
             if b is None:
                 rows.append([a["place"], "—", "—", "—", "—", "—", "—", "—", "0"])
             else:
-                rows.append([a["place"], b["channels"], b["location"], b["weeks"], b["approvals"], b["cost"], b["certainty"], b["capacity"], str(a["feasible"])])
-        heads = [lab["place"], lab["channels"], lab["location"], lab["weeks"], lab["approvals"], lab["cost"], lab["certainty"], lab["capacity"], lab["feasible"]]
+                rows.append(
+                    [
+                        a["place"],
+                        b["channels"],
+                        b["location"],
+                        b["weeks"],
+                        b["approvals"],
+                        b["cost"],
+                        b["certainty"],
+                        b["capacity"],
+                        str(a["feasible"]),
+                    ]
+                )
+        heads = [
+            lab["place"],
+            lab["channels"],
+            lab["location"],
+            lab["weeks"],
+            lab["approvals"],
+            lab["cost"],
+            lab["certainty"],
+            lab["capacity"],
+            lab["feasible"],
+        ]
         out += [_md_table(heads, rows), ""]
     for pi, place in enumerate(v["places"], 1):
         h = "###" if v["across_places"] else "##"
@@ -490,10 +552,23 @@ def render_markdown(report: Report, rb: RuleBase, lang: str = "en") -> str:
             out += [f"\\* {lab['pareto']}{lab['stop']}{lab['cost_note']}", ""]
             for r in routes:
                 out += [f"{h}# {lab['route']} {r['rank']}: {_md_text(r['channels'])} · {_md_text(r['location'])}", ""]
-                out += [f"{lab['weeks']}: **{_md_text(r['weeks'])}** · {lab['approvals']}: {r['approvals']} · {lab['certainty']}: {r['certainty']} · {lab['capacity']}: {_md_text(r['capacity'])}", ""]
+                out += [
+                    f"{lab['weeks']}: **{_md_text(r['weeks'])}** · {lab['approvals']}: {r['approvals']} · "
+                    f"{lab['certainty']}: {r['certainty']} · {lab['capacity']}: {_md_text(r['capacity'])}",
+                    "",
+                ]
                 if r["capacity_basis"]:
                     out += [f"{lab['capacity']}: {_md_text(r['capacity_basis'])}", ""]
-                heads = ["☐", "#", lab["action"], lab["responsible"], lab["authority"], lab["weeks"], lab["documents"], lab["sources"]]
+                heads = [
+                    "☐",
+                    "#",
+                    lab["action"],
+                    lab["responsible"],
+                    lab["authority"],
+                    lab["weeks"],
+                    lab["documents"],
+                    lab["sources"],
+                ]
                 body = [
                     [
                         "☐",
@@ -526,7 +601,9 @@ def render_markdown(report: Report, rb: RuleBase, lang: str = "en") -> str:
     out += ['<a id="sources"></a>', "", f"## {lab['sources']}", ""]
     for s in v["sources"]:
         # the address once, as a link when it is a safe http(s) one, else as escaped text
-        where = f"; <{s['href']}>" if s["href"] and safe_url(s["href"]) else (f"; {md_cell(s['url'])}" if s["url"] else "")
+        where = (
+            f"; <{s['href']}>" if s["href"] and safe_url(s["href"]) else (f"; {md_cell(s['url'])}" if s["url"] else "")
+        )
         out.append(f"- {_md_text(s['line'])}{where}")
     out += ["", "---", "", f"_{_md_text(v['notice'])}_", ""]
     return "\n".join(out)
@@ -594,29 +671,57 @@ def render_table(report: Report, rb: RuleBase, lang: str = "en", console: Any = 
         con.print()
         con.print(plain(lab["across"], "bold"))
         t = Table(box=box.SIMPLE_HEAVY, show_edge=False, pad_edge=False)
-        for i, h in enumerate((lab["place"], lab["best"], lab["weeks_short"], lab["approvals_short"], lab["certainty_short"], lab["capacity"], lab["feasible_short"])):
+        for i, h in enumerate(
+            (
+                lab["place"],
+                lab["best"],
+                lab["weeks_short"],
+                lab["approvals_short"],
+                lab["certainty_short"],
+                lab["capacity"],
+                lab["feasible_short"],
+            )
+        ):
             # Places get room for a long zone name without breaking its words; numbers never wrap.
-            t.add_column(h, overflow="fold", justify="right" if i in (3, 4, 6) else "left", min_width=16 if i in (0, 1) else None, no_wrap=i in (3, 4, 6))
+            t.add_column(
+                h,
+                overflow="fold",
+                justify="right" if i in (3, 4, 6) else "left",
+                min_width=16 if i in (0, 1) else None,
+                no_wrap=i in (3, 4, 6),
+            )
         for a in v["across"]:
             b = a["best"]
             if b is None:
-                t.add_row(plain(a["place"]), plain(lab["no_route"], "red"), *[plain("—")] * 4, plain(str(a["feasible"])))
+                t.add_row(
+                    plain(a["place"]), plain(lab["no_route"], "red"), *[plain("—")] * 4, plain(str(a["feasible"]))
+                )
                 continue
             route = RText(b["channels"], style="bold")
             if b["location"] != a["place"]:  # the place's own name is already in the first column
                 route.append("\n" + b["location"], style="dim")
-            t.add_row(plain(a["place"]), route, *[plain(c) for c in (b["weeks"], b["approvals"], b["certainty"], b["capacity"], str(a["feasible"]))])
+            t.add_row(
+                plain(a["place"]),
+                route,
+                *[plain(c) for c in (b["weeks"], b["approvals"], b["certainty"], b["capacity"], str(a["feasible"]))],
+            )
         if fits(con, t, squeeze=True):
             con.print(t)
         else:  # narrow terminal: one block per place, no column dropped, no word split
             blocks = []
             for a in v["across"]:
                 b = a["best"]
-                pairs = [(lab["best"], lab["no_route"])] if b is None else [
-                    (lab["best"], f"{b['channels']} · {b['location']}"), (lab["weeks_short"], b["weeks"]),
-                    (lab["approvals_short"], b["approvals"]), (lab["certainty_short"], b["certainty"]),
-                    (lab["capacity"], b["capacity"]),
-                ]
+                pairs = (
+                    [(lab["best"], lab["no_route"])]
+                    if b is None
+                    else [
+                        (lab["best"], f"{b['channels']} · {b['location']}"),
+                        (lab["weeks_short"], b["weeks"]),
+                        (lab["approvals_short"], b["approvals"]),
+                        (lab["certainty_short"], b["certainty"]),
+                        (lab["capacity"], b["capacity"]),
+                    ]
+                )
                 blocks.append((a["place"], pairs + [(lab["feasible_short"], str(a["feasible"]))]))
             con.print(stacked(blocks))
 
@@ -638,33 +743,60 @@ def render_table(report: Report, rb: RuleBase, lang: str = "en", console: Any = 
                 t.add_row(plain(k), *[plain(c) for c in cells])
             # No space after the bullet in Chinese: rich would wrap the unspaced text onto its own line.
             bullet = "• " if v["lang"] == "en" else "•"
-            t.add_row(plain(lab["warnings"]), *[plain("\n".join(bullet + w for w in _warning_cell(r, lab, short=True))) for r in routes])
+            t.add_row(
+                plain(lab["warnings"]),
+                *[plain("\n".join(bullet + w for w in _warning_cell(r, lab, short=True))) for r in routes],
+            )
             # each route's column needs room for its longest word; else one block per route
             narrow = (con.width - 20) // max(1, len(routes)) < 24
             if narrow:
-                con.print(stacked([
-                    (head, [(k, cells[i]) for k, cells in rows]
-                     + [(lab["warnings"], "; ".join(_warning_cell(r, lab, short=True)))])
-                    for i, (head, r) in enumerate(zip(headers, routes))
-                ]))
+                con.print(
+                    stacked(
+                        [
+                            (
+                                head,
+                                [(k, cells[i]) for k, cells in rows]
+                                + [(lab["warnings"], "; ".join(_warning_cell(r, lab, short=True)))],
+                            )
+                            for i, (head, r) in enumerate(zip(headers, routes))
+                        ]
+                    )
+                )
             else:
                 con.print(t)
             con.print(plain(f"* {lab['pareto']}{lab['stop']}{lab['cost_note']}", "dim"))
             for r in routes:
                 con.print()
-                con.print(plain(f"{lab['route']} {r['rank']}: {r['channels']} · {r['location']} — {lab['checklist']}", "bold"))
-                con.print(plain(f"{lab['weeks']}: {r['weeks']} · {lab['approvals']}: {r['approvals']} · {lab['certainty']}: {r['certainty']} · {lab['capacity']}: {r['capacity']}"))
+                con.print(
+                    plain(f"{lab['route']} {r['rank']}: {r['channels']} · {r['location']} — {lab['checklist']}", "bold")
+                )
+                con.print(
+                    plain(
+                        f"{lab['weeks']}: {r['weeks']} · {lab['approvals']}: {r['approvals']} · "
+                        f"{lab['certainty']}: {r['certainty']} · {lab['capacity']}: {r['capacity']}"
+                    )
+                )
                 if r["capacity_basis"]:
                     con.print(plain(f"{lab['capacity']}: {r['capacity_basis']}", "dim"))
                 if con.width < 100:  # narrow: the checklist as blocks, one per step
-                    con.print(stacked([
-                        (f"☐ {s['number']}. {s['action']}" + ("" if s["verified"] else f" ({lab['unverified']})"),  # noqa: E501
-                         [(lab["responsible"], s["responsible"]), (lab["authority"], s["authority"]),
-                          (lab["weeks_short"], s["weeks"]),
-                          (lab["documents"], "; ".join(d["name"] for d in s["documents"]) or "—"),
-                          (lab["sources"], "; ".join(c["cite"] for c in s["sources"]) or "—")])
-                        for s in r["steps"]
-                    ]))
+                    con.print(
+                        stacked(
+                            [
+                                (
+                                    f"☐ {s['number']}. {s['action']}"
+                                    + ("" if s["verified"] else f" ({lab['unverified']})"),  # noqa: E501
+                                    [
+                                        (lab["responsible"], s["responsible"]),
+                                        (lab["authority"], s["authority"]),
+                                        (lab["weeks_short"], s["weeks"]),
+                                        (lab["documents"], "; ".join(d["name"] for d in s["documents"]) or "—"),
+                                        (lab["sources"], "; ".join(c["cite"] for c in s["sources"]) or "—"),
+                                    ],
+                                )
+                                for s in r["steps"]
+                            ]
+                        )
+                    )
                     con.print(_hanging(_finding_lines(r)))
                     continue
                 st = Table(box=box.SIMPLE, show_edge=False, pad_edge=False, show_lines=True)
@@ -678,19 +810,47 @@ def render_table(report: Report, rb: RuleBase, lang: str = "en", console: Any = 
                     cell.append(s["action"], style="bold")
                     if not s["verified"]:
                         cell.append(f" ({lab['unverified']})", style="yellow")
-                    cell.append(f"\n{lab['responsible']}: {s['responsible']}\n{lab['authority']}: {s['authority']}", style="")
+                    cell.append(
+                        f"\n{lab['responsible']}: {s['responsible']}\n{lab['authority']}: {s['authority']}", style=""
+                    )
                     docs = "\n".join(bullet + d["name"] for d in s["documents"]) or "—"
-                    st.add_row(plain(f"☐ {s['number']}"), cell, plain(s["weeks"]), plain(docs), plain("\n".join(c["cite"] for c in s["sources"]) or "—", "dim"))
+                    st.add_row(
+                        plain(f"☐ {s['number']}"),
+                        cell,
+                        plain(s["weeks"]),
+                        plain(docs),
+                        plain("\n".join(c["cite"] for c in s["sources"]) or "—", "dim"),
+                    )
                 con.print(st)
-                con.print(_hanging(
-                    [({"warning": "!", "unknown": "?", "note": "i"}.get(f["kind"], "-"), f["text"], f["sources"], "yellow" if f["kind"] == "warning" else "") for f in r["findings"]]
-                ))
+                con.print(
+                    _hanging(
+                        [
+                            (
+                                {"warning": "!", "unknown": "?", "note": "i"}.get(f["kind"], "-"),
+                                f["text"],
+                                f["sources"],
+                                "yellow" if f["kind"] == "warning" else "",
+                            )
+                            for f in r["findings"]
+                        ]
+                    )
+                )
         con.print()
         con.print(plain(lab["excluded"], "bold"))
         if not place["exclusions"]:
             con.print(plain(lab["no_exclusion"]))
         con.print(
-            _hanging([("✗", f"{e['channels']}{'' if e['where'] == '—' else ' · ' + e['where']}: {e['reason']}", e["sources"], "") for e in place["exclusions"]])
+            _hanging(
+                [
+                    (
+                        "✗",
+                        f"{e['channels']}{'' if e['where'] == '—' else ' · ' + e['where']}: {e['reason']}",
+                        e["sources"],
+                        "",
+                    )
+                    for e in place["exclusions"]
+                ]
+            )
         )
     con.print()
     con.print(plain(lab["sources"], "bold"))
@@ -707,7 +867,7 @@ def _finding_lines(r: dict[str, Any]) -> list[tuple[str, str, list, str]]:
     ]
 
 
-def _hanging(items: list[tuple[str, str, list[str], str]]):
+def _hanging(items: list[tuple[str, str, list[dict[str, str]], str]]):
     """Marked lines whose wrapped text stays indented under the text, not under the mark."""
     from rich.table import Table
     from rich.text import Text as RText
@@ -756,5 +916,3 @@ def render(report: Report, rb: RuleBase, fmt: str, lang: str = "en") -> str:
 
 
 # --- output ---------------------------------------------------------------------------------
-
-

@@ -14,10 +14,19 @@ from ..engine.places import real_place
 from ..engine.results import Exclusion, Finding, Location, Plan, Route
 from ..files import safe_cell  # the one spreadsheet escaping
 from ..rulebase.records import RuleBase, Text, Weeks
-from .units import money
 from .labels import (
-    ASSET_CLASS_ZH, EXCLUDED_HEAD, HEAD, HOLDER_ZH, NOTICE, OBJECTIVE_ZH, ROUTE, STEP_HEAD, TIER, label,
+    ASSET_CLASS_ZH,
+    EXCLUDED_HEAD,
+    HEAD,
+    HOLDER_ZH,
+    NOTICE,
+    OBJECTIVE_ZH,
+    ROUTE,
+    STEP_HEAD,
+    TIER,
+    label,
 )
+from .units import money
 
 SCHEMA_VERSION = "1"
 FORMATS = ("table", "json", "md", "csv")
@@ -106,7 +115,11 @@ def route_to_dict(r: Route, rb: RuleBase, lang: str) -> dict[str, Any]:
         "certainty": r.certainty,
         "capacity": None
         if r.capacity is None
-        else {"amount": round(r.capacity, 2), "currency": None, "basis": r.capacity_text.get(lang) if r.capacity_text else None},
+        else {
+            "amount": round(r.capacity, 2),
+            "currency": None,
+            "basis": r.capacity_text.get(lang) if r.capacity_text else None,
+        },
         "documents": [
             {
                 "id": d,
@@ -199,7 +212,6 @@ def to_json(data: Any) -> str:
 
 
 # --- human formats ---------------------------------------------------------------
-
 
 
 def weeks_span(lo: float, hi: float) -> str:
@@ -355,13 +367,24 @@ def _header_lines(plan: Plan, rb: RuleBase, lang: str) -> list[str]:
     else:
         sector = p.sector or ROUTE[lang]["no_sector"]
     asset = label(
-        ROUTE, lang, "asset_line", asset_class=ASSET_CLASS_ZH[p.asset_class] if zh else p.asset_class,
-        sector=sector, where=where, amount=money(p.amount, None, lang), currency=p.currency,
+        ROUTE,
+        lang,
+        "asset_line",
+        asset_class=ASSET_CLASS_ZH[p.asset_class] if zh else p.asset_class,
+        sector=sector,
+        where=where,
+        amount=money(p.amount, None, lang),
+        currency=p.currency,
         holder_type=HOLDER_ZH[p.holder_type] if zh else p.holder_type,
     )
     rules = label(
-        ROUTE, lang, "rules_line", as_of=plan.as_of, digest=plan.digest[:12],
-        optimize=OBJECTIVE_ZH[plan.optimize] if zh else plan.optimize, total=plan.total_routes,
+        ROUTE,
+        lang,
+        "rules_line",
+        as_of=plan.as_of,
+        digest=plan.digest[:12],
+        optimize=OBJECTIVE_ZH[plan.optimize] if zh else plan.optimize,
+        total=plan.total_routes,
     )
     return [asset, rules]
 
@@ -419,9 +442,7 @@ def stacked(rows: list[tuple[str, list[tuple[str, str]]]], inline: bool = False)
     return Group(*blocks)
 
 
-def render_table(
-    plan: Plan, rb: RuleBase, lang: str = "en", explain: bool = False, console: Any = None
-) -> None:
+def render_table(plan: Plan, rb: RuleBase, lang: str = "en", explain: bool = False, console: Any = None) -> None:
     """Print the plan with rich, sized for a 100-column terminal."""
     from rich import box
     from rich.console import Console
@@ -478,8 +499,7 @@ def render_table(
         for ch, reason, locs, srcs in grouped_exclusions(plan, rb, lang):
             where = ", ".join(locs[:6]) + (f" (+{len(locs) - 6})" if len(locs) > 6 else "")
             cites = source_cites(rb, srcs, lang)
-            line = T.assemble("  ✗ ", (ch, "bold"), f" · {where}: {reason} ", (cites, "dim"))
-            con.print(line, highlight=False)
+            con.print(T.assemble("  ✗ ", (ch, "bold"), f" · {where}: {reason} ", (cites, "dim")), highlight=False)
     elif plan.excluded:
         con.print("[dim]" + label(ROUTE, lang, "excluded_count", n=len(plan.excluded)) + "[/]")
     con.print(f"[dim]{NOTICE.get(lang)}[/]", highlight=False)
@@ -522,8 +542,11 @@ def _markdown_checklist(best: Route, rb: RuleBase, lang: str) -> list[str]:
 
     words = ROUTE[lang]
     place = location_label(rb, best.location, lang)
-    out = [f"**{md_escape(words['checklist'])}: {md_escape(channel_label(rb, best.channels, lang))} · "
-           f"{md_escape(place)}**", ""]
+    out = [
+        f"**{md_escape(words['checklist'])}: {md_escape(channel_label(rb, best.channels, lang))} · "
+        f"{md_escape(place)}**",
+        "",
+    ]
     rows = []
     for i, s in enumerate(best.steps, 1):
         w = "?" if s.weeks is None else weeks_span(s.weeks.min, s.weeks.max)
@@ -542,27 +565,47 @@ def _markdown_checklist(best: Route, rb: RuleBase, lang: str) -> list[str]:
 def render_csv(plan: Plan, rb: RuleBase, lang: str = "en") -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["rank", "channels", "province", "city", "weeks_min", "weeks_max", "unknown_steps", "approvals", "documents", "certainty", "capacity", "score", "pareto", "warnings",
-                *MONEY_CSV])
+    w.writerow(
+        [
+            "rank",
+            "channels",
+            "province",
+            "city",
+            "weeks_min",
+            "weeks_max",
+            "unknown_steps",
+            "approvals",
+            "documents",
+            "certainty",
+            "capacity",
+            "score",
+            "pareto",
+            "warnings",
+            *MONEY_CSV,
+        ]
+    )
     for r in plan.routes:
         w.writerow(
-            [safe_cell(v) for v in (
-                r.rank,
-                "+".join(r.channels),
-                r.location.province or "",
-                r.location.city or "",
-                r.timeline[0],
-                r.timeline[1],
-                r.unknown_steps,
-                r.approvals,
-                len(r.documents),
-                r.certainty,
-                "" if r.capacity is None else round(r.capacity, 2),
-                r.score,
-                r.pareto,
-                " | ".join(f.text.get(lang) for f in r.warnings),
-                *_money_csv(plan, rb, r),
-            )]
+            [
+                safe_cell(v)
+                for v in (
+                    r.rank,
+                    "+".join(r.channels),
+                    r.location.province or "",
+                    r.location.city or "",
+                    r.timeline[0],
+                    r.timeline[1],
+                    r.unknown_steps,
+                    r.approvals,
+                    len(r.documents),
+                    r.certainty,
+                    "" if r.capacity is None else round(r.capacity, 2),
+                    r.score,
+                    r.pareto,
+                    " | ".join(f.text.get(lang) for f in r.warnings),
+                    *_money_csv(plan, rb, r),
+                )
+            ]
         )
     return buf.getvalue()
 
@@ -592,9 +635,7 @@ def table_text(plan: Plan, rb: RuleBase, lang: str = "en", explain: bool = False
     return console.export_text()
 
 
-def render_plan(
-    plan: Plan, rb: RuleBase, fmt: str = "json", lang: str = "en", *, explain: bool = False
-) -> str:
+def render_plan(plan: Plan, rb: RuleBase, fmt: str = "json", lang: str = "en", *, explain: bool = False) -> str:
     """The plan as text in ``fmt``: ``json`` (the contract), ``md``, ``csv`` or ``table`` (plain text).
 
     Mirrors ``render.report.render`` for comparison reports.

@@ -10,11 +10,27 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 # profile fields a matcher may test by membership
-_MEMBERSHIP = ("asset_class", "sector", "province", "city", "currency", "holder_type", "spv_owner", "distribution", "location_province", "location_city")
+_MEMBERSHIP = (
+    "asset_class",
+    "sector",
+    "province",
+    "city",
+    "currency",
+    "holder_type",
+    "spv_owner",
+    "distribution",
+    "location_province",
+    "location_city",
+)
 # profile fields a matcher may compare with numbers
 _NUMERIC = (
-    "amount", "net_assets", "term_months", "holder_age_months",
-    "group_revenue", "group_cross_border_flows", "group_offshore_revenue",  # issue 10: cash pool
+    "amount",
+    "net_assets",
+    "term_months",
+    "holder_age_months",
+    "group_revenue",
+    "group_cross_border_flows",
+    "group_offshore_revenue",  # issue 10: cash pool
 )
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "gt": lambda a, b: a > b,
@@ -98,8 +114,13 @@ def check_matcher(when: Mapping[str, Any], *, sectors: set[str]) -> list[str]:
 
 
 _FORMULA_NAMES = (
-    "amount", "net_assets", "term_months", "short_term", "foreign_currency",
-    "total_investment", "registered_capital",
+    "amount",
+    "net_assets",
+    "term_months",
+    "short_term",
+    "foreign_currency",
+    "total_investment",
+    "registered_capital",
 )
 
 

@@ -7,8 +7,9 @@ Validated rule bases are cached by the sha256 digest of their files (signed, see
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ..errors import DataError, RepatriateError, short
 from ..rulebase.records import RuleBase as RuleBaseRecord
@@ -17,7 +18,13 @@ from ..rulebase.records import RuleBase as RuleBaseRecord
 REFUSED_FILE = "refused_domains.yaml"
 
 # catalogue folder or file -> name of the model of one entry (mapping id -> model)
-_CATALOGUES = {"sources": "Source", "documents": "Document", "structures": "Structure", "sectors": "Sector", "parameters": "Parameter"}
+_CATALOGUES = {
+    "sources": "Source",
+    "documents": "Document",
+    "structures": "Structure",
+    "sectors": "Sector",
+    "parameters": "Parameter",
+}
 
 
 def default_data_dir() -> Path:
@@ -99,7 +106,7 @@ class _Collector:
 _UNREADABLE = object()
 
 
-def _read(rel: str, path: Path, col: "_Collector") -> Any:
+def _read(rel: str, path: Path, col: _Collector) -> Any:
     """One file's YAML, bounded and with clean text; ``_UNREADABLE`` after saying why not."""
     from .validate import MAX_FILE_BYTES, Refused, bounded
 
@@ -130,11 +137,20 @@ def _read(rel: str, path: Path, col: "_Collector") -> Any:
 def _parse(files: dict[str, Path]) -> tuple[dict[str, Any], list[str]]:
     from pydantic import TypeAdapter
 
-    from . import models
     from ..rulebase.models import (
-        Channel, Easing, Gazetteer, Messages, Payout, Prerequisite, Province, QflpChecks, Scoring, Taxes,
+        Channel,
+        Easing,
+        Gazetteer,
+        Messages,
+        Payout,
+        Prerequisite,
+        Province,
+        QflpChecks,
+        Scoring,
+        Taxes,
         Typical,
     )
+    from . import models
 
     col = _Collector()
     parts: dict[str, Any] = {name: {} for name in _CATALOGUES}
@@ -142,9 +158,14 @@ def _parse(files: dict[str, Path]) -> tuple[dict[str, Any], list[str]]:
     parts.update(qflp_checks=None, places=None, taxes=None, payout=None, typical=None)
     # single files beside the catalogues: file stem -> the model of its content
     singles: dict[str, Any] = {
-        "scoring": Scoring, "messages": Messages, "easings": dict[str, Easing], "qflp_checks": QflpChecks,
+        "scoring": Scoring,
+        "messages": Messages,
+        "easings": dict[str, Easing],
+        "qflp_checks": QflpChecks,
         "places": Gazetteer,
-        "taxes": Taxes, "payout": Payout, "typical": Typical,  # money and time (issue 11)
+        "taxes": Taxes,
+        "payout": Payout,
+        "typical": Typical,  # money and time (issue 11)
     }
     owner: dict[tuple[str, str], str] = {}
     for rel, path in files.items():
@@ -253,7 +274,9 @@ def _check_refs(rb: dict[str, Any], files: dict[str, Path]) -> list[str]:
             for msg in too_big or check_matcher(when, sectors=set(sectors)):
                 problems.append(f"{where}: when: {msg}")
 
-    all_steps = {st.id for ch in rb["channels"].values() for st in ch.steps} | {st.id for p in rb["prerequisites"] for st in p.steps}
+    all_steps = {st.id for ch in rb["channels"].values() for st in ch.steps} | {
+        st.id for p in rb["prerequisites"] for st in p.steps
+    }
 
     def steps(where: str, items) -> None:
         for i, st in enumerate(items):
@@ -375,7 +398,11 @@ def _checked(files: dict[str, Path]) -> tuple[dict[str, Any], list[str]]:
     # catalogue that failed would make every reference into it look dangling, so those
     # complaints are left out until it parses.
     broken = {p.split("/")[0].split(":")[0].removesuffix(".yaml") for p in problems}
-    noise = [f"unknown {kind[:-1]} " for kind in ("sources", "documents", "sectors", "structures", "channels") if kind in broken]
+    noise = [
+        f"unknown {kind[:-1]} "
+        for kind in ("sources", "documents", "sectors", "structures", "channels")
+        if kind in broken
+    ]
     noise += ["unknown city "] if "provinces" in broken else []
     noise += ["unknown easing "] if "easings" in broken else []
     try:
@@ -468,15 +495,31 @@ def _money_references(rb: dict[str, Any], src: Any, problems: list[str]) -> None
             src(f"typical.yaml: extras.{ex.id}", ex.weeks.sources)
 
 
+def _adapter(model: Any) -> Any:
+    """A TypeAdapter of a catalogue file (id -> ``model``); the model is known only at run time."""
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(dict[str, model])  # type: ignore[valid-type]
+
+
 def json_schema() -> dict:
     """The JSON Schema of every kind of data file, keyed by where the file lives."""
     from pydantic import TypeAdapter
 
-    from . import models
     from ..rulebase.models import (
-        Channel, Easing, Gazetteer, Messages, Payout, Prerequisite, Province, QflpChecks, Scoring, Taxes,
+        Channel,
+        Easing,
+        Gazetteer,
+        Messages,
+        Payout,
+        Prerequisite,
+        Province,
+        QflpChecks,
+        Scoring,
+        Taxes,
         Typical,
     )
+    from . import models
 
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -495,7 +538,7 @@ def json_schema() -> dict:
             "qflp_checks.yaml": TypeAdapter(QflpChecks).json_schema(by_alias=True),
             "places.yaml": TypeAdapter(Gazetteer).json_schema(by_alias=True),
             **{
-                f"{name}.yaml | {name}/*.yaml": TypeAdapter(dict[str, getattr(models, model)]).json_schema(by_alias=True)  # type: ignore[misc,arg-type]
+                f"{name}.yaml | {name}/*.yaml": _adapter(getattr(models, model)).json_schema(by_alias=True)
                 for name, model in _CATALOGUES.items()
             },
         },

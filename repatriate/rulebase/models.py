@@ -43,7 +43,7 @@ class Weeks(Strict):
     note: str | None = None
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Weeks":
+    def _ordered(self) -> Weeks:
         if self.max < self.min:
             raise ValueError(f"max ({self.max}) is below min ({self.min})")
         return self
@@ -63,7 +63,7 @@ class Validity(Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Validity":
+    def _ordered(self) -> Validity:
         if self.from_ and self.to and self.to <= self.from_:
             raise ValueError(f"'to' ({self.to}) is not after 'from' ({self.from_})")
         return self
@@ -87,7 +87,7 @@ class DatedValue(Sourced):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     @model_validator(mode="after")
-    def _ordered(self) -> "DatedValue":
+    def _ordered(self) -> DatedValue:
         if self.to and self.to <= self.from_:
             raise ValueError(f"'to' ({self.to}) is not after 'from' ({self.from_})")
         return self
@@ -125,7 +125,7 @@ class Source(Strict):
     note: str | None = None
 
     @model_validator(mode="after")
-    def _copy_is_unofficial(self) -> "Source":
+    def _copy_is_unofficial(self) -> Source:
         if self.unofficial_copy and self.tier in ("official", "official_reprint"):
             raise ValueError(f"unofficial_copy contradicts tier {self.tier!r}")
         return self
@@ -157,7 +157,7 @@ class Parameter(Strict):
     values: list[DatedValue]
 
     @model_validator(mode="after")
-    def _no_overlap(self) -> "Parameter":
+    def _no_overlap(self) -> Parameter:
         check_no_overlap(self.values, "parameter")
         return self
 
@@ -233,7 +233,7 @@ class Capacity(Sourced):
     closed_by: list[str] = Field(default_factory=list)
     # the wording of the figure, over the formula's names and {cap} and {currency}; default the
     # macro-prudential wording (messages.capacity_basis)
-    basis: "Template | None" = None
+    basis: Template | None = None
 
 
 class Channel(Strict):
@@ -255,7 +255,7 @@ class Channel(Strict):
     sources: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _step_refs(self) -> "Channel":
+    def _step_refs(self) -> Channel:
         ids = [s.id for s in self.steps]
         if len(set(ids)) != len(ids):
             raise ValueError("step ids repeat")
@@ -297,7 +297,7 @@ class City(Strict):
     aliases: list[str] = Field(default_factory=list)
     areas: list[Text] = Field(default_factory=list)
     qflp: list[DatedValue] = Field(default_factory=list)
-    notes: list["Note"] = Field(default_factory=list)
+    notes: list[Note] = Field(default_factory=list)
 
     @field_validator("qflp")
     @classmethod
@@ -337,7 +337,7 @@ class Province(Strict):
     cities: dict[str, City] = Field(default_factory=dict)
     fx_pilots: list[FxPilot] = Field(default_factory=list)
     notes: list[Note] = Field(default_factory=list)
-    rules: list["LocalRule"] = Field(default_factory=list)
+    rules: list[LocalRule] = Field(default_factory=list)
 
     @field_validator("cities")
     @classmethod
@@ -350,7 +350,7 @@ class Province(Strict):
         return v
 
     @model_validator(mode="after")
-    def _pilots_stated(self) -> "Province":
+    def _pilots_stated(self) -> Province:
         has = any(c.qflp for c in self.cities.values()) or bool(self.fx_pilots)
         if has and not self.local_pilots:
             raise ValueError("local_pilots is false but the file lists pilots")
@@ -395,7 +395,7 @@ class Template(Strict):
     zh: str
 
     @model_validator(mode="after")
-    def _plain(self) -> "Template":
+    def _plain(self) -> Template:
         placeholders(self.en)
         placeholders(self.zh)
         return self
@@ -464,7 +464,7 @@ class QflpCondition(Strict):
     terms_in: dict[str, list[str]] | None = None
 
     @model_validator(mode="after")
-    def _one(self) -> "QflpCondition":
+    def _one(self) -> QflpCondition:
         given = [k for k in type(self).model_fields if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(f"give exactly one test (given: {', '.join(given) or 'none'})")
@@ -495,7 +495,7 @@ class QflpChecks(Strict):
     checks: list[QflpCheck]
 
     @model_validator(mode="after")
-    def _names(self) -> "QflpChecks":
+    def _names(self) -> QflpChecks:
         fields = set(QflpTerms.model_fields)
         unknown = sorted(set(self.term_names) - fields)
         if unknown:
@@ -544,7 +544,7 @@ class Gazetteer(Strict):
     places: dict[str, list[Place]]
 
     @model_validator(mode="after")
-    def _unique(self) -> "Gazetteer":
+    def _unique(self) -> Gazetteer:
         for code, items in self.places.items():
             seen: set[str] = set()
             for p in items:
@@ -568,7 +568,7 @@ class TaxRate(Strict):
     values: list[DatedValue]
 
     @model_validator(mode="after")
-    def _no_overlap(self) -> "TaxRate":
+    def _no_overlap(self) -> TaxRate:
         check_no_overlap(self.values, "tax rate")
         return self
 
@@ -583,7 +583,7 @@ class TaxZone(Strict):
     values: list[DatedValue]
 
     @model_validator(mode="after")
-    def _no_overlap(self) -> "TaxZone":
+    def _no_overlap(self) -> TaxZone:
         check_no_overlap(self.values, "tax zone")
         return self
 

@@ -10,7 +10,7 @@ import math
 import re
 from typing import Any
 
-from ..render.escape import clean_text, safe_url
+from ..render.escape import clean_text
 
 MAX_FILE_BYTES = 4 * 1024 * 1024  # the largest real file is about 33 KB
 MAX_NODES = 100_000  # per file, aliases expanded; the largest real file has about 1,000
