@@ -66,11 +66,16 @@ def test_first_page_has_a_recommendation_per_place_prepared_for_by_date_and_cont
     assert html.index('id="summary"') < html.index('id="query"') < html.index('id="place-1"')
 
 
-def test_typical_time_says_unknown_when_steps_have_no_stated_time(rb):
+def test_typical_time_is_the_typical_range_with_the_untimed_steps_said(rb):
+    """Issue 11: the headline is the typical range (data/typical.yaml, else limits, else assumed by
+    kind); the statutory figure follows, and untimed steps are said, never counted as zero."""
     view = report_view(_report(rb, ["CN-SH"]), rb)
     best = view["places"][0]["routes"][0]
     assert best["unknown_steps"] > 0
-    assert "Typical time: unknown" in " ".join(view["places"][0]["summary"])
+    summary = " ".join(view["places"][0]["summary"])
+    lo, hi = best["typical_raw"]
+    assert lo > 0 and f"Typical time: {lo:g}–{hi:g} weeks" in summary
+    assert f"with {best['unknown_steps']} step(s) untimed" in summary
 
 
 def test_places_appear_in_the_order_given(rb):

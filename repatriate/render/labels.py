@@ -289,6 +289,10 @@ CLIENT: dict[str, dict[str, str]] = {
         "details": "Details",
         "recommend": "Recommended route: {channels}, {location}.",
         "time_known": "Typical time: {weeks} weeks by the stated time limits.",
+        "time_typical": "Typical time: {typical} weeks (statutory limits: {weeks} weeks).",
+        "time_typical_partly": (
+            "Typical time: {typical} weeks (statutory limits: {weeks} weeks, with {n} step(s) untimed)."
+        ),
         "time_partly": (
             "Typical time: unknown — the steps with a stated time limit take {weeks} weeks; "
             "{n} step(s) have no stated time."
@@ -313,6 +317,8 @@ CLIENT: dict[str, dict[str, str]] = {
         "details": "详细内容",
         "recommend": "建议路线：{channels}，{location}。",
         "time_known": "预计时间：按法定时限约{weeks}周。",
+        "time_typical": "通常用时：{typical}周（法定时限：{weeks}周）。",
+        "time_typical_partly": "通常用时：{typical}周（法定时限：{weeks}周，另有{n}个步骤无公开时限）。",
         "time_partly": "预计时间：未知——有法定时限的步骤需{weeks}周；另有{n}个步骤无公开时限。",
         "capacity_line": "额度：{capacity}。",
         "risk_line": "主要风险：{risk}",

@@ -199,6 +199,7 @@ def _route_view(
         "key_warnings": [f.text.get(lang) for f in r.warnings if f.kind == "warning"],
         "open_questions": [f.text.get(lang) for f in r.warnings if f.kind == "unknown"],
         "timeline_raw": r.timeline,
+        "typical_raw": place.typical[place.plan.routes.index(r)],
         "unknown_steps": r.unknown_steps,
         "findings": [_finding_view(rb, f, lang) for f in findings],
         "steps": steps,
@@ -306,10 +307,11 @@ def _recommendation(place: dict[str, Any], lang: str) -> list[str]:
     r = place["routes"][0]
     lo, hi = r["timeline_raw"]
     weeks = _weeks(lo, hi)
+    typical = _weeks(*r["typical_raw"])  # practitioner figures, else the step's limit or its kind's
     if r["unknown_steps"]:
-        time = c["time_partly"].format(weeks=weeks, n=r["unknown_steps"])
+        time = c["time_typical_partly"].format(typical=typical, weeks=weeks, n=r["unknown_steps"])
     else:
-        time = c["time_known"].format(weeks=weeks)
+        time = c["time_typical"].format(typical=typical, weeks=weeks)
     risks = r["key_warnings"] or r["open_questions"]
     risk = c["risk_line"].format(risk=gist(risks[0], 160)) if risks else c["no_risk"]
     return [
