@@ -200,7 +200,6 @@ def obligations(rb: RuleBase, profile: Profile, route: Route, dates: RouteDates)
     """Every recurring duty of a route from the funds' arrival to the end of the term, by date."""
     funds = dates.funds_latest
     end = _add_months(funds, profile.term_months or 12)
-    first = route.channels[0]
     out: list[Event] = []
 
     def add(ob: Obligation, day: dt.date | None, window: dt.date | None = None, known: bool = True) -> None:
@@ -218,7 +217,9 @@ def obligations(rb: RuleBase, profile: Profile, route: Route, dates: RouteDates)
         )
 
     for ob in rb.payout.obligations:
-        if ob.channels and first not in ob.channels:
+        if ob.channels and not set(route.channels) & set(ob.channels):
+            continue  # a duty of a channel the route does not take (any hop: the cash pool's too)
+        if ob.asset_classes and profile.asset_class not in ob.asset_classes:
             continue
         if ob.when == "yearly" and ob.month and ob.day:
             for year in range(funds.year + 1, end.year + 1):

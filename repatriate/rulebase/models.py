@@ -632,6 +632,7 @@ class Obligation(Sourced):
     working_days: int | None = Field(default=None, ge=0)
     days: int | None = Field(default=None, ge=0)
     consequence: Text | None = None
+    asset_classes: list[Literal["equity", "abs", "debt"]] = Field(default_factory=list)  # empty: every class
 
 
 class Payout(Strict):

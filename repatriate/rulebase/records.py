@@ -669,6 +669,7 @@ class Obligation(_Record):
     working_days: int | None = None
     days: int | None = None
     consequence: Text | None = None
+    asset_classes: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     verified: bool = True
     note: str | None = None
