@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, NamedTuple
 
+from ..engine.closed import is_closed
 from ..engine.money import summary_cells
 from ..engine.profile import (
     GROUP_FIELDS,
@@ -129,10 +130,15 @@ def _line(text: str) -> str:
     return " ".join(text.split())
 
 
-def no_route_reason(found: Plan) -> str:
-    """The exclusions of a plan in one line: each distinct reason once, after the channels it bars."""
+def no_route_reason(found: Plan, rb: Any) -> str:
+    """The exclusions of a plan in one line: each distinct reason once, after the channels it bars.
+
+    Closed routes (never a route for anyone) are left out: they are not why this asset has none.
+    """
     reasons: dict[str, dict[str, None]] = {}
     for e in found.excluded:
+        if any(is_closed(rb.channels[c]) for c in e.channels):
+            continue
         for f in e.reasons:
             reasons.setdefault(_line(f.text.get("en") or ""), {})["+".join(e.channels)] = None
     return SEPARATOR.join(f"{', '.join(channels)}: {reason}" for reason, channels in reasons.items())
@@ -142,7 +148,7 @@ def _summarise(found: Plan, rb: Any, stamp: tuple[str, str, str]) -> Result:
     # Ids, codes and the rule base's own wording: ``_tail`` makes the text cells inert for spreadsheets.
     if not found.routes:
         return Result(
-            "no_route", "", no_route_reason(found), "", "", "", "", None, None, None, None, None,
+            "no_route", "", no_route_reason(found, rb), "", "", "", "", None, None, None, None, None,
             found.total_routes, None, None, None, None, "", *stamp,
         )
     best = found.routes[0]
