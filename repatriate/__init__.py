@@ -4,7 +4,7 @@ A script needs four names: ``load_rulebase``, ``plan_route`` (one asset), ``plan
 (an iterable of assets) and ``plan_to_dict`` (the JSON contract of ``route``).
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = ["load_rulebase", "plan_route", "plan_many", "plan_to_dict", "RepatriateError", "__version__"]
 
