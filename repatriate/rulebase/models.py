@@ -669,6 +669,36 @@ class Typical(Strict):
     extras: list[TypicalExtra]
 
 
+# --- allocation (issue 12) ---------------------------------------------------------
+
+
+class AllocationGroup(Sourced):
+    """Channels that draw on one capacity of the same borrower (e.g. one macro-prudential cap)."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    name: Text
+    channels: list[str]
+
+
+class AllocationCap(Sourced):
+    """A cap on a channel's leg that only a split reads: a share of an input (QFII ownership caps)."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    name: Text
+    channels: list[str]
+    when: dict[str, Any] = Field(default_factory=dict)
+    input: str = Field(pattern=r"^[a-z0-9_]+$")  # the allocate input the share is of
+    share: float = Field(gt=0, le=1)
+
+
+class Allocation(Strict):
+    """Shared capacities, split-only caps and the optimiser's weights (``data/allocation.yaml``)."""
+
+    groups: list[AllocationGroup]
+    caps: list[AllocationCap]
+    weights: dict[str, float]
+
+
 class RuleBase(Strict):
     """The whole validated rule base."""
 
@@ -688,6 +718,7 @@ class RuleBase(Strict):
     taxes: Taxes
     payout: Payout
     typical: Typical
+    allocation: Allocation  # issue 12
     digest: str = ""
 
 

@@ -1,0 +1,80 @@
+"""The allocation of ``repatriate allocate`` (issue 12) as JSON, Markdown or a plain table.
+
+JSON is the contract: a top-level ``allocation`` object (``route``'s JSON is unchanged).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .escape import clean_text, md_cell
+from .labels import ALLOCATE_HEAD
+
+FORMATS = ("table", "json", "md")
+
+
+def render_allocation(allocation: dict[str, Any], fmt: str, lang: str = "en") -> str:
+    """The allocation in ``fmt`` (json, md or table)."""
+    if fmt == "json":
+        return json.dumps({"allocation": allocation}, ensure_ascii=False, indent=2, default=str) + "\n"
+    return _text(allocation, lang, md=fmt == "md")
+
+
+def _place(loc: dict[str, Any]) -> str:
+    return "/".join(p for p in (loc.get("province"), loc.get("city")) if p) or "—"
+
+
+def _cost(leg: dict[str, Any]) -> str:
+    c = leg["cost"]
+    unit = "bps/yr" if c["basis"] == "bps_per_year" else "index"
+    return f"{c['per_year']:g} {unit}" + ("" if c["known"] else " (?)")
+
+
+def _rows(a: dict[str, Any]) -> list[list[str]]:
+    out = []
+    for leg in a["legs"]:
+        used = leg["capacity_used"]
+        out.append([
+            str(leg["leg"]), "+".join(leg["channels"]), _place(leg["location"]), f"{leg['amount']:,.0f}",
+            f"{leg['share']:.1%}", "—" if used is None else f"{used:.1%}", ", ".join(leg["binds"]) or "—",
+            _cost(leg), f"{leg['weeks_typical_max']:g}",
+        ])
+    return out
+
+
+def _text(a: dict[str, Any], lang: str, md: bool) -> str:
+    title, summary, head, stops_h, binding_h, check_h, groups_h, total, none = ALLOCATE_HEAD[lang]
+    cell = md_cell if md else (lambda s: clean_text(str(s), multiline=False))
+    lines = [f"# {title}" if md else title, ""]
+    share = a["placed"] / a["amount"] if a["amount"] else 0.0
+    lines.append(summary.format(placed=a["placed"], amount=a["amount"], currency=a["currency"], share=share,
+                                legs=len(a["legs"]), weeks=a["weeks_typical_max"]))
+    if a["total_cost_per_year"] is not None:
+        lines.append(total.format(cost=a["total_cost_per_year"], currency=a["currency"],
+                                  bps=a["total_cost_bps_per_year"] or 0.0))
+    lines.append("")
+    rows = [[cell(c) for c in r] for r in _rows(a)]
+    if md:
+        lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        lines += ["| " + " | ".join(r) + " |" for r in rows]
+    else:
+        widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)] if rows else [len(h) for h in head]
+        lines.append("  ".join(h.ljust(w) for h, w in zip(head, widths)))
+        lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
+    lines += ["", f"## {binding_h}" if md else binding_h, cell(", ".join(a["binding"]) or none)]
+    lines += ["", f"## {stops_h}" if md else stops_h]
+    for s in a["stops"]:
+        lines.append(f"- {cell('+'.join(s['channels']))} ({cell(_place(s['location']))}): "
+                     f"{s['amount']:,.0f} — {cell(', '.join(s['binding']))}")
+    if a["groups"]:
+        lines += ["", f"## {groups_h}" if md else groups_h]
+        for g in a["groups"]:
+            lines.append(f"- {cell(g['name'][lang])}: {g['load']:.1%}")
+    lines += ["", f"## {check_h}" if md else check_h]
+    for n, step in enumerate(a["checklist"], 1):
+        legs = ",".join(str(x) for x in step["legs"])
+        lines.append(f"{n}. {cell(step['action'][lang])} [{cell(step['authority'][lang])}] (leg {legs})")
+    for w in a["warnings"]:
+        lines.append(f"! {cell(w)}")
+    return "\n".join(lines) + "\n"
