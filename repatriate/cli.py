@@ -438,7 +438,7 @@ def calendar(
 
 # --- allocate (issue 12) -----------------------------------------------------------
 
-ALLOCATE_FORMATS = ("table", "json", "md")
+ALLOCATE_FORMATS = ("table", "json", "md", "html")
 
 
 @app.command()
@@ -476,7 +476,7 @@ def allocate(
     lang: str = LANG,
     fmt: Optional[str] = typer.Option(
         None, "--format", metavar=_metavar(ALLOCATE_FORMATS), autocompletion=_fixed(ALLOCATE_FORMATS),
-        help="Default from the -o extension (.json, .md), else table.",
+        help="Default from the -o extension (.json, .md, .html), else table.",
     ),
     data_dir: Optional[Path] = DATA_DIR,
     output: Optional[str] = typer.Option(None, "-o", "--output", help="Write to FILE (atomically); - for stdout."),

@@ -200,3 +200,14 @@ def test_allocate_cold_is_at_most_1_5x_route_plus_solver_start(tmp_path):
     allocate(**kw)
     alloc_s = time.perf_counter() - t0
     assert alloc_s <= 3 * route_s + 0.5
+
+
+def test_cli_allocate_html_has_a_stacked_bar_with_escaped_labels(tmp_path):
+    out = tmp_path / "split.html"
+    res = CliRunner().invoke(app, [
+        "allocate", "--asset-class", "equity", "--province", "CN-GD", "--amount", "400000000",
+        "--net-assets", "100000000", "--yield", "5", "--as-of", DAY, "-o", str(out),
+    ])
+    assert res.exit_code == 0, res.output
+    page = out.read_text(encoding="utf-8")
+    assert page.count('class="seg"') >= 2 and "<script" not in page

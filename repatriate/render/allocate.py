@@ -11,13 +11,15 @@ from typing import Any
 from .escape import clean_text, md_cell
 from .labels import ALLOCATE_HEAD
 
-FORMATS = ("table", "json", "md")
+FORMATS = ("table", "json", "md", "html")
 
 
 def render_allocation(allocation: dict[str, Any], fmt: str, lang: str = "en") -> str:
     """The allocation in ``fmt`` (json, md or table)."""
     if fmt == "json":
         return json.dumps({"allocation": allocation}, ensure_ascii=False, indent=2, default=str) + "\n"
+    if fmt == "html":
+        return _html(allocation, lang)
     return _text(allocation, lang, md=fmt == "md")
 
 
@@ -78,3 +80,36 @@ def _text(a: dict[str, Any], lang: str, md: bool) -> str:
     for w in a["warnings"]:
         lines.append(f"! {cell(w)}")
     return "\n".join(lines) + "\n"
+
+
+# one colour per leg of the stacked bar (the unplaced rest is grey)
+_COLOURS = ("#2b6cb0", "#2f855a", "#b7791f", "#9b2c2c", "#6b46c1", "#2c7a7b")
+
+
+def _html(a: dict[str, Any], lang: str) -> str:
+    """A self-contained page: the summary, a stacked bar of the legs' shares, the table and the text."""
+    from html import escape
+
+    title, summary, head = ALLOCATE_HEAD[lang][:3]
+    share = a["placed"] / a["amount"] if a["amount"] else 0.0
+    line = summary.format(placed=a["placed"], amount=a["amount"], currency=a["currency"], share=share,
+                          legs=len(a["legs"]), weeks=a["weeks_typical_max"])
+    bar = []
+    for n, leg in enumerate(a["legs"]):
+        label = escape("+".join(leg["channels"]))
+        bar.append(f'<div class="seg" style="width:{leg["share"] * 100:.3f}%;background:{_COLOURS[n % 6]}" '
+                   f'title="{label} {leg["share"]:.1%}">{label}</div>')
+    rest = max(0.0, 1.0 - share)
+    if rest > 1e-9:
+        bar.append(f'<div class="seg" style="width:{rest * 100:.3f}%;background:#a0aec0">—</div>')
+    rows = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>" for r in _rows(a))
+    body = escape(_text(a, lang, md=False).split("\n", 3)[-1])
+    return (
+        f'<!doctype html><html lang="{escape(lang)}"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+        "<style>body{font-family:sans-serif;margin:2em}.bar{display:flex;height:2em;border:1px solid #444}"
+        ".seg{color:#fff;overflow:hidden;white-space:nowrap;font-size:.8em;line-height:2em;padding-left:.3em}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em}</style></head><body>"
+        f"<h1>{escape(title)}</h1><p>{escape(line)}</p><div class=\"bar\">{''.join(bar)}</div>"
+        f"<table><tr>{''.join(f'<th>{escape(h)}</th>' for h in head)}</tr>{rows}</table>"
+        f"<pre>{body}</pre></body></html>\n"
+    )
