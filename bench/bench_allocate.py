@@ -13,8 +13,22 @@ import sys
 import time
 
 PROFILE = [
-    "--asset-class", "equity", "--sector", "renewable_energy", "--province", "CN-GD", "--amount", "400000000",
-    "--currency", "USD", "--net-assets", "100000000", "--yield", "5", "--format", "json",
+    "--asset-class",
+    "equity",
+    "--sector",
+    "renewable_energy",
+    "--province",
+    "CN-GD",
+    "--amount",
+    "400000000",
+    "--currency",
+    "USD",
+    "--net-assets",
+    "100000000",
+    "--yield",
+    "5",
+    "--format",
+    "json",
 ]
 ROUTE = [sys.executable, "-m", "repatriate", "route", *PROFILE]
 ALLOCATE = [sys.executable, "-m", "repatriate", "allocate", *PROFILE]

@@ -113,7 +113,8 @@ def allocate(
             else float(listed_market_cap)
         if not cap > 0 or cap != cap or cap == float("inf"):
             raise RepatriateError(
-                f"listed market cap {cap:g} is out of range (accepted: a positive number)", field="listed_market_cap"
+                f"listed market cap {cap:g} is out of range (accepted: a positive number)",
+                field="listed_market_cap",
             )
     day = parse_date(as_of)
     deadline = None if by is None or (isinstance(by, str) and not by.strip()) else parse_date(by)

@@ -479,7 +479,9 @@ def allocate(
         help="Default from the -o extension (.json, .md, .html), else table.",
     ),
     data_dir: Optional[Path] = DATA_DIR,
-    output: Optional[str] = typer.Option(None, "-o", "--output", help="Write to FILE (atomically); - for stdout."),
+    output: Optional[str] = typer.Option(
+        None, "-o", "--output", help="Write to FILE (atomically); - for stdout."
+    ),
     force: bool = FORCE,
 ) -> None:
     """Split a large amount across channels: how much through which leg, by when, at what cost.

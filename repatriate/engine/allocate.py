@@ -43,6 +43,7 @@ class Leg:
     cost_basis: str  # "bps_per_year" or "paperwork_index"
     cost_known: bool
     weeks: float  # typical weeks, longest
+    weeks_min: float  # typical weeks, shortest
     feasible_at_amount: bool  # the route is feasible for the whole amount too (its checklist is exact)
 
 
@@ -90,7 +91,9 @@ def candidates(
         limits: list[tuple[str, Text, float]] = []
         if r.capacity is not None:
             text = r.capacity_text or next(
-                rb.channels[c].capacity.description for c in r.channels if rb.channels[c].capacity  # type: ignore[union-attr]
+                rb.channels[c].capacity.description
+                for c in r.channels
+                if rb.channels[c].capacity  # type: ignore[union-attr]
             )
             limits.append(("capacity", text, float(r.capacity)))
         for cap in rb.allocation.caps:
@@ -110,8 +113,10 @@ def candidates(
             basis = "bps_per_year"
             known = m.leg is not None
             cost = float(m.bps_per_year) if known else 0.0
-        weeks = typical_schedule(rb, route.channels, route.steps).weeks.max
-        legs.append(Leg(route, capacity, tuple(limits), cost, basis, known, weeks, key in feasible))
+        span = typical_schedule(rb, route.channels, route.steps).weeks
+        legs.append(
+            Leg(route, capacity, tuple(limits), cost, basis, known, span.max, span.min, key in feasible)
+        )
     if with_money:  # a leg with no payout leg modelled costs more than any known one (ranks last)
         top = max((lg.unit_cost for lg in legs if lg.cost_known), default=0.0)
         legs = [lg if lg.cost_known else dataclasses.replace(lg, unit_cost=top + 1.0) for lg in legs]
@@ -164,7 +169,12 @@ def _silent_highs() -> Any:
 
 
 def solve(
-    rb: RuleBase, legs: list[Leg], groups: list[Group], amount: float, max_channels: int, late_weeks: list[float]
+    rb: RuleBase,
+    legs: list[Leg],
+    groups: list[Group],
+    amount: float,
+    max_channels: int,
+    late_weeks: list[float],
 ) -> Solution:
     """The mixed-integer program of the module docstring, solved by HiGHS (highspy, branch and bound).
 
@@ -178,7 +188,9 @@ def solve(
     if n == 0:
         return Solution((), (), "no_candidates")
     w = rb.allocation.weights
-    per_unit = w["cost_per_bps"] if any(lg.cost_basis == "bps_per_year" for lg in legs) else w["cost_per_index"]
+    per_unit = (
+        w["cost_per_bps"] if any(lg.cost_basis == "bps_per_year" for lg in legs) else w["cost_per_index"]
+    )
     cost = np.zeros(2 * n)
     for i, lg in enumerate(legs):
         cost[i] = per_unit * lg.unit_cost
@@ -194,7 +206,11 @@ def solve(
         h.addRow(lower, upper, len(idx), idx, np.array(list(coeffs.values()), dtype=float))
 
     for i, lg in enumerate(legs):  # u_i <= (capacity / A) y_i
-        row(-inf, 0.0, {i: 1.0, n + i: -min(1.0, (lg.capacity if lg.capacity is not None else amount) / amount)})
+        row(
+            -inf,
+            0.0,
+            {i: 1.0, n + i: -min(1.0, (lg.capacity if lg.capacity is not None else amount) / amount)},
+        )
     row(-inf, 1.0, {i: 1.0 for i in range(n)})
     row(-inf, float(max_channels), {n + i: 1.0 for i in range(n)})
     for g in groups:
@@ -291,7 +307,8 @@ def _answer(
 ) -> dict[str, Any]:
     amount = profile.amount
     placed = sum(sol.amounts)
-    load = {g.id: sum(sol.amounts[i] / float(legs[i].capacity) for i in g.legs) for g in groups}  # type: ignore[arg-type]
+    caps = [lg.capacity or 1.0 for lg in legs]  # only sized legs are in a group
+    load = {g.id: sum(sol.amounts[i] / caps[i] for i in g.legs) for g in groups}
     binding_groups = [g for g in groups if load[g.id] >= 1 - 1e-6]
     used = [i for i in range(len(legs)) if sol.used[i]]
     used.sort(key=lambda i: (legs[i].unit_cost, -sol.amounts[i]))
@@ -300,22 +317,28 @@ def _answer(
         lg, a = legs[i], sol.amounts[i]
         r = lg.route
         binds = _binds(lg, a) + [g.id for g in binding_groups if i in g.legs]
-        out_legs.append({
-            "leg": n,
-            "channels": list(r.channels),
-            "location": r.location.as_dict(),
-            "amount": round(a, 2),
-            "share": round(a / amount, 6),
-            "capacity": None if lg.capacity is None else round(lg.capacity, 2),
-            "capacity_used": None if not lg.capacity else round(a / lg.capacity, 6),
-            "limits": [{"id": lid, "name": _text(name), "value": round(v, 2)} for lid, name, v in lg.limits],
-            "binds": binds,
-            "cost": {"basis": lg.cost_basis, "per_year": round(lg.unit_cost, 4), "known": lg.cost_known},
-            "cost_per_year": round(lg.unit_cost * a / 1e4, 2) if lg.cost_basis == "bps_per_year" else None,
-            "weeks_typical_max": round(lg.weeks, 1),
-            "weeks_past_by": round(late[i], 1),
-            "checklist_exact": lg.feasible_at_amount,
-        })
+        out_legs.append(
+            {
+                "leg": n,
+                "channels": list(r.channels),
+                "location": r.location.as_dict(),
+                "amount": round(a, 2),
+                "share": round(a / amount, 6),
+                "capacity": None if lg.capacity is None else round(lg.capacity, 2),
+                "capacity_used": None if not lg.capacity else round(a / lg.capacity, 6),
+                "limits": [
+                    {"id": lid, "name": _text(name), "value": round(v, 2)} for lid, name, v in lg.limits
+                ],
+                "binds": binds,
+                "cost": {"basis": lg.cost_basis, "per_year": round(lg.unit_cost, 4), "known": lg.cost_known},
+                "cost_per_year": round(lg.unit_cost * a / 1e4, 2)
+                if lg.cost_basis == "bps_per_year"
+                else None,
+                "weeks_typical_max": round(lg.weeks, 1),
+                "weeks_past_by": round(late[i], 1),
+                "checklist_exact": lg.feasible_at_amount,
+            }
+        )
     # why the cheaper legs stop: every candidate cheaper than the dearest used leg, and its limit
     dearest = max((legs[i].unit_cost for i in used), default=float("inf"))
     stops = []
@@ -331,8 +354,14 @@ def _answer(
                 why = ["set_up_cost"] if placed >= amount * (1 - 1e-9) else ["not_needed"]
             else:
                 continue
-        stops.append({"channels": list(lg.route.channels), "location": lg.route.location.as_dict(),
-                      "amount": round(a, 2), "binding": why})
+        stops.append(
+            {
+                "channels": list(lg.route.channels),
+                "location": lg.route.location.as_dict(),
+                "amount": round(a, 2),
+                "binding": why,
+            }
+        )
     binding: list[str] = []
     if placed < amount * (1 - 1e-6):
         named = {f"{'+'.join(leg['channels'])}:{b}" for leg in out_legs for b in leg["binds"]}
@@ -354,14 +383,31 @@ def _answer(
         "solver": {"method": "mixed-integer program (HiGHS)", "status": sol.status, "candidates": len(legs)},
         "legs": out_legs,
         "groups": [
-            {"id": g.id, "name": _text(g.name), "legs": [used.index(i) + 1 for i in g.legs if i in used],
-             "load": round(load[g.id], 6), "binds": g in binding_groups, "sources": list(g.sources)}
+            {
+                "id": g.id,
+                "name": _text(g.name),
+                "legs": [used.index(i) + 1 for i in g.legs if i in used],
+                "load": round(load[g.id], 6),
+                "binds": g in binding_groups,
+                "sources": list(g.sources),
+            }
             for g in groups
         ],
         "binding": binding,
         "stops": stops,
         "checklist": _checklist([legs[i].route for i in used]),
-        # legs run in parallel: the split takes as long as its longest leg
+        # legs run in parallel (each its own channel's filings; shared steps once, in the checklist):
+        # the split takes as long as its longest leg
+        "timeline": [
+            {
+                "leg": n,
+                "channels": list(legs[i].route.channels),
+                "start_week": 0,
+                "weeks_typical_min": round(legs[i].weeks_min, 1),
+                "weeks_typical_max": round(legs[i].weeks, 1),
+            }
+            for n, i in enumerate(used, 1)
+        ],
         "weeks_typical_max": round(max((legs[i].weeks for i in used), default=0.0), 1),
         "total_cost_per_year": round(sum(money), 2) if money else None,
         "total_cost_bps_per_year": round(sum(money) / placed * 1e4, 2) if money and placed else None,
@@ -381,8 +427,12 @@ def _checklist(routes: list[Route]) -> list[dict[str, Any]]:
             item = seen.get(s.step.id)
             if item is None:
                 seen[s.step.id] = {
-                    "id": s.step.id, "channel": s.channel, "phase": s.step.phase,
-                    "action": _text(s.step.action), "authority": _text(s.authority), "legs": [n],
+                    "id": s.step.id,
+                    "channel": s.channel,
+                    "phase": s.step.phase,
+                    "action": _text(s.step.action),
+                    "authority": _text(s.authority),
+                    "legs": [n],
                 }
             elif n not in item["legs"]:
                 item["legs"].append(n)

@@ -398,7 +398,8 @@ ALLOCATE_HEAD = {
            ("leg", "channels", "location", "amount", "share", "capacity used", "binds", "cost", "weeks"),
            "Why cheaper legs stop", "Binding constraints", "Checklist (shared steps once)",
            "Shared capacities", "total cost {cost:,.0f} {currency}/yr ({bps:.1f} bps/yr)", "none"),
-    "zh": ("分配", "已分配 {placed:,.0f} / {amount:,.0f} {currency}（{share:.1%}），共 {legs} 条路径；"
+    "zh": ("分配",
+           "已分配 {placed:,.0f} / {amount:,.0f} {currency}（{share:.1%}），共 {legs} 条路径；"
            "典型周数 {weeks:g}（各路径并行）",
            ("路径", "渠道", "地点", "金额", "占比", "额度占用", "约束", "成本", "周数"),
            "较低成本路径为何止步", "约束条件", "清单（共用步骤只列一次）",
