@@ -320,3 +320,10 @@ def test_route_never_imports_the_solver():
         "assert 'highspy' not in sys.modules and 'numpy' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_nothing_placeable_is_an_answer_not_an_error():
+    """No net assets given: foreign debt is not sized, the prohibited sector closes FDI and QFLP."""
+    a = allocate(**{**BASE, "sector": "news_media"}, amount=1e8, spv_owner="third_party")
+    assert a["placed"] == 0 and a["legs"] == [] and a["binding"] == ["no_route"]
+    assert "capacity_unknown:foreign_debt" in a["warnings"]
