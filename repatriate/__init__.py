@@ -6,12 +6,12 @@ A script needs four names: ``load_rulebase``, ``plan_route`` (one asset), ``plan
 
 __version__ = "0.2.0"
 
-__all__ = ["load_rulebase", "plan_route", "plan_many", "plan_to_dict", "RepatriateError", "__version__"]
+__all__ = ["load_rulebase", "plan_route", "plan_many", "plan_to_dict", "allocate", "RepatriateError", "__version__"]
 
 
 def __getattr__(name: str):
     # Lazy, so that `repatriate --version` and `--help` import nothing heavy.
-    if name in ("load_rulebase", "plan_route", "plan_many"):
+    if name in ("load_rulebase", "plan_route", "plan_many", "allocate"):
         from . import api
 
         return getattr(api, name)

@@ -78,3 +78,50 @@ def plan_many(rows: Iterable[dict[str, Any]], rb: RuleBase | None = None, **opti
     from .batch.run import plan_rows
 
     yield from plan_rows(rows, rb or load_rulebase(), **options)
+
+
+def allocate(
+    rb: RuleBase | None = None,
+    *,
+    as_of: str | dt.date | None = None,
+    by: str | dt.date | None = None,
+    max_channels: int = 3,
+    listed_market_cap: float | str | None = None,
+    **profile: Any,
+) -> dict[str, Any]:
+    """Split ``amount`` over at most ``max_channels`` legs (issue 12): the ``allocation`` object.
+
+    A mixed-integer program over the routes' capacities, shared caps and costs (see
+    ``engine.allocate``). An amount that cannot be placed in full is not an error: ``placed``
+    is below ``amount`` and ``binding`` names the constraints that stop it.
+
+    Examples
+    --------
+    400m against 100m of net assets: foreign debt up to the macro-prudential cap, FDI for the rest.
+
+    >>> a = allocate(asset_class="equity", province="广东", amount=400e6, net_assets=100e6, yield_pct=5,
+    ...              as_of="2026-11-29")
+    >>> [(leg["channels"], leg["amount"]) for leg in a["legs"]]
+    [(['foreign_debt'], 233333333.33), (['fdi', 'fie_loan'], 166666666.67)]
+    """
+    from .engine.allocate import allocate as _allocate
+    from .engine.profile import parse_integer, parse_number
+    from .errors import RepatriateError
+
+    rb = rb or load_rulebase()
+    prof = make_profile(rb, **profile)
+    n = parse_integer("max_channels", max_channels)
+    if n < 1:
+        raise RepatriateError(f"max channels {n} is out of range (accepted: 1 or more)", field="max_channels")
+    cap = None
+    if listed_market_cap is not None and str(listed_market_cap).strip():
+        cap = parse_number("listed_market_cap", listed_market_cap) if isinstance(listed_market_cap, str) \
+            else float(listed_market_cap)
+        if not cap > 0 or cap != cap or cap == float("inf"):
+            raise RepatriateError(
+                f"listed market cap {cap:g} is out of range (accepted: a positive number)",
+                field="listed_market_cap",
+            )
+    day = parse_date(as_of)
+    deadline = None if by is None or (isinstance(by, str) and not by.strip()) else parse_date(by)
+    return _allocate(rb, prof, day, by=deadline, max_channels=n, listed_market_cap=cap)

@@ -440,6 +440,79 @@ def calendar(
         sys.stdout.write(data.decode("utf-8"))
 
 
+# --- allocate (issue 12) -----------------------------------------------------------
+
+ALLOCATE_FORMATS = ("table", "json", "md", "html")
+
+
+@app.command()
+def allocate(
+    asset_class: str = ASSET_CLASS,
+    province: str = typer.Option(
+        ..., "--province", autocompletion=_from_rulebase("province"), help=PROVINCE_HELP
+    ),
+    amount: str = AMOUNT,
+    sector: str | None = SECTOR,
+    city: str | None = typer.Option(None, "--city", autocompletion=_from_rulebase("city"), help=CITY_HELP),
+    currency: str = CURRENCY,
+    holder_type: str = HOLDER_TYPE,
+    net_assets: str | None = NET_ASSETS,
+    term_months: str | None = TERM_MONTHS,
+    spv_owner: str = SPV_OWNER,
+    distribution: str = DISTRIBUTION,
+    total_investment: str | None = TOTAL_INVESTMENT,
+    registered_capital: str | None = REGISTERED_CAPITAL,
+    holder_founded: str | None = HOLDER_FOUNDED,
+    group_revenue: str | None = GROUP_REVENUE,
+    group_cross_border_flows: str | None = GROUP_FLOWS,
+    group_offshore_revenue: str | None = GROUP_OFFSHORE,
+    payout: str | None = PAYOUT,
+    yield_pct: str | None = YIELD,
+    fx_spread_bps: str | None = FX_SPREAD,
+    preferential_eit: str | None = PREFERENTIAL_EIT,
+    start: str | None = START,
+    by: str | None = typer.Option(None, "--by", help="Deadline (YYYY-MM-DD): weeks past it cost more."),
+    max_channels: str = typer.Option("3", "--max-channels", help="At most this many legs."),
+    listed_market_cap: str | None = typer.Option(
+        None, "--listed-market-cap", help="A listed holder's market value (the QFII ownership caps)."
+    ),
+    as_of: str | None = AS_OF,
+    lang: str = LANG,
+    fmt: str | None = typer.Option(
+        None, "--format", metavar=_metavar(ALLOCATE_FORMATS), autocompletion=_fixed(ALLOCATE_FORMATS),
+        help="Default from the -o extension (.json, .md, .html), else table.",
+    ),
+    data_dir: Path | None = DATA_DIR,
+    output: str | None = typer.Option(
+        None, "-o", "--output", help="Write to FILE (atomically); - for stdout."
+    ),
+    force: bool = FORCE,
+) -> None:
+    """Split a large amount across channels: how much through which leg, by when, at what cost.
+
+    Example: repatriate allocate --asset-class equity --province 广东 --amount 400000000
+    --net-assets 100000000 --yield 5 --max-channels 3
+    """
+    from .api import allocate as plan_allocation
+    from .render.allocate import render_allocation
+
+    fmt = _infer_format(fmt, output, ALLOCATE_FORMATS)
+    _choice("language", lang, LANGS)
+    rb = _rulebase(data_dir)
+    result = plan_allocation(
+        rb, as_of=as_of, by=by, max_channels=_count("max_channels", max_channels),
+        listed_market_cap=listed_market_cap, asset_class=asset_class, sector=sector, province=province,
+        city=city, amount=amount, currency=currency, holder_type=holder_type, net_assets=net_assets,
+        term_months=term_months, spv_owner=spv_owner, distribution=distribution,
+        total_investment=total_investment, registered_capital=registered_capital,
+        holder_founded=holder_founded, group_revenue=group_revenue,
+        group_cross_border_flows=group_cross_border_flows, group_offshore_revenue=group_offshore_revenue,
+        payout=payout, yield_pct=yield_pct, fx_spread_bps=fx_spread_bps, preferential_eit=preferential_eit,
+        start=start,
+    )
+    _emit(render_allocation(result, fmt, lang), output, force)
+
+
 # --- batch ------------------------------------------------------------------------
 
 

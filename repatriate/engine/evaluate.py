@@ -146,7 +146,8 @@ class Checklist:
         for r in rules:
             if not self.holds(r, scope):
                 continue
-            kind: FindingKind = "note" if r.effect == "note" else "warning"  # to confirm; not a risk
+            # a note asks to confirm (not a risk); a condition says the route may not exist at all
+            kind: FindingKind = "note" if r.effect == "note" else "condition" if r.effect == "condition" else "warning"
             finding = Finding(r.id, r.message, tuple(r.sources), r.verified, kind)
             if "sector_status" in r.when:  # the citation depends on the sector and day alone: made once
                 key = (self.rb.digest, "cite_sector", scope, r.id, self.profile.sector, self.day)
@@ -483,6 +484,7 @@ def certainty(
             value *= float(c.value)
     value *= sc.unverified_penalty**unverified
     value *= sc.warning_penalty ** sum(1 for w in warnings if w.kind == "warning")
+    value *= sc.condition_penalty ** sum(1 for w in warnings if w.kind == "condition")
     return round(value, 3)
 
 

@@ -15,7 +15,7 @@ from ..rulebase.records import Step, Text, Weeks, _Record, fields, record
 if TYPE_CHECKING:
     from .profile import Profile
 
-FindingKind = Literal["warning", "note", "unknown"]
+FindingKind = Literal["warning", "note", "unknown", "condition"]
 
 
 @record

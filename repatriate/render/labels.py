@@ -424,3 +424,17 @@ GAZETTEER_LINE = {
     "en": "places: {prefecture} prefecture-level, {county_city} county-level cities ({cite}, as at {as_at})",
     "zh": "地名：地级行政区{prefecture}个，县级市{county_city}个（{cite}，截至{as_at}）",
 }
+# `repatriate allocate` (issue 12): title, summary line, leg table and section headers
+ALLOCATE_HEAD = {
+    "en": ("Allocation", "placed {placed:,.0f} of {amount:,.0f} {currency} ({share:.1%}) in {legs} leg(s); "
+           "typical weeks {weeks:g} (legs in parallel)",
+           ("leg", "channels", "location", "amount", "share", "capacity used", "binds", "cost", "weeks"),
+           "Why cheaper legs stop", "Binding constraints", "Checklist (shared steps once)",
+           "Shared capacities", "total cost {cost:,.0f} {currency}/yr ({bps:.1f} bps/yr)", "none"),
+    "zh": ("分配",
+           "已分配 {placed:,.0f} / {amount:,.0f} {currency}（{share:.1%}），共 {legs} 条路径；"
+           "典型周数 {weeks:g}（各路径并行）",
+           ("路径", "渠道", "地点", "金额", "占比", "额度占用", "约束", "成本", "周数"),
+           "较低成本路径为何止步", "约束条件", "清单（共用步骤只列一次）",
+           "共用额度", "总成本 每年 {cost:,.0f} {currency}（每年 {bps:.1f} 个基点）", "无"),
+}

@@ -196,7 +196,9 @@ def _route_view(
         "capacity": _capacity(r, currency, lab, lang),
         "capacity_basis": r.capacity_text.get(lang) if r.capacity_text else None,
         "score": f"{r.score:.2f}",
-        "key_warnings": [f.text.get(lang) for f in r.warnings if f.kind == "warning"],
+        # a condition ("possible if") is the first risk: the route may not exist for this client
+        "key_warnings": [f.text.get(lang) for f in r.warnings if f.kind == "condition"]
+        + [f.text.get(lang) for f in r.warnings if f.kind == "warning"],
         "open_questions": [f.text.get(lang) for f in r.warnings if f.kind == "unknown"],
         "timeline_raw": r.timeline,
         "typical_raw": place.typical[place.plan.routes.index(r)],
@@ -828,10 +830,10 @@ def render_table(report: Report, rb: RuleBase, lang: str = "en", console: Any = 
                     _hanging(
                         [
                             (
-                                {"warning": "!", "unknown": "?", "note": "i"}.get(f["kind"], "-"),
+                                {"warning": "!", "condition": "!", "unknown": "?", "note": "i"}.get(f["kind"], "-"),
                                 f["text"],
                                 f["sources"],
-                                "yellow" if f["kind"] == "warning" else "",
+                                "yellow" if f["kind"] in ("warning", "condition") else "",
                             )
                             for f in r["findings"]
                         ]
@@ -862,9 +864,9 @@ def render_table(report: Report, rb: RuleBase, lang: str = "en", console: Any = 
 
 
 def _finding_lines(r: dict[str, Any]) -> list[tuple[str, str, list, str]]:
-    marks = {"warning": "!", "unknown": "?", "note": "i"}
+    marks = {"warning": "!", "condition": "!", "unknown": "?", "note": "i"}
     return [
-        (marks.get(f["kind"], "-"), f["text"], f["sources"], "yellow" if f["kind"] == "warning" else "")
+        (marks.get(f["kind"], "-"), f["text"], f["sources"], "yellow" if f["kind"] in ("warning", "condition") else "")
         for f in r["findings"]
     ]
 

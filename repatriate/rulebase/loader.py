@@ -155,7 +155,7 @@ def _parse(files: dict[str, Path]) -> tuple[dict[str, Any], list[str]]:
     col = _Collector()
     parts: dict[str, Any] = {name: {} for name in _CATALOGUES}
     parts.update(channels={}, provinces={}, prerequisites=[], scoring=None, messages=None, easings={})
-    parts.update(qflp_checks=None, places=None, taxes=None, payout=None, typical=None)
+    parts.update(qflp_checks=None, places=None, taxes=None, payout=None, typical=None, allocation=None)
     # single files beside the catalogues: file stem -> the model of its content
     singles: dict[str, Any] = {
         "scoring": Scoring,
@@ -166,6 +166,7 @@ def _parse(files: dict[str, Path]) -> tuple[dict[str, Any], list[str]]:
         "taxes": Taxes,
         "payout": Payout,
         "typical": Typical,  # money and time (issue 11)
+        "allocation": models.Allocation,  # shared capacities for `allocate` (issue 12)
     }
     owner: dict[tuple[str, str], str] = {}
     for rel, path in files.items():
@@ -493,6 +494,13 @@ def _money_references(rb: dict[str, Any], src: Any, problems: list[str]) -> None
             src(f"typical.yaml: steps.{sid}", w.sources)
         for ex in typical.extras:
             src(f"typical.yaml: extras.{ex.id}", ex.weeks.sources)
+    allocation = rb.get("allocation")
+    if allocation is not None:  # issue 12: the sources and channels the shared capacities name
+        for item in [*allocation.groups, *allocation.caps]:
+            src(f"allocation.yaml: {item.id}", item.sources)
+            for name in item.channels:
+                if name not in rb["channels"]:
+                    problems.append(f"allocation.yaml: {item.id}: unknown channel {name!r}")
 
 
 def _adapter(model: Any) -> Any:
@@ -535,6 +543,7 @@ def json_schema() -> dict:
             "taxes.yaml": TypeAdapter(Taxes).json_schema(by_alias=True),
             "payout.yaml": TypeAdapter(Payout).json_schema(by_alias=True),
             "typical.yaml": TypeAdapter(Typical).json_schema(by_alias=True),
+            "allocation.yaml": TypeAdapter(models.Allocation).json_schema(by_alias=True),
             "qflp_checks.yaml": TypeAdapter(QflpChecks).json_schema(by_alias=True),
             "places.yaml": TypeAdapter(Gazetteer).json_schema(by_alias=True),
             **{

@@ -194,7 +194,9 @@ class Rule(Sourced):
 
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     when: dict[str, Any]
-    effect: Literal["exclude", "warn", "note"]  # note: a point to confirm, not a risk (no certainty penalty)
+    # note: a point to confirm, not a risk (no certainty penalty); condition: the route stands only if
+    # something the profile does not say holds ("possible if"): penalised, and left out of allocations
+    effect: Literal["exclude", "warn", "note", "condition"]
     message: Text
     valid: Validity = Validity()
 
@@ -509,6 +511,7 @@ class Scoring(Strict):
     certainty_by_kind: dict[str, float]
     unverified_penalty: float
     warning_penalty: float
+    condition_penalty: float
     unknown_duration_weeks: dict[str, float]
     objectives: dict[str, dict[str, float]]
 
@@ -670,6 +673,36 @@ class Typical(Strict):
     extras: list[TypicalExtra]
 
 
+# --- allocation (issue 12) ---------------------------------------------------------
+
+
+class AllocationGroup(Sourced):
+    """Channels that draw on one capacity of the same borrower (e.g. one macro-prudential cap)."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    name: Text
+    channels: list[str]
+
+
+class AllocationCap(Sourced):
+    """A cap on a channel's leg that only a split reads: a share of an input (QFII ownership caps)."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    name: Text
+    channels: list[str]
+    when: dict[str, Any] = Field(default_factory=dict)
+    input: str = Field(pattern=r"^[a-z0-9_]+$")  # the allocate input the share is of
+    share: float = Field(gt=0, le=1)
+
+
+class Allocation(Strict):
+    """Shared capacities, split-only caps and the optimiser's weights (``data/allocation.yaml``)."""
+
+    groups: list[AllocationGroup]
+    caps: list[AllocationCap]
+    weights: dict[str, float]
+
+
 class RuleBase(Strict):
     """The whole validated rule base."""
 
@@ -689,6 +722,7 @@ class RuleBase(Strict):
     taxes: Taxes
     payout: Payout
     typical: Typical
+    allocation: Allocation  # issue 12
     digest: str = ""
 
 

@@ -587,6 +587,7 @@ class Scoring(_Record):
     certainty_by_kind: Mapping[str, float]
     unverified_penalty: float
     warning_penalty: float
+    condition_penalty: float
     unknown_duration_weeks: Mapping[str, float]
     objectives: Mapping[str, Mapping[str, float]]
 
@@ -739,6 +740,42 @@ class Gazetteer(_Record):
 
 
 @record(kw_only=True)
+class AllocationGroup(_Record):
+    """Channels that draw on one capacity of the same borrower."""
+
+    id: str
+    name: Text
+    channels: tuple[str, ...]
+    sources: tuple[str, ...] = ()
+    verified: bool = True
+    note: str | None = None
+
+
+@record(kw_only=True)
+class AllocationCap(_Record):
+    """A cap on a channel's leg that only a split reads (a share of an input)."""
+
+    id: str
+    name: Text
+    channels: tuple[str, ...]
+    input: str
+    share: float
+    when: Mapping[str, Any]
+    sources: tuple[str, ...] = ()
+    verified: bool = True
+    note: str | None = None
+
+
+@record(kw_only=True)
+class Allocation(_Record):
+    """Shared capacities, split-only caps and the optimiser's weights."""
+
+    groups: tuple[AllocationGroup, ...]
+    caps: tuple[AllocationCap, ...]
+    weights: Mapping[str, float]
+
+
+@record(kw_only=True)
 class RuleBase(_Record):
     """The whole validated rule base."""
 
@@ -758,6 +795,7 @@ class RuleBase(_Record):
     taxes: Taxes
     payout: Payout
     typical: Typical
+    allocation: Allocation  # issue 12
     digest: str = ""
 
 
@@ -807,6 +845,9 @@ RECORDS: dict[str, type[_Record]] = {
         TypicalWeeks,
         TypicalExtra,
         Typical,
+        AllocationGroup,
+        AllocationCap,
+        Allocation,
         RuleBase,
     )
 }

@@ -1,0 +1,441 @@
+"""Split a large amount across channels (issue 12): a mixed-integer program over the routes' capacities.
+
+Reading order: ``candidates`` (the legs a split may use, from one search at a nominal amount so
+that capacity exclusions hide nothing), ``solve`` (the program), ``allocate`` (both, and the
+answer as plain records for the renderers).
+
+The program, in fractions ``u`` of the requested amount ``A`` (one per leg) and binaries ``y``:
+
+    maximise   Σ u  (the share placed), then at that share
+    minimise   Σ unit cost · u  +  Σ (set-up + lateness) · y
+    subject to u ≤ (capacity / A) · y             a leg carries nothing unless used, at most its capacity
+               Σ u ≤ 1                            never more than the amount
+               Σ u · A / capacity ≤ 1, per group  legs sharing one capacity of the borrower
+               Σ y ≤ max_channels
+
+The set-up cost makes it mixed-integer (a relaxation would open every leg a little); HiGHS
+solves it by branch and bound. Capacities, shared groups, caps and weights are data
+(the channels' ``capacity``, ``data/allocation.yaml``); this module does the arithmetic.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+from ..rulebase.conditions import Facts, matches
+from ..rulebase.records import RuleBase, Text
+from .profile import Profile
+from .results import Route
+
+_EPS = 1e-7
+
+
+@dataclasses.dataclass(frozen=True)
+class Leg:
+    """A candidate leg: one route (the best-ranked location of its channels) and its limits."""
+
+    route: Route
+    capacity: float | None  # None: no capacity in the rule base (bounded by the amount only)
+    limits: tuple[tuple[str, Text, float], ...]  # (id, name, value) of every finite cap on the leg
+    unit_cost: float  # bps per year (with --yield) or the paperwork index
+    cost_basis: str  # "bps_per_year" or "paperwork_index"
+    cost_known: bool
+    weeks: float  # typical weeks, longest
+    weeks_min: float  # typical weeks, shortest
+    feasible_at_amount: bool  # the route is feasible for the whole amount too (its checklist is exact)
+
+
+@dataclasses.dataclass(frozen=True)
+class Group:
+    """Legs that share one capacity: the channel itself, or a group of data/allocation.yaml."""
+
+    id: str
+    name: Text
+    legs: tuple[int, ...]
+    sources: tuple[str, ...]
+
+
+def candidates(
+    rb: RuleBase, profile: Profile, day: dt.date, listed_market_cap: float | None, warnings: list[str]
+) -> list[Leg]:
+    """Every route a split may use: feasible for the amount, or excluded for its capacity only."""
+    from .money import assess
+    from .search import plan
+    from .timeline import typical_schedule
+
+    small = dataclasses.replace(profile, amount=1.0)
+    nominal = plan(small, rb, as_of=day)
+    full = plan(profile, rb, as_of=day)
+    feasible = {(r.channels, r.location) for r in full.routes}
+    over_only = {
+        (e.channels, e.location)
+        for e in full.excluded
+        if e.reasons and all(f.rule.endswith("_over_capacity") for f in e.reasons)
+    }
+    exact = {(r.channels, r.location): r for r in full.routes}
+    facts = Facts(profile.model_dump())
+    seen: set[tuple[str, ...]] = set()
+    legs: list[Leg] = []
+    with_money = profile.yield_pct is not None
+    for r in nominal.routes:  # ranked: the first location of a channel combination is its best
+        key = (r.channels, r.location)
+        if r.channels in seen or (key not in feasible and key not in over_only):
+            continue
+        if r.capacity_unknown:
+            warnings.append("capacity_unknown:" + "+".join(r.channels))
+            continue
+        unmet = [f.rule for f in r.warnings if f.kind == "condition"]
+        if unmet:  # "possible if": money is not planned through a route that may not exist
+            warnings.append("eligibility_unknown:" + "+".join(r.channels) + ":" + ",".join(unmet))
+            continue
+        seen.add(r.channels)
+        route = exact.get(key, r)
+        limits: list[tuple[str, Text, float]] = []
+        if r.capacity is not None:
+            text = r.capacity_text or next(
+                own.description for c in r.channels if (own := rb.channels[c].capacity) is not None
+            )
+            limits.append(("capacity", text, float(r.capacity)))
+        for cap in rb.allocation.caps:
+            if not set(cap.channels) & set(r.channels) or not matches(cap.when, facts):
+                continue
+            if listed_market_cap is None:  # the cap binds but is unknown: the leg is not sized, so not used
+                warnings.append(f"{cap.id}_needs_{cap.input}")
+                limits.append((cap.id, cap.name, 0.0))
+                continue
+            limits.append((cap.id, cap.name, listed_market_cap * cap.share))
+        capacity = min((v for _, _, v in limits), default=None)
+        if capacity is not None and capacity <= 0:
+            continue
+        cost, known, basis = float(r.cost_index), True, "paperwork_index"
+        if with_money:
+            m = assess(rb, profile, route, day)
+            basis = "bps_per_year"
+            known = m.leg is not None
+            cost = float(m.bps_per_year) if known else 0.0
+        span = typical_schedule(rb, route.channels, route.steps).weeks
+        legs.append(
+            Leg(route, capacity, tuple(limits), cost, basis, known, span.max, span.min, key in feasible)
+        )
+    if with_money:  # a leg with no payout leg modelled costs more than any known one (ranks last)
+        top = max((lg.unit_cost for lg in legs if lg.cost_known), default=0.0)
+        legs = [lg if lg.cost_known else dataclasses.replace(lg, unit_cost=top + 1.0) for lg in legs]
+    return legs
+
+
+def groups_of(rb: RuleBase, legs: list[Leg]) -> list[Group]:
+    """Shared capacities: each capacity-bearing channel over its legs, and each data group."""
+    out: list[Group] = []
+    sized = [i for i, lg in enumerate(legs) if lg.capacity is not None]
+    for cid, ch in rb.channels.items():
+        if ch.capacity is None:
+            continue
+        members = tuple(i for i in sized if cid in legs[i].route.channels)
+        if len(members) > 1:
+            out.append(Group(cid, ch.name, members, tuple(ch.capacity.sources)))
+    for g in rb.allocation.groups:
+        members = tuple(i for i in sized if set(g.channels) & set(legs[i].route.channels))
+        if len(members) > 1:
+            out.append(Group(g.id, g.name, members, tuple(g.sources)))
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Solution:
+    amounts: tuple[float, ...]
+    used: tuple[bool, ...]
+    status: str
+
+
+def _silent_highs() -> Any:
+    """A HiGHS instance; its banner (printed by the C++ constructor on stdout) kept off our output."""
+    import os
+    import sys
+
+    import highspy
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 1)
+            h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("mip_rel_gap", 1e-9)
+    return h
+
+
+def solve(
+    rb: RuleBase,
+    legs: list[Leg],
+    groups: list[Group],
+    amount: float,
+    max_channels: int,
+    late_weeks: list[float],
+) -> Solution:
+    """The mixed-integer program of the module docstring, solved by HiGHS (highspy, branch and bound).
+
+    highspy is the HiGHS project's own binding, the solver scipy.optimize.milp wraps, at a fifth
+    of scipy's import time (issue 12: allocate cold within 1.5x route cold).
+    """
+    import highspy
+    import numpy as np
+
+    n = len(legs)
+    if n == 0:
+        return Solution((), (), "no_candidates")
+    w = rb.allocation.weights
+    per_unit = (
+        w["cost_per_bps"] if any(lg.cost_basis == "bps_per_year" for lg in legs) else w["cost_per_index"]
+    )
+    cost = np.zeros(2 * n)
+    for i, lg in enumerate(legs):
+        cost[i] = per_unit * lg.unit_cost
+        cost[n + i] = w["setup_per_index"] * lg.route.cost_index + w["late_per_week"] * late_weeks[i]
+    inf = highspy.kHighsInf
+    h = _silent_highs()
+    h.addVars(2 * n, np.zeros(2 * n), np.ones(2 * n))
+    every = np.arange(2 * n, dtype=np.int32)
+    h.changeColsIntegrality(n, every[n:], np.array([highspy.HighsVarType.kInteger] * n))
+
+    def row(lower: float, upper: float, coeffs: dict[int, float]) -> None:
+        idx = np.array(list(coeffs), dtype=np.int32)
+        h.addRow(lower, upper, len(idx), idx, np.array(list(coeffs.values()), dtype=float))
+
+    for i, lg in enumerate(legs):  # u_i <= (capacity / A) y_i
+        row(
+            -inf,
+            0.0,
+            {i: 1.0, n + i: -min(1.0, (lg.capacity if lg.capacity is not None else amount) / amount)},
+        )
+    row(-inf, 1.0, {i: 1.0 for i in range(n)})
+    row(-inf, float(max_channels), {n + i: 1.0 for i in range(n)})
+    for g in groups:
+        row(-inf, 1.0, {i: amount / float(legs[i].capacity) for i in g.legs})  # type: ignore[arg-type]
+    # lexicographic, so no weight need dwarf the costs: first the most that can be placed, then
+    # the cheapest way to place it (a big-M weight would hide cost differences in the MIP gap)
+    h.changeColsCost(2 * n, every, np.r_[-np.ones(n), np.zeros(n)])
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return Solution((0.0,) * n, (False,) * n, h.modelStatusToString(h.getModelStatus()))
+    best = min(1.0, -float(h.getInfo().objective_function_value))
+    row(best - 1e-9, inf, {i: 1.0 for i in range(n)})
+    h.changeColsCost(2 * n, every, cost)
+    h.run()
+    status = h.getModelStatus()
+    if status != highspy.HighsModelStatus.kOptimal:
+        return Solution((0.0,) * n, (False,) * n, h.modelStatusToString(status))
+    x = list(h.getSolution().col_value)
+    amounts = []
+    for i, lg in enumerate(legs):
+        a = max(0.0, float(x[i]) * amount)
+        if lg.capacity is not None:
+            a = min(a, lg.capacity)  # solver tolerance never shows a leg over its capacity
+        amounts.append(a if x[n + i] > 0.5 and a > amount * 1e-9 else 0.0)
+    # shared groups within their capacity after rounding (scale a group's legs down by the tolerance)
+    for g in groups:
+        load = sum(amounts[i] / float(legs[i].capacity) for i in g.legs)  # type: ignore[arg-type,misc]
+        if load > 1.0:
+            for i in g.legs:
+                amounts[i] /= load
+    total = sum(amounts)
+    if total > amount:
+        amounts = [a * amount / total for a in amounts]
+    _top_up(legs, groups, amounts, best * amount)
+    return Solution(tuple(amounts), tuple(a > 0 for a in amounts), "optimal")
+
+
+def _top_up(legs: list[Leg], groups: list[Group], amounts: list[float], target: float) -> None:
+    """Close the solver's tolerance gap (a fraction of a unit) on a used leg with room to spare."""
+    gap = target - sum(amounts)
+    if gap <= 0 or gap > max(1.0, target * 1e-6):
+        return
+    for i, lg in enumerate(legs):
+        if amounts[i] <= 0:
+            continue
+        room = gap if lg.capacity is None else min(gap, lg.capacity - amounts[i])
+        for g in groups:
+            if i in g.legs:
+                load = sum(amounts[j] / float(legs[j].capacity) for j in g.legs)  # type: ignore[arg-type,misc]
+                room = min(room, max(0.0, (1.0 - load) * float(lg.capacity)))  # type: ignore[arg-type]
+        if room > 0:
+            amounts[i] += room
+            gap -= room
+        if gap <= 0:
+            return
+
+
+def allocate(
+    rb: RuleBase,
+    profile: Profile,
+    day: dt.date,
+    *,
+    by: dt.date | None = None,
+    max_channels: int = 3,
+    listed_market_cap: float | None = None,
+) -> dict[str, Any]:
+    """The allocation of ``profile.amount`` over at most ``max_channels`` legs, as plain data."""
+    warnings: list[str] = []
+    legs = candidates(rb, profile, day, listed_market_cap, warnings)
+    groups = groups_of(rb, legs)
+    start = profile.start or day
+    available = None if by is None else max(0.0, (by - start).days / 7.0)
+    late = [0.0 if available is None else max(0.0, lg.weeks - available) for lg in legs]
+    sol = solve(rb, legs, groups, profile.amount, max_channels, late)
+    return _answer(rb, profile, day, by, max_channels, legs, groups, sol, late, warnings, listed_market_cap)
+
+
+def _binds(lg: Leg, a: float) -> list[str]:
+    return [lid for lid, _, v in lg.limits if a >= v * (1 - 1e-6)]
+
+
+def _answer(
+    rb: RuleBase,
+    profile: Profile,
+    day: dt.date,
+    by: dt.date | None,
+    max_channels: int,
+    legs: list[Leg],
+    groups: list[Group],
+    sol: Solution,
+    late: list[float],
+    warnings: list[str],
+    listed_market_cap: float | None,
+) -> dict[str, Any]:
+    amount = profile.amount
+    placed = sum(sol.amounts)
+    caps = [lg.capacity or 1.0 for lg in legs]  # only sized legs are in a group
+    load = {g.id: sum(sol.amounts[i] / caps[i] for i in g.legs) for g in groups}
+    binding_groups = [g for g in groups if load[g.id] >= 1 - 1e-6]
+    used = [i for i in range(len(legs)) if sol.used[i]]
+    used.sort(key=lambda i: (legs[i].unit_cost, -sol.amounts[i]))
+    out_legs: list[dict[str, Any]] = []
+    for n, i in enumerate(used, 1):
+        lg, a = legs[i], sol.amounts[i]
+        r = lg.route
+        binds = _binds(lg, a) + [g.id for g in binding_groups if i in g.legs]
+        out_legs.append(
+            {
+                "leg": n,
+                "channels": list(r.channels),
+                "location": r.location.as_dict(),
+                "amount": round(a, 2),
+                "share": round(a / amount, 6),
+                "capacity": None if lg.capacity is None else round(lg.capacity, 2),
+                "capacity_used": None if not lg.capacity else round(a / lg.capacity, 6),
+                "limits": [
+                    {"id": lid, "name": _text(name), "value": round(v, 2)} for lid, name, v in lg.limits
+                ],
+                "binds": binds,
+                "cost": {"basis": lg.cost_basis, "per_year": round(lg.unit_cost, 4), "known": lg.cost_known},
+                "cost_per_year": round(lg.unit_cost * a / 1e4, 2)
+                if lg.cost_basis == "bps_per_year"
+                else None,
+                "weeks_typical_max": round(lg.weeks, 1),
+                "weeks_past_by": round(late[i], 1),
+                "checklist_exact": lg.feasible_at_amount,
+            }
+        )
+    # why the cheaper legs stop: every candidate cheaper than the dearest used leg, and its limit
+    dearest = max((legs[i].unit_cost for i in used), default=float("inf"))
+    stops = []
+    for i, lg in sorted(enumerate(legs), key=lambda t: t[1].unit_cost):
+        if (i in used and not lg.limits) or (i not in used and lg.unit_cost >= dearest):
+            continue
+        a = sol.amounts[i]
+        why = _binds(lg, a) + [g.id for g in binding_groups if i in g.legs]
+        if not why:
+            if not sol.used[i] and sum(sol.used) >= max_channels:
+                why = ["max_channels"]
+            elif not sol.used[i]:
+                why = ["set_up_cost"] if placed >= amount * (1 - 1e-9) else ["not_needed"]
+            else:
+                continue
+        stops.append(
+            {
+                "channels": list(lg.route.channels),
+                "location": lg.route.location.as_dict(),
+                "amount": round(a, 2),
+                "binding": why,
+            }
+        )
+    binding: list[str] = []
+    if placed < amount * (1 - 1e-6):
+        named = {f"{'+'.join(leg['channels'])}:{b}" for leg in out_legs for b in leg["binds"]}
+        binding = sorted(named | {g.id for g in binding_groups})
+        if sum(sol.used) >= max_channels and len(legs) > max_channels:
+            binding.append("max_channels")
+        if not legs:
+            binding.append("no_route")
+    money = [lg["cost_per_year"] for lg in out_legs if lg["cost_per_year"] is not None]
+    return {
+        "as_of": day.isoformat(),
+        "by": None if by is None else by.isoformat(),
+        "currency": profile.currency,
+        "amount": amount,
+        "placed": round(placed, 2),
+        "unplaced": round(max(0.0, amount - placed), 2),
+        "max_channels": max_channels,
+        "listed_market_cap": listed_market_cap,
+        "solver": {"method": "mixed-integer program (HiGHS)", "status": sol.status, "candidates": len(legs)},
+        "legs": out_legs,
+        "groups": [
+            {
+                "id": g.id,
+                "name": _text(g.name),
+                "legs": [used.index(i) + 1 for i in g.legs if i in used],
+                "load": round(load[g.id], 6),
+                "binds": g in binding_groups,
+                "sources": list(g.sources),
+            }
+            for g in groups
+        ],
+        "binding": binding,
+        "stops": stops,
+        "checklist": _checklist([legs[i].route for i in used]),
+        # legs run in parallel (each its own channel's filings; shared steps once, in the checklist):
+        # the split takes as long as its longest leg
+        "timeline": [
+            {
+                "leg": n,
+                "channels": list(legs[i].route.channels),
+                "start_week": 0,
+                "weeks_typical_min": round(legs[i].weeks_min, 1),
+                "weeks_typical_max": round(legs[i].weeks, 1),
+            }
+            for n, i in enumerate(used, 1)
+        ],
+        "weeks_typical_max": round(max((legs[i].weeks for i in used), default=0.0), 1),
+        "total_cost_per_year": round(sum(money), 2) if money else None,
+        "total_cost_bps_per_year": round(sum(money) / placed * 1e4, 2) if money and placed else None,
+        "warnings": sorted(set(warnings)),
+    }
+
+
+def _text(t: Text) -> dict[str, str]:
+    return {"en": t.en, "zh": t.zh}
+
+
+def _checklist(routes: list[Route]) -> list[dict[str, Any]]:
+    """One checklist over the legs: a step several legs share (the same step id) appears once."""
+    seen: dict[str, dict[str, Any]] = {}
+    for n, r in enumerate(routes, 1):
+        for s in r.steps:
+            item = seen.get(s.step.id)
+            if item is None:
+                seen[s.step.id] = {
+                    "id": s.step.id,
+                    "channel": s.channel,
+                    "phase": s.step.phase,
+                    "action": _text(s.step.action),
+                    "authority": _text(s.authority),
+                    "legs": [n],
+                }
+            elif n not in item["legs"]:
+                item["legs"].append(n)
+    return list(seen.values())
