@@ -968,7 +968,7 @@ _FLAGS = {
     "preferential_eit": "--preferential-eit", "start": "--start",
     "as_of": "--as-of", "objective": "--optimize", "top": "--top", "language": "--lang", "format": "--format",
     "distribution": "--distribution", "output": "-o", "input_format": "--input-format",
-    "encoding": "--encoding",
+    "encoding": "--encoding", "sheet": "--sheet",
 }
 
 

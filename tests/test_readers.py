@@ -220,8 +220,9 @@ def test_several_sheets_with_data_need_a_name(rb, tmp_path):
         tmp_path / "two.xlsx",
         {"2025": XLSX_ROWS, "2026": [XLSX_ROWS[0], ["S2", "abs", "CN-SH", 30_000_000]], "notes": []},
     )
-    with pytest.raises(RepatriateError, match="'2025', '2026'.*--sheet"):
+    with pytest.raises(RepatriateError, match="several sheets.*'2025', '2026'") as err:
         run_batch(src, rb, "-", stdout=io.StringIO())
+    assert err.value.field == "sheet"  # the library names the field; the CLI words it as --sheet
     out = io.StringIO()
     run_batch(src, rb, "-", fmt="jsonl", sheet="2026", stdout=out, as_of=AS_OF)
     assert [json.loads(line)["asset_id"] for line in out.getvalue().splitlines()] == ["S2"]

@@ -496,8 +496,10 @@ def read_xlsx(source: Source, sheet: str | None = None) -> tuple[list[str], Iter
                 with_data = with_data[:1]
             if len(with_data) > 1:
                 raise RepatriateError(
-                    f"{clip(source.name)} has several sheets with data: {', '.join(map(repr, with_data))} "
-                    "(name the one to read with --sheet)"
+                    f"{clip(source.name)} has several sheets with data (accepted: one of them named: "
+                    f"{', '.join(map(repr, with_data))})",
+                    field="sheet",
+                    accepted=with_data,
                 )
             ws = wb[with_data[0] if with_data else names[0]]
         rows = ws.iter_rows(values_only=True)

@@ -325,7 +325,7 @@ class Places:
             names = ", ".join(f"{c} ({self.rb.provinces[c].name.en})" for c in elsewhere)
             raise RepatriateError(
                 f"city {value!r} is in {names}, not in {province} "
-                f"(accepted: --province {' or '.join(elsewhere)}, or a city of {province})",
+                f"(accepted: the province {' or '.join(elsewhere)}, or a city of {province})",
                 field="city",
                 value=str(value),
                 accepted=tuple(elsewhere),

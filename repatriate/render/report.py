@@ -915,7 +915,7 @@ def render(report: Report, rb: RuleBase, fmt: str, lang: str = "en") -> str:
     if fmt == "html":
         return render_html(report, rb, lang)
     if fmt == "pdf":
-        raise RepatriateError("a PDF is bytes: use render_pdf (or --format pdf -o FILE.pdf)")
+        raise RepatriateError("a PDF is bytes: use render_pdf", field="format")
     return table_text(report, rb, lang)
 
 
