@@ -204,3 +204,18 @@ def test_json_carries_prepared_and_the_summary(rb):
     assert d["summary"][0]["place"] == "Shanghai" and d["summary"][0]["recommendation"][0].startswith(
         "Recommended"
     )
+
+
+def test_gantt_draws_typical_bars_with_statutory_marks(rb):
+    """Issue 11: the HTML Gantt draws each step's typical weeks (HK attestation included), the
+    statutory or stated limit as a mark, and a step assumed from its kind dashed (N~)."""
+    report = _report(rb, ["CN-GD"])
+    place = report.places[0]
+    typical = place.typical[0]
+    view = report_view(report, rb)["places"][0]["routes"][0]["timeline"]
+    assert len(view["bars"]) == len(typical.steps)
+    assert any("China-Appointed Attesting Officer" in b["title"] for b in view["bars"])
+    assert any(b["limit_x"] is not None and "(≤" in b["weeks"] for b in view["bars"])
+    assert any(not b["known"] and b["weeks"].endswith("~") for b in view["bars"])
+    page = render_html(report, rb)
+    assert 'class="limit"' in page and 'class="unknown"' in page

@@ -13,8 +13,8 @@ from ..api import plan_route
 from ..errors import RepatriateError
 from ..rulebase.records import RuleBase
 from .profile import Places, parse_date
-from .results import Location, Plan, Route, Span
-from .timeline import StepTiming, schedule, typical_schedule
+from .results import Location, Plan, Route
+from .timeline import StepTiming, TypicalSchedule, schedule, typical_schedule
 
 __all__ = ["PlaceResult", "Report", "StepTiming", "compare", "resolve_places", "step_schedule"]
 
@@ -25,7 +25,7 @@ class PlaceResult:
     location: Location
     plan: Plan
     schedules: tuple[tuple[StepTiming, ...], ...]
-    typical: tuple[Span, ...] = ()  # each route's typical end-to-end weeks (timeline.typical_schedule)
+    typical: tuple[TypicalSchedule, ...] = ()  # each route's typical critical path (timeline.typical_schedule)
 
     @property
     def best(self) -> Route | None:
@@ -126,7 +126,7 @@ def compare(
             rb, as_of=day, optimize=optimize, top=top, local_only=len(places) > 1,
             province=loc.province, city=loc.city, **profile_fields,
         )
-        typical = tuple(typical_schedule(rb, r.channels, r.steps).weeks for r in p.routes)
+        typical = tuple(typical_schedule(rb, r.channels, r.steps) for r in p.routes)
         results.append(PlaceResult(loc, p, tuple(step_schedule(r) for r in p.routes), typical))
     first = results[0].plan
     query = {k: v for k, v in first.profile.model_dump().items() if k not in ("province", "city")}

@@ -170,9 +170,9 @@ REPORT: dict[str, dict[str, str]] = {
         "setup": "set-up (in parallel)",
         "funds": "funds",
         "legend": (
-            "Solid: shortest time; pale: longest; dashed “?”: duration not stated (not "
-            "counted); ≤N: within a stated time limit. Pre-issuance and set-up run in "
-            "parallel; funds move after both."
+            "Typical weeks: solid shortest, pale longest; dashed “?”: no typical or stated time, "
+            "assumed from the step's kind (N~); black mark and (≤N): the statutory or stated limit. "
+            "Pre-issuance and set-up run in parallel; funds move after both."
         ),
         "funds_start": "funds move",
         "weeks_axis": "weeks",
@@ -241,8 +241,8 @@ REPORT: dict[str, dict[str, str]] = {
         "setup": "设立（并行）",
         "funds": "资金",
         "legend": (
-            "实色：最短时间；浅色：最长时间；虚线“?”：时限未载明（不计入）；≤N：法定或公开时限内。"
-            "发行前与设立并行，资金在两者完成后划转。"
+            "通常用时：实色为最短，浅色为最长；虚线“?”：无通常或公开时限，按步骤类型估计（N~）；"
+            "黑色标记及（≤N）：法定或公开时限。发行前与设立并行，资金在两者完成后划转。"
         ),
         "funds_start": "资金划转",
         "weeks_axis": "周",

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..engine.compare import PlaceResult, Report
 from ..engine.results import Finding, Route
-from ..engine.timeline import StepTiming
+from ..engine.timeline import StepTiming, TypicalSchedule
 from ..errors import RepatriateError
 from ..rulebase.records import RuleBase, Text
 from .labels import ASSET_CLASS_ZH, CLIENT, HOLDER_ZH, NOTICE, OBJECTIVE_ZH, SPV_OWNER_ZH
@@ -106,6 +106,7 @@ def _href(url: str | None) -> str | None:
 def _scale(report: Report) -> float:
     """One week scale for every chart in the report, so that routes compare at a glance."""
     ends = [t.end_max for p in report.places for sched in p.schedules for t in sched]
+    ends += [t.end_max for p in report.places for typ in p.typical for t in typ.timings]
     return max([1.0, *ends])
 
 
@@ -130,28 +131,41 @@ def _clip(text: str, budget: int) -> str:
     return text
 
 
-def _timeline_view(r: Route, sched: tuple[StepTiming, ...], scale: float, lang: str) -> dict[str, Any]:
+def _timeline_view(
+    rb: RuleBase, r: Route, typical: TypicalSchedule, scale: float, lang: str
+) -> dict[str, Any]:
+    """The Gantt of a route: typical bars on the critical path (issue 11), each checklist step's
+    statutory or stated limit as a mark; a step assumed from its kind is drawn dashed."""
+
     def pct(x: float) -> float:
         return round(100.0 * x / scale, 2)
 
+    by_id = {s.step.id: s for s in r.steps}
+    extras = {x.id: x for x in rb.typical.extras}
     bars = []
-    for s, t in zip(r.steps, sched):
-        action = s.step.action.get(lang)
+    for n, (ts, t) in enumerate(zip(typical.steps, typical.timings), 1):
+        own = by_id.get(ts.id)
+        action = own.step.action.get(lang) if own is not None else extras[ts.id].name.get(lang)
+        limit = own.weeks if own is not None else None
+        shown = (_weeks(ts.min, ts.max) if ts.min != ts.max else f"{ts.max:g}") + (
+            "~" if ts.basis == "assumed" else ""
+        )
         bars.append(
             {
-                "number": t.number,
+                "number": n,
                 "phase": t.phase,
                 "label": _clip(action, 52),
                 "title": action,
-                "known": t.known,
+                "known": ts.basis != "assumed",
                 "min_x": pct(t.start_min),
                 "min_w": pct(t.end_min - t.start_min),
                 "max_x": pct(t.start_max),
                 "max_w": pct(t.end_max - t.start_max),
-                "weeks": "?" if s.weeks is None else _weeks(s.weeks.min, s.weeks.max),
+                "limit_x": None if limit is None else pct(t.start_max + limit.max),
+                "weeks": shown if limit is None else f"{shown} ({_weeks(limit.min, limit.max)})",
             }
         )
-    funds = [t for t in sched if t.phase == "funds"]
+    funds = [t for t in typical.timings if t.phase == "funds"]
     funds_start = min((t.start_max for t in funds), default=None)
     return {
         "bars": bars,
@@ -161,7 +175,13 @@ def _timeline_view(r: Route, sched: tuple[StepTiming, ...], scale: float, lang: 
 
 
 def _route_view(
-    rb: RuleBase, place: PlaceResult, r: Route, sched: tuple[StepTiming, ...], scale: float, lang: str
+    rb: RuleBase,
+    place: PlaceResult,
+    r: Route,
+    sched: tuple[StepTiming, ...],
+    typical: TypicalSchedule,
+    scale: float,
+    lang: str,
 ) -> dict[str, Any]:
     lab = LABELS[lang]
     currency = place.plan.profile.currency
@@ -201,11 +221,11 @@ def _route_view(
         + [f.text.get(lang) for f in r.warnings if f.kind == "warning"],
         "open_questions": [f.text.get(lang) for f in r.warnings if f.kind == "unknown"],
         "timeline_raw": r.timeline,
-        "typical_raw": place.typical[place.plan.routes.index(r)],
+        "typical_raw": typical.weeks,
         "unknown_steps": r.unknown_steps,
         "findings": [_finding_view(rb, f, lang) for f in findings],
         "steps": steps,
-        "timeline": _timeline_view(r, sched, scale, lang),
+        "timeline": _timeline_view(rb, r, typical, scale, lang),
     }
 
 
@@ -246,7 +266,8 @@ def report_view(report: Report, rb: RuleBase, lang: str = "en") -> dict[str, Any
                 "name": place_label(rb, place, lang),
                 "feasible": place.plan.total_routes,
                 "routes": [
-                    _route_view(rb, place, r, s, scale, lang) for r, s in zip(place.plan.routes, place.schedules)
+                    _route_view(rb, place, r, s, t, scale, lang)
+                    for r, s, t in zip(place.plan.routes, place.schedules, place.typical)
                 ],
                 "exclusions": [
                     {
