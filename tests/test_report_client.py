@@ -219,3 +219,13 @@ def test_gantt_draws_typical_bars_with_statutory_marks(rb):
     assert any(not b["known"] and b["weeks"].endswith("~") for b in view["bars"])
     page = render_html(report, rb)
     assert 'class="limit"' in page and 'class="unknown"' in page
+
+
+def test_compare_shows_net_yield_and_cost_when_a_yield_is_given(rb):
+    """Issue 11: compare reports show the net yield and the cost in money beside the weeks."""
+    report = _report(rb, ["CN-GD"], fields={**EQUITY, "yield_pct": "6"})
+    money = [m for m in report.places[0].money if m is not None]
+    assert money and all(m.bps_per_year >= 0 for m in money)
+    md = render_markdown(report, rb)
+    assert "Net yield · cost" in md and "% net ·" in md and "bps/yr" in md
+    assert "Net yield · cost" not in render_markdown(_report(rb, ["CN-GD"]), rb)  # no yield: no row

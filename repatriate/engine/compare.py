@@ -12,6 +12,7 @@ from typing import Any
 from ..api import plan_route
 from ..errors import RepatriateError
 from ..rulebase.records import RuleBase
+from .money import Money, assess
 from .profile import Places, parse_date
 from .results import Location, Plan, Route
 from .timeline import StepTiming, TypicalSchedule, schedule, typical_schedule
@@ -26,6 +27,7 @@ class PlaceResult:
     plan: Plan
     schedules: tuple[tuple[StepTiming, ...], ...]
     typical: tuple[TypicalSchedule, ...] = ()  # each route's typical critical path (timeline.typical_schedule)
+    money: tuple[Money | None, ...] = ()  # each route's cost and net yield, when a yield was given
 
     @property
     def best(self) -> Route | None:
@@ -127,7 +129,10 @@ def compare(
             province=loc.province, city=loc.city, **profile_fields,
         )
         typical = tuple(typical_schedule(rb, r.channels, r.steps) for r in p.routes)
-        results.append(PlaceResult(loc, p, tuple(step_schedule(r) for r in p.routes), typical))
+        money = tuple(
+            assess(rb, p.profile, r, day) if p.profile.yield_pct is not None else None for r in p.routes
+        )
+        results.append(PlaceResult(loc, p, tuple(step_schedule(r) for r in p.routes), typical, money))
     first = results[0].plan
     query = {k: v for k, v in first.profile.model_dump().items() if k not in ("province", "city")}
     query["places"] = [loc.as_dict() for loc in places]
