@@ -13,7 +13,7 @@ from typing import Any
 from ..engine.compare import PlaceResult, Report
 from ..engine.money import Money
 from ..engine.results import Finding, Route
-from ..engine.timeline import StepTiming, TypicalSchedule
+from ..engine.timeline import TypicalSchedule
 from ..errors import RepatriateError
 from ..rulebase.records import RuleBase, Text
 from .labels import ASSET_CLASS_ZH, CLIENT, HOLDER_ZH, NOTICE, OBJECTIVE_ZH, SPV_OWNER_ZH
@@ -188,8 +188,8 @@ def _route_view(
     rb: RuleBase,
     place: PlaceResult,
     r: Route,
-    sched: tuple[StepTiming, ...],
     typical: TypicalSchedule,
+    cost: Money | None,
     scale: float,
     lang: str,
 ) -> dict[str, Any]:
@@ -223,7 +223,7 @@ def _route_view(
         "approvals": str(r.approvals),
         "cost": f"{r.cost_index:g}",
         "typical": _weeks(*typical.weeks),
-        "money": _money_cell(place.money[place.plan.routes.index(r)] if place.money else None, lab),
+        "money": _money_cell(cost, lab),
         "certainty": f"{r.certainty:.2f}",
         "capacity": _capacity(r, currency, lab, lang),
         "capacity_basis": r.capacity_text.get(lang) if r.capacity_text else None,
@@ -278,8 +278,8 @@ def report_view(report: Report, rb: RuleBase, lang: str = "en") -> dict[str, Any
                 "name": place_label(rb, place, lang),
                 "feasible": place.plan.total_routes,
                 "routes": [
-                    _route_view(rb, place, r, s, t, scale, lang)
-                    for r, s, t in zip(place.plan.routes, place.schedules, place.typical)
+                    _route_view(rb, place, r, t, m, scale, lang)
+                    for r, t, m in zip(place.plan.routes, place.typical, place.money or [None] * len(place.typical))
                 ],
                 "exclusions": [
                     {
