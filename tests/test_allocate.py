@@ -95,7 +95,13 @@ def test_listed_holder_without_a_market_value_gets_no_qfii_leg():
         spv_owner="third_party",
     )
     assert "qfii" not in _legs(a)
-    assert "qfii_single_foreign_investor_needs_listed_market_cap" in a["warnings"]
+    assert {
+        "code": "cap_needs_input",
+        "cap": "qfii_single_foreign_investor",
+        "inputs": ["listed_market_cap"],
+        "channels": ["qfii"],
+    } in a["warnings"]
+    assert any(s["channels"] == ["qfii"] and "qfii_single_foreign_investor" in s["binding"] for s in a["stops"])
 
 
 def test_prohibited_sector_leaves_nothing_for_fdi_and_qflp():
@@ -322,8 +328,46 @@ def test_route_never_imports_the_solver():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_restricted_sector_caps_the_foreign_share_across_every_equity_leg():
+    """Negative list 2024, value-added telecom: foreign share not above 50%. New foreign equity F
+    against 100m held onshore: F / (100m + F) <= 50%, so F <= 100m, shared by FDI, an FIE's
+    reinvestment and QFLP (one holder, one share). Foreign debt (233.3m, macro-prudential) is
+    not equity and is not capped by it: 333.3m of 400m placed, the rest named as unplaced."""
+    a = allocate(
+        **{**BASE, "sector": "value_added_telecom"},
+        amount=400e6,
+        net_assets=100e6,
+        spv_owner="third_party",
+        yield_pct=5,
+    )
+    equity = [leg for leg in a["legs"] if {"fie_direct", "fie_reinvestment", "qflp"} & set(leg["channels"])]
+    assert sum(leg["amount"] for leg in equity) == pytest.approx(100e6, rel=1e-6)
+    assert a["placed"] == pytest.approx(100e6 + _route_capacity(("foreign_debt",), net_assets=100e6), rel=1e-6)
+    assert "negative_list_foreign_share" in a["binding"]
+    assert all("negative_list_foreign_share" in leg["binds"] for leg in equity)
+
+
+def test_restricted_sector_without_net_assets_leaves_equity_legs_unsized():
+    """The share cap needs the holder's existing equity: without --net-assets the equity legs are not sized."""
+    a = allocate(**{**BASE, "sector": "value_added_telecom"}, amount=50e6, spv_owner="third_party")
+    assert not [leg for leg in a["legs"] if "fie_direct" in leg["channels"] or "qflp" in leg["channels"]]
+    needs = [w for w in a["warnings"] if w.get("cap") == "negative_list_foreign_share"]
+    assert needs and needs[0]["inputs"] == ["net_assets"]
+
+
+def test_permitted_sector_has_no_share_cap():
+    a = allocate(**BASE, amount=50e6, net_assets=100e6, spv_owner="third_party")
+    assert not any(x["id"] == "negative_list_foreign_share" for leg in a["legs"] for x in leg["limits"])
+    assert a["placed"] == pytest.approx(50e6)
+
+
 def test_nothing_placeable_is_an_answer_not_an_error():
     """No net assets given: foreign debt is not sized, the prohibited sector closes FDI and QFLP."""
     a = allocate(**{**BASE, "sector": "news_media"}, amount=1e8, spv_owner="third_party")
-    assert a["placed"] == 0 and a["legs"] == [] and a["binding"] == ["no_route"]
-    assert "capacity_unknown:foreign_debt" in a["warnings"]
+    assert a["placed"] == 0 and a["legs"] == []
+    assert a["binding"] == ["foreign_debt:capacity_unknown", "no_route"]
+    assert {"code": "capacity_unknown", "channels": ["foreign_debt"]} in a["warnings"]
+    # the routes the prohibited sector shuts are named with the rule that shuts them
+    shut = {"+".join(e["channels"]): e["rules"] for e in a["excluded"]}
+    assert "fdi_negative_list_prohibited" in shut["fdi+fie_direct"]
+    assert "qflp_negative_list_prohibited" in shut["qflp"]

@@ -22,14 +22,22 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any
+from typing import Any, NamedTuple
 
-from ..rulebase.conditions import Facts, matches
-from ..rulebase.records import RuleBase, Text
+from ..rulebase.conditions import Facts, evaluate, matches
+from ..rulebase.records import RuleBase, Text, value_at
 from .profile import Profile
 from .results import Route
 
 _EPS = 1e-7
+
+
+class Limit(NamedTuple):
+    """One finite cap on a leg: the channel's own capacity, or a cap of data/allocation.yaml."""
+
+    id: str
+    name: Text
+    value: float
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,8 +45,8 @@ class Leg:
     """A candidate leg: one route (the best-ranked location of its channels) and its limits."""
 
     route: Route
-    capacity: float | None  # None: no capacity in the rule base (bounded by the amount only)
-    limits: tuple[tuple[str, Text, float], ...]  # (id, name, value) of every finite cap on the leg
+    capacity: float | None  # the smallest limit; None: no capacity in the rule base (bounded by the amount)
+    limits: tuple[Limit, ...]
     unit_cost: float  # bps per year (with --yield) or the paperwork index
     cost_basis: str  # "bps_per_year" or "paperwork_index"
     cost_known: bool
@@ -46,21 +54,69 @@ class Leg:
     weeks_min: float  # typical weeks, shortest
     feasible_at_amount: bool  # the route is feasible for the whole amount too (its checklist is exact)
 
+    def limit(self, lid: str) -> float | None:
+        return next((x.value for x in self.limits if x.id == lid), None)
+
 
 @dataclasses.dataclass(frozen=True)
 class Group:
-    """Legs that share one capacity: the channel itself, or a group of data/allocation.yaml."""
+    """Legs that share one capacity: Σ amount / (that limit on the leg) ≤ 1 over its legs.
+
+    ``limit`` is the id of the limit each member reads: ``capacity`` for a channel and for a group
+    of data/allocation.yaml (one cap of the borrower), a cap's own id for a shared cap.
+    """
 
     id: str
     name: Text
     legs: tuple[int, ...]
+    limit: str
     sources: tuple[str, ...]
 
 
+class Candidates(NamedTuple):
+    """What a split may use, and what it may not (with the reason, for the answer)."""
+
+    legs: list[Leg]
+    unsized: list[dict[str, Any]]  # legs a cap leaves at nothing, or that a missing input leaves unsized
+    excluded: list[dict[str, Any]]  # routes excluded for reasons other than their capacity
+    warnings: list[dict[str, Any]]
+
+
+def _facts(rb: RuleBase, profile: Profile, day: dt.date) -> Facts:
+    """The profile, and the sector's negative-list status and foreign-share figure on the day."""
+    facts = Facts(profile.model_dump())
+    sector = rb.sectors.get(profile.sector or "")
+    entry = value_at(sector.negative_list, day) if sector else None
+    facts["sector_status"] = entry.value.status if entry else None
+    facts["foreign_share_max"] = entry.value.foreign_share_max if entry else None
+    return facts
+
+
+def _cap_limits(
+    rb: RuleBase, r: Route, facts: Facts, inputs: dict[str, float | None], warnings: list[dict[str, Any]]
+) -> tuple[list[Limit], list[str]]:
+    """The split-only caps of data/allocation.yaml on a route: computed ones, and ids of those not computable."""
+    out: list[Limit] = []
+    unknown: list[str] = []
+    for cap in rb.allocation.caps:
+        if not set(cap.channels) & set(r.channels) or not matches(cap.when, facts):
+            continue
+        missing = [n for n in cap.inputs if inputs.get(n) is None]
+        if missing:  # the cap binds but cannot be computed: the leg is not sized, so not used
+            warnings.append({"code": "cap_needs_input", "cap": cap.id, "inputs": missing, "channels": list(r.channels)})
+            unknown.append(cap.id)
+            continue
+        names = {**{p: (v.value if (v := value_at(par.values, facts["as_of"])) else None)
+                    for p, par in rb.parameters.items() if p in cap.formula}, **inputs}
+        out.append(Limit(cap.id, cap.name, max(0.0, float(evaluate(cap.formula, names)))))
+    return out, unknown
+
+
 def candidates(
-    rb: RuleBase, profile: Profile, day: dt.date, listed_market_cap: float | None, warnings: list[str]
-) -> list[Leg]:
+    rb: RuleBase, profile: Profile, day: dt.date, listed_market_cap: float | None
+) -> Candidates:
     """Every route a split may use: feasible for the amount, or excluded for its capacity only."""
+    from .closed import is_closed
     from .money import assess
     from .search import plan
     from .timeline import typical_schedule
@@ -75,39 +131,44 @@ def candidates(
         if e.reasons and all(f.rule.endswith("_over_capacity") for f in e.reasons)
     }
     exact = {(r.channels, r.location): r for r in full.routes}
-    facts = Facts(profile.model_dump())
+    facts = _facts(rb, profile, day)
+    facts["as_of"] = day
+    inputs = {
+        "listed_market_cap": listed_market_cap,
+        "net_assets": profile.net_assets,
+        "foreign_share_max": facts["foreign_share_max"],
+    }
     seen: set[tuple[str, ...]] = set()
     legs: list[Leg] = []
+    unsized: list[dict[str, Any]] = []
+    warnings: list[dict[str, Any]] = []
     with_money = profile.yield_pct is not None
     for r in nominal.routes:  # ranked: the first location of a channel combination is its best
         key = (r.channels, r.location)
         if r.channels in seen or (key not in feasible and key not in over_only):
             continue
+        seen.add(r.channels)
         if r.capacity_unknown:
-            warnings.append("capacity_unknown:" + "+".join(r.channels))
+            warnings.append({"code": "capacity_unknown", "channels": list(r.channels)})
+            unsized.append(_unsized(r, ["capacity_unknown"]))
             continue
         unmet = [f.rule for f in r.warnings if f.kind == "condition"]
         if unmet:  # "possible if": money is not planned through a route that may not exist
-            warnings.append("eligibility_unknown:" + "+".join(r.channels) + ":" + ",".join(unmet))
+            warnings.append({"code": "eligibility_unknown", "channels": list(r.channels), "rules": unmet})
+            unsized.append(_unsized(r, ["eligibility_unknown"]))
             continue
-        seen.add(r.channels)
         route = exact.get(key, r)
-        limits: list[tuple[str, Text, float]] = []
+        limits: list[Limit] = []
         if r.capacity is not None:
             text = r.capacity_text or next(
                 own.description for c in r.channels if (own := rb.channels[c].capacity) is not None
             )
-            limits.append(("capacity", text, float(r.capacity)))
-        for cap in rb.allocation.caps:
-            if not set(cap.channels) & set(r.channels) or not matches(cap.when, facts):
-                continue
-            if listed_market_cap is None:  # the cap binds but is unknown: the leg is not sized, so not used
-                warnings.append(f"{cap.id}_needs_{cap.input}")
-                limits.append((cap.id, cap.name, 0.0))
-                continue
-            limits.append((cap.id, cap.name, listed_market_cap * cap.share))
-        capacity = min((v for _, _, v in limits), default=None)
-        if capacity is not None and capacity <= 0:
+            limits.append(Limit("capacity", text, float(r.capacity)))
+        caps, unknown = _cap_limits(rb, r, facts, inputs, warnings)
+        limits += caps
+        capacity = min((x.value for x in limits), default=None)
+        if unknown or (capacity is not None and capacity <= 0):
+            unsized.append(_unsized(r, unknown or [x.id for x in limits if x.value <= 0]))
             continue
         cost, known, basis = float(r.cost_index), True, "paperwork_index"
         if with_money:
@@ -122,24 +183,48 @@ def candidates(
     if with_money:  # a leg with no payout leg modelled costs more than any known one (ranks last)
         top = max((lg.unit_cost for lg in legs if lg.cost_known), default=0.0)
         legs = [lg if lg.cost_known else dataclasses.replace(lg, unit_cost=top + 1.0) for lg in legs]
-    return legs
+    # routes shut for other reasons (a prohibited sector, the wrong currency...): named, with their rules
+    excluded: dict[tuple[str, ...], list[str]] = {}
+    for e in nominal.excluded:
+        if any(is_closed(rb.channels[c]) for c in e.channels if c in rb.channels):
+            continue  # closed routes are never a leg; route and compare list them
+        rules = excluded.setdefault(e.channels, [])
+        rules += [f.rule for f in e.reasons if f.rule not in rules]
+    return Candidates(
+        legs,
+        unsized,
+        [{"channels": list(c), "rules": rules} for c, rules in excluded.items() if c not in seen],
+        warnings,
+    )
+
+
+def _unsized(r: Route, why: list[str]) -> dict[str, Any]:
+    return {"channels": list(r.channels), "location": r.location.as_dict(), "amount": 0.0, "binding": why}
 
 
 def groups_of(rb: RuleBase, legs: list[Leg]) -> list[Group]:
-    """Shared capacities: each capacity-bearing channel over its legs, and each data group."""
+    """Shared capacities: each capacity-bearing channel over its legs, each data group, each shared cap."""
     out: list[Group] = []
-    sized = [i for i, lg in enumerate(legs) if lg.capacity is not None]
+    sized = [i for i, lg in enumerate(legs) if lg.limit("capacity") is not None]
     for cid, ch in rb.channels.items():
         if ch.capacity is None:
             continue
         members = tuple(i for i in sized if cid in legs[i].route.channels)
         if len(members) > 1:
-            out.append(Group(cid, ch.name, members, tuple(ch.capacity.sources)))
+            out.append(Group(cid, ch.name, members, "capacity", tuple(ch.capacity.sources)))
     for g in rb.allocation.groups:
         members = tuple(i for i in sized if set(g.channels) & set(legs[i].route.channels))
         if len(members) > 1:
-            out.append(Group(g.id, g.name, members, tuple(g.sources)))
+            out.append(Group(g.id, g.name, members, "capacity", tuple(g.sources)))
+    for cap in rb.allocation.caps:
+        members = tuple(i for i, lg in enumerate(legs) if lg.limit(cap.id) is not None)
+        if cap.shared and len(members) > 1:
+            out.append(Group(cap.id, cap.name, members, cap.id, tuple(cap.sources)))
     return out
+
+
+def _load(legs: list[Leg], g: Group, amounts: list[float] | tuple[float, ...]) -> float:
+    return sum(amounts[i] / float(legs[i].limit(g.limit) or 1.0) for i in g.legs)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -216,7 +301,7 @@ def solve(
     row(-inf, 1.0, {i: 1.0 for i in range(n)})
     row(-inf, float(max_channels), {n + i: 1.0 for i in range(n)})
     for g in groups:
-        row(-inf, 1.0, {i: amount / float(legs[i].capacity) for i in g.legs})  # type: ignore[arg-type]
+        row(-inf, 1.0, {i: amount / float(legs[i].limit(g.limit) or 1.0) for i in g.legs})
     # lexicographic, so no weight need dwarf the costs: first the most that can be placed, then
     # the cheapest way to place it (a big-M weight would hide cost differences in the MIP gap)
     h.changeColsCost(2 * n, every, np.r_[-np.ones(n), np.zeros(n)])
@@ -239,7 +324,7 @@ def solve(
         amounts.append(a if x[n + i] > 0.5 and a > amount * 1e-9 else 0.0)
     # shared groups within their capacity after rounding (scale a group's legs down by the tolerance)
     for g in groups:
-        load = sum(amounts[i] / float(legs[i].capacity) for i in g.legs)  # type: ignore[arg-type,misc]
+        load = _load(legs, g, amounts)
         if load > 1.0:
             for i in g.legs:
                 amounts[i] /= load
@@ -261,8 +346,7 @@ def _top_up(legs: list[Leg], groups: list[Group], amounts: list[float], target: 
         room = gap if lg.capacity is None else min(gap, lg.capacity - amounts[i])
         for g in groups:
             if i in g.legs:
-                load = sum(amounts[j] / float(legs[j].capacity) for j in g.legs)  # type: ignore[arg-type,misc]
-                room = min(room, max(0.0, (1.0 - load) * float(lg.capacity)))  # type: ignore[arg-type]
+                room = min(room, max(0.0, (1.0 - _load(legs, g, amounts)) * float(lg.limit(g.limit) or 0.0)))
         if room > 0:
             amounts[i] += room
             gap -= room
@@ -280,37 +364,35 @@ def allocate(
     listed_market_cap: float | None = None,
 ) -> dict[str, Any]:
     """The allocation of ``profile.amount`` over at most ``max_channels`` legs, as plain data."""
-    warnings: list[str] = []
-    legs = candidates(rb, profile, day, listed_market_cap, warnings)
+    cand = candidates(rb, profile, day, listed_market_cap)
+    legs = cand.legs
     groups = groups_of(rb, legs)
     start = profile.start or day
     available = None if by is None else max(0.0, (by - start).days / 7.0)
     late = [0.0 if available is None else max(0.0, lg.weeks - available) for lg in legs]
     sol = solve(rb, legs, groups, profile.amount, max_channels, late)
-    return _answer(rb, profile, day, by, max_channels, legs, groups, sol, late, warnings, listed_market_cap)
+    return _answer(profile, day, by, max_channels, cand, groups, sol, late, listed_market_cap)
 
 
 def _binds(lg: Leg, a: float) -> list[str]:
-    return [lid for lid, _, v in lg.limits if a >= v * (1 - 1e-6)]
+    return [x.id for x in lg.limits if a >= x.value * (1 - 1e-6)]
 
 
 def _answer(
-    rb: RuleBase,
     profile: Profile,
     day: dt.date,
     by: dt.date | None,
     max_channels: int,
-    legs: list[Leg],
+    cand: Candidates,
     groups: list[Group],
     sol: Solution,
     late: list[float],
-    warnings: list[str],
     listed_market_cap: float | None,
 ) -> dict[str, Any]:
+    legs = cand.legs
     amount = profile.amount
     placed = sum(sol.amounts)
-    caps = [lg.capacity or 1.0 for lg in legs]  # only sized legs are in a group
-    load = {g.id: sum(sol.amounts[i] / caps[i] for i in g.legs) for g in groups}
+    load = {g.id: _load(legs, g, sol.amounts) for g in groups}
     binding_groups = [g for g in groups if load[g.id] >= 1 - 1e-6]
     used = [i for i in range(len(legs)) if sol.used[i]]
     used.sort(key=lambda i: (legs[i].unit_cost, -sol.amounts[i]))
@@ -318,7 +400,7 @@ def _answer(
     for n, i in enumerate(used, 1):
         lg, a = legs[i], sol.amounts[i]
         r = lg.route
-        binds = _binds(lg, a) + [g.id for g in binding_groups if i in g.legs]
+        binds = _binds(lg, a) + [g.id for g in binding_groups if i in g.legs and g.id not in _binds(lg, a)]
         out_legs.append(
             {
                 "leg": n,
@@ -328,14 +410,13 @@ def _answer(
                 "share": round(a / amount, 6),
                 "capacity": None if lg.capacity is None else round(lg.capacity, 2),
                 "capacity_used": None if not lg.capacity else round(a / lg.capacity, 6),
-                "limits": [
-                    {"id": lid, "name": _text(name), "value": round(v, 2)} for lid, name, v in lg.limits
-                ],
+                "limits": [{"id": x.id, "name": _text(x.name), "value": round(x.value, 2)} for x in lg.limits],
                 "binds": binds,
                 "cost": {"basis": lg.cost_basis, "per_year": round(lg.unit_cost, 4), "known": lg.cost_known},
                 "cost_per_year": round(lg.unit_cost * a / 1e4, 2)
                 if lg.cost_basis == "bps_per_year"
                 else None,
+                "weeks_typical_min": round(lg.weeks_min, 1),
                 "weeks_typical_max": round(lg.weeks, 1),
                 "weeks_past_by": round(late[i], 1),
                 "checklist_exact": lg.feasible_at_amount,
@@ -348,7 +429,7 @@ def _answer(
         if (i in used and not lg.limits) or (i not in used and lg.unit_cost >= dearest):
             continue
         a = sol.amounts[i]
-        why = _binds(lg, a) + [g.id for g in binding_groups if i in g.legs]
+        why = _binds(lg, a) + [g.id for g in binding_groups if i in g.legs and g.id not in _binds(lg, a)]
         if not why:
             if not sol.used[i] and sum(sol.used) >= max_channels:
                 why = ["max_channels"]
@@ -364,15 +445,18 @@ def _answer(
                 "binding": why,
             }
         )
+    stops += cand.unsized  # legs a cap leaves at nothing or an unknown leaves unsized
     binding: list[str] = []
     if placed < amount * (1 - 1e-6):
         named = {f"{'+'.join(leg['channels'])}:{b}" for leg in out_legs for b in leg["binds"]}
+        named |= {f"{'+'.join(s['channels'])}:{b}" for s in cand.unsized for b in s["binding"]}
         binding = sorted(named | {g.id for g in binding_groups})
         if sum(sol.used) >= max_channels and len(legs) > max_channels:
             binding.append("max_channels")
         if not legs:
             binding.append("no_route")
     money = [lg["cost_per_year"] for lg in out_legs if lg["cost_per_year"] is not None]
+    sources = [s for g in groups for s in g.sources]
     return {
         "as_of": day.isoformat(),
         "by": None if by is None else by.isoformat(),
@@ -397,6 +481,7 @@ def _answer(
         ],
         "binding": binding,
         "stops": stops,
+        "excluded": cand.excluded,
         "checklist": _checklist([legs[i].route for i in used]),
         # legs run in parallel (each its own channel's filings; shared steps once, in the checklist):
         # the split takes as long as its longest leg
@@ -413,8 +498,16 @@ def _answer(
         "weeks_typical_max": round(max((legs[i].weeks for i in used), default=0.0), 1),
         "total_cost_per_year": round(sum(money), 2) if money else None,
         "total_cost_bps_per_year": round(sum(money) / placed * 1e4, 2) if money and placed else None,
-        "warnings": sorted(set(warnings)),
+        "warnings": _unique(cand.warnings),
+        "sources": sorted(set(sources)),
     }
+
+
+def _unique(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: dict[str, dict[str, Any]] = {}
+    for w in items:
+        seen.setdefault(repr(sorted(w.items())), w)
+    return list(seen.values())
 
 
 def _text(t: Text) -> dict[str, str]:

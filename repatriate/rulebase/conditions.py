@@ -124,6 +124,12 @@ _FORMULA_NAMES = (
 )
 
 
+# what a cap of data/allocation.yaml may read besides parameters (engine/allocate.py fills them):
+# the listed holder's market value (an allocate input), its net assets, and the negative list's
+# highest foreign share for the sector on the day
+CAP_INPUTS = ("listed_market_cap", "net_assets", "foreign_share_max")
+
+
 def evaluate(formula: str, names: dict[str, Any]) -> Any:
     """Evaluate ``formula`` safely: arithmetic and comparisons on ``names``, no calls, no attributes."""
     from simpleeval import SimpleEval

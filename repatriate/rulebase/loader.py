@@ -501,6 +501,27 @@ def _money_references(rb: dict[str, Any], src: Any, problems: list[str]) -> None
             for name in item.channels:
                 if name not in rb["channels"]:
                     problems.append(f"allocation.yaml: {item.id}: unknown channel {name!r}")
+        for cap in allocation.caps:
+            problems += [f"allocation.yaml: {cap.id}: {msg}" for msg in _cap_formula(cap, set(rb["parameters"]))]
+
+
+def _cap_formula(cap: Any, parameters: set[str]) -> list[str]:
+    """A split-only cap reads parameters and its declared inputs, which allocate knows how to fill."""
+    import ast
+
+    from ..rulebase.conditions import CAP_INPUTS, check_formula
+
+    accepted = ", ".join(CAP_INPUTS)
+    out = [f"inputs: unknown input {n!r} (accepted: {accepted})" for n in cap.inputs if n not in CAP_INPUTS]
+    shape = check_formula(cap.formula, parameters | set(CAP_INPUTS))
+    if shape:
+        return out + [f"formula: {m}" for m in shape]
+    names = {n.id for n in ast.walk(ast.parse(cap.formula, mode="eval")) if isinstance(n, ast.Name)}
+    out += [
+        f"formula: reads {n!r}, which is not among its inputs"
+        for n in sorted(names - parameters - {"min", "max"} - set(cap.inputs))
+    ]
+    return out
 
 
 def _adapter(model: Any) -> Any:

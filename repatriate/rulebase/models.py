@@ -168,6 +168,9 @@ class NegativeListEntry(Strict):
     status: Literal["permitted", "restricted", "prohibited"]
     item: Text | None = None
     conditions: list[Text] = Field(default_factory=list)
+    # the highest foreign share of the operating company the item allows, where it states a figure
+    # (0.5 for "not above 50%"); None when it states none (a prohibited sector allows nothing)
+    foreign_share_max: float | None = Field(default=None, ge=0, lt=1)
 
 
 class Sector(Strict):
@@ -685,14 +688,21 @@ class AllocationGroup(Sourced):
 
 
 class AllocationCap(Sourced):
-    """A cap on a channel's leg that only a split reads: a share of an input (QFII ownership caps)."""
+    """A cap on a channel's leg that only a split reads: a formula of allocate's inputs.
+
+    ``inputs`` are the names the formula needs (an allocate input such as ``listed_market_cap``, a
+    profile figure such as ``net_assets``, or a sector figure such as ``foreign_share_max``); a leg
+    whose cap cannot be computed is not sized, so not used. ``shared``: the legs it applies to draw
+    on the cap together (one foreign share of the same holder), not each on its own.
+    """
 
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     name: Text
     channels: list[str]
     when: dict[str, Any] = Field(default_factory=dict)
-    input: str = Field(pattern=r"^[a-z0-9_]+$")  # the allocate input the share is of
-    share: float = Field(gt=0, le=1)
+    formula: str = Field(min_length=1, max_length=500)
+    inputs: list[str] = Field(min_length=1)
+    shared: bool = False
 
 
 class Allocation(Strict):

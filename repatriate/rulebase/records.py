@@ -287,6 +287,7 @@ class NegativeListEntry(_Record):
     status: Literal["permitted", "restricted", "prohibited"]
     item: Text | None = None
     conditions: tuple[Text, ...] = ()
+    foreign_share_max: float | None = None
 
 
 @record(kw_only=True)
@@ -753,14 +754,15 @@ class AllocationGroup(_Record):
 
 @record(kw_only=True)
 class AllocationCap(_Record):
-    """A cap on a channel's leg that only a split reads (a share of an input)."""
+    """A cap on a channel's leg that only a split reads (a formula of allocate's inputs)."""
 
     id: str
     name: Text
     channels: tuple[str, ...]
-    input: str
-    share: float
+    formula: str
+    inputs: tuple[str, ...]
     when: Mapping[str, Any]
+    shared: bool = False
     sources: tuple[str, ...] = ()
     verified: bool = True
     note: str | None = None
