@@ -442,7 +442,7 @@ def calendar(
 
 # --- allocate (issue 12) -----------------------------------------------------------
 
-ALLOCATE_FORMATS = ("table", "json", "md", "html")
+ALLOCATE_FORMATS = ("table", "json", "md", "html", "pdf")
 
 
 @app.command()
@@ -480,7 +480,7 @@ def allocate(
     lang: str = LANG,
     fmt: str | None = typer.Option(
         None, "--format", metavar=_metavar(ALLOCATE_FORMATS), autocompletion=_fixed(ALLOCATE_FORMATS),
-        help="Default from the -o extension (.json, .md, .html), else table.",
+        help="Default from the -o extension (.json, .md, .html, .pdf), else table.",
     ),
     data_dir: Path | None = DATA_DIR,
     output: str | None = typer.Option(
@@ -494,7 +494,7 @@ def allocate(
     --net-assets 100000000 --yield 5 --max-channels 3
     """
     from .api import allocate as plan_allocation
-    from .render.allocate import render_allocation
+    from .render.allocate import render_allocation, render_pdf
 
     fmt = _infer_format(fmt, output, ALLOCATE_FORMATS)
     _choice("language", lang, LANGS)
@@ -510,7 +510,10 @@ def allocate(
         payout=payout, yield_pct=yield_pct, fx_spread_bps=fx_spread_bps, preferential_eit=preferential_eit,
         start=start,
     )
-    _emit(render_allocation(result, fmt, lang), output, force)
+    if fmt == "pdf":
+        _emit_bytes(render_pdf(result, rb, lang), output, force)
+    else:
+        _emit(render_allocation(result, rb, fmt, lang), output, force)
 
 
 # --- batch ------------------------------------------------------------------------

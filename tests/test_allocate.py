@@ -245,7 +245,39 @@ def test_cli_allocate_text_formats(fmt):
         ],
     )
     assert res.exit_code == 0, res.output
-    assert "Allocation" in res.output and "foreign_debt" in res.output
+    # words, not ids: the channel's short name, the section, the stop reason, the cited notice
+    assert "Allocation" in res.output and "FOREIGN DEBT" in res.output and "foreign_debt" not in res.output
+    assert "its capacity" in res.output and "not legal advice" in res.output
+    if fmt == "md":
+        assert "## Allocation" in res.output and "## Sources" in res.output
+        assert "| 1 | FOREIGN DEBT |" in res.output
+
+
+def test_cli_allocate_in_chinese_words_every_part():
+    res = CliRunner().invoke(
+        app,
+        ["allocate", "--asset-class", "equity", "--sector", "value_added_telecom", "--province", "广东",
+         "--amount", "400000000", "--net-assets", "100000000", "--spv-owner", "third_party", "--yield", "5",
+         "--as-of", DAY, "--lang", "zh"],
+    )
+    assert res.exit_code == 0, res.output
+    out = res.output
+    assert "跨渠道资金分配方案" in out and "外债" in out and "负面清单对资产持有方的外资股比上限" in out
+    assert "无法分配" in out and "6,666.67万 USD" in out
+    assert "its capacity" not in out and "negative_list_foreign_share" not in out
+
+
+def test_json_warnings_carry_their_words_in_both_languages():
+    res = CliRunner().invoke(
+        app,
+        ["allocate", "--asset-class", "equity", "--sector", "value_added_telecom", "--province", "CN-GD",
+         "--amount", "5e7", "--spv-owner", "third_party", "--as-of", DAY, "--format", "json"],
+    )
+    assert res.exit_code == 0, res.output
+    warnings = json.loads(res.output)["allocation"]["warnings"]
+    share = next(w for w in warnings if w["code"] == "cap_needs_input" and w["cap"] == "negative_list_foreign_share")
+    assert "net assets" in share["text"]["en"] and "净资产" in share["text"]["zh"]
+    assert "FDI" in share["text"]["en"]
 
 
 def test_cli_allocate_bad_max_channels_is_one_line_exit_2():
@@ -306,6 +338,21 @@ def test_cli_allocate_html_has_a_stacked_bar_with_escaped_labels(tmp_path):
     assert res.exit_code == 0, res.output
     page = out.read_text(encoding="utf-8")
     assert page.count('class="seg"') >= 2 and "<script" not in page
+    # the comparison report's look and parts: its stylesheet, an Allocation section, cited sources
+    assert '<section id="allocation">' in page and '<section id="sources">' in page
+    assert "--setup: #0969da" in page and "not legal advice" in page
+    widths = [float(w) for w in __import__("re").findall(r'class="seg" style="width: ([0-9.]+)%', page)]
+    assert sum(widths) == pytest.approx(100.0, abs=0.01)  # 400m placed in full: the legs fill the bar
+
+
+def test_html_escapes_data_in_the_allocation(tmp_path):
+    """A place the gazetteer does not know stays text (autoescape), never markup."""
+    from repatriate.render.allocate import render_allocation
+
+    a = allocate(**BASE, amount=400e6, net_assets=100e6, spv_owner="third_party", yield_pct=5)
+    a["legs"][0]["location"] = {"province": "<script>x</script>", "city": None}
+    page = render_allocation(a, __import__("repatriate.api", fromlist=["load_rulebase"]).load_rulebase(), "html")
+    assert "<script>x" not in page and "&lt;script&gt;x" in page
 
 
 def test_timeline_runs_legs_in_parallel():
@@ -343,7 +390,7 @@ def test_restricted_sector_caps_the_foreign_share_across_every_equity_leg():
     equity = [leg for leg in a["legs"] if {"fie_direct", "fie_reinvestment", "qflp"} & set(leg["channels"])]
     assert sum(leg["amount"] for leg in equity) == pytest.approx(100e6, rel=1e-6)
     assert a["placed"] == pytest.approx(100e6 + _route_capacity(("foreign_debt",), net_assets=100e6), rel=1e-6)
-    assert "negative_list_foreign_share" in a["binding"]
+    assert "fdi+fie_direct:negative_list_foreign_share" in a["binding"]
     assert all("negative_list_foreign_share" in leg["binds"] for leg in equity)
 
 

@@ -38,6 +38,7 @@ class Limit(NamedTuple):
     id: str
     name: Text
     value: float
+    sources: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,7 +109,7 @@ def _cap_limits(
             continue
         names = {**{p: (v.value if (v := value_at(par.values, facts["as_of"])) else None)
                     for p, par in rb.parameters.items() if p in cap.formula}, **inputs}
-        out.append(Limit(cap.id, cap.name, max(0.0, float(evaluate(cap.formula, names)))))
+        out.append(Limit(cap.id, cap.name, max(0.0, float(evaluate(cap.formula, names))), tuple(cap.sources)))
     return out, unknown
 
 
@@ -163,7 +164,8 @@ def candidates(
             text = r.capacity_text or next(
                 own.description for c in r.channels if (own := rb.channels[c].capacity) is not None
             )
-            limits.append(Limit("capacity", text, float(r.capacity)))
+            cited = tuple(s for c in r.channels if (cc := rb.channels[c].capacity) for s in cc.sources)
+            limits.append(Limit("capacity", text, float(r.capacity), cited))
         caps, unknown = _cap_limits(rb, r, facts, inputs, warnings)
         limits += caps
         capacity = min((x.value for x in limits), default=None)
@@ -184,16 +186,20 @@ def candidates(
         top = max((lg.unit_cost for lg in legs if lg.cost_known), default=0.0)
         legs = [lg if lg.cost_known else dataclasses.replace(lg, unit_cost=top + 1.0) for lg in legs]
     # routes shut for other reasons (a prohibited sector, the wrong currency...): named, with their rules
-    excluded: dict[tuple[str, ...], list[str]] = {}
+    excluded: dict[tuple[str, ...], dict[str, dict[str, Any]]] = {}
     for e in nominal.excluded:
-        if any(is_closed(rb.channels[c]) for c in e.channels if c in rb.channels):
+        if e.channels in seen or any(is_closed(rb.channels[c]) for c in e.channels if c in rb.channels):
             continue  # closed routes are never a leg; route and compare list them
-        rules = excluded.setdefault(e.channels, [])
-        rules += [f.rule for f in e.reasons if f.rule not in rules]
+        reasons = excluded.setdefault(e.channels, {})
+        for f in e.reasons:  # the same reason at every location once
+            reasons.setdefault(f.rule, {"rule": f.rule, "text": _text(f.text), "sources": list(f.sources)})
     return Candidates(
         legs,
         unsized,
-        [{"channels": list(c), "rules": rules} for c, rules in excluded.items() if c not in seen],
+        [
+            {"channels": list(c), "rules": list(reasons), "reasons": list(reasons.values())}
+            for c, reasons in excluded.items()
+        ],
         warnings,
     )
 
@@ -371,7 +377,7 @@ def allocate(
     available = None if by is None else max(0.0, (by - start).days / 7.0)
     late = [0.0 if available is None else max(0.0, lg.weeks - available) for lg in legs]
     sol = solve(rb, legs, groups, profile.amount, max_channels, late)
-    return _answer(profile, day, by, max_channels, cand, groups, sol, late, listed_market_cap)
+    return _answer(rb.digest, profile, day, by, max_channels, cand, groups, sol, late, listed_market_cap)
 
 
 def _binds(lg: Leg, a: float) -> list[str]:
@@ -379,6 +385,7 @@ def _binds(lg: Leg, a: float) -> list[str]:
 
 
 def _answer(
+    digest: str,
     profile: Profile,
     day: dt.date,
     by: dt.date | None,
@@ -450,15 +457,18 @@ def _answer(
     if placed < amount * (1 - 1e-6):
         named = {f"{'+'.join(leg['channels'])}:{b}" for leg in out_legs for b in leg["binds"]}
         named |= {f"{'+'.join(s['channels'])}:{b}" for s in cand.unsized for b in s["binding"]}
-        binding = sorted(named | {g.id for g in binding_groups})
+        tails = {n.rpartition(":")[2] for n in named}  # a shared cap named on its legs is not named again
+        binding = sorted(named | {g.id for g in binding_groups if g.id not in tails})
         if sum(sol.used) >= max_channels and len(legs) > max_channels:
             binding.append("max_channels")
         if not legs:
             binding.append("no_route")
     money = [lg["cost_per_year"] for lg in out_legs if lg["cost_per_year"] is not None]
-    sources = [s for g in groups for s in g.sources]
+    sources = [s for g in groups for s in g.sources] + [s for i in used for x in legs[i].limits for s in x.sources]
+    sources += [s for e in cand.excluded for r in e["reasons"] for s in r["sources"]]
     return {
         "as_of": day.isoformat(),
+        "rulebase_digest": digest,
         "by": None if by is None else by.isoformat(),
         "currency": profile.currency,
         "amount": amount,
@@ -499,7 +509,7 @@ def _answer(
         "total_cost_per_year": round(sum(money), 2) if money else None,
         "total_cost_bps_per_year": round(sum(money) / placed * 1e4, 2) if money and placed else None,
         "warnings": _unique(cand.warnings),
-        "sources": sorted(set(sources)),
+        "sources": list(dict.fromkeys(sources)),
     }
 
 

@@ -1,6 +1,10 @@
-"""The allocation of ``repatriate allocate`` (issue 12) as JSON, Markdown or a plain table.
+"""The allocation of ``repatriate allocate`` (issue 12): JSON, and an "Allocation" report in every human format.
 
-JSON is the contract: a top-level ``allocation`` object (``route``'s JSON is unchanged).
+JSON is the contract: a top-level ``allocation`` object (``route``'s JSON is unchanged), whose
+warnings gain their words in both languages. The human formats share compare's report machinery:
+one view of display strings (``allocation_view``), the report's stylesheet and citations (sources
+by title and number, listed at the end), its notice, its PDF engine. The stacked bar shows each
+leg's share of the amount, the timeline the legs in parallel.
 """
 
 from __future__ import annotations
@@ -8,140 +12,351 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .escape import clean_text, md_cell
-from .labels import ALLOCATE_HEAD
+from ..rulebase.records import RuleBase
+from .escape import clean_text, md_cell, md_escape, safe_url
+from .labels import ALLOCATE, NOTICE
+from .route import channel_label, location_label, source_cite, source_line
+from .units import money
 
-FORMATS = ("table", "json", "md", "html")
+FORMATS = ("table", "json", "md", "html", "pdf")
+
+# one colour per leg of the stacked bar and the timeline (the unplaced rest is grey)
+COLOURS = ("#0969da", "#1a7f37", "#9a6700", "#cf222e", "#6f42c1", "#1b7c83")
+UNPLACED = "#afb8c1"
 
 
-def render_allocation(allocation: dict[str, Any], fmt: str, lang: str = "en") -> str:
-    """The allocation in ``fmt`` (json, md or table)."""
+def render_allocation(allocation: dict[str, Any], rb: RuleBase, fmt: str, lang: str = "en") -> str:
+    """The allocation in ``fmt``: json, md, html or table (plain text); ``render_pdf`` for pdf."""
     if fmt == "json":
-        return json.dumps({"allocation": allocation}, ensure_ascii=False, indent=2, default=str) + "\n"
+        return allocation_json(allocation, rb)
+    view = allocation_view(allocation, rb, lang)
     if fmt == "html":
-        return _html(allocation, lang)
-    return _text(allocation, lang, md=fmt == "md")
+        return _html(view)
+    if fmt == "md":
+        return _markdown(view)
+    return _table(view)
 
 
-def _place(loc: dict[str, Any]) -> str:
-    return "/".join(p for p in (loc.get("province"), loc.get("city")) if p) or "—"
+def render_pdf(allocation: dict[str, Any], rb: RuleBase, lang: str = "en", engine: str | None = None) -> bytes:
+    """The HTML allocation printed to PDF (A4) by the report's engine (headless Chromium)."""
+    from .pdf import html_to_pdf
+
+    return html_to_pdf(_html(allocation_view(allocation, rb, lang)), engine=engine)
 
 
-def _cost(leg: dict[str, Any]) -> str:
-    c = leg["cost"]
-    unit = "bps/yr" if c["basis"] == "bps_per_year" else "index"
-    return f"{c['per_year']:g} {unit}" + ("" if c["known"] else " (?)")
+def allocation_json(allocation: dict[str, Any], rb: RuleBase) -> str:
+    """``{"allocation": ...}``; each warning also carries its words (``text``: en and zh)."""
+    out = dict(allocation)
+    out["warnings"] = [
+        {**w, "text": {lang: warning_text(w, rb, lang) for lang in ("en", "zh")}} for w in allocation["warnings"]
+    ]
+    return json.dumps({"allocation": out}, ensure_ascii=False, indent=2, default=str) + "\n"
 
 
-def _rows(a: dict[str, Any]) -> list[list[str]]:
+# --- words ------------------------------------------------------------------------------
+
+
+def _channels(rb: RuleBase, channels: list[str], lang: str) -> str:
+    return channel_label(rb, tuple(c for c in channels if c in rb.channels), lang) or "+".join(channels)
+
+
+def _place(rb: RuleBase, loc: dict[str, Any], lang: str) -> str:
+    from ..engine.results import Location
+
+    province = loc.get("province")
+    if province is not None and province not in rb.provinces:
+        return clean_text(str(province), multiline=False)
+    return location_label(rb, Location(province=province, city=loc.get("city")), lang)
+
+
+def _names(rb: RuleBase, allocation: dict[str, Any], lang: str) -> dict[str, str]:
+    """Every id a leg may stop at, in words: limits (data), shared capacities (data), fixed reasons."""
+    w = ALLOCATE[lang]
+    fixed = ("capacity", "set_up_cost", "not_needed", "capacity_unknown", "eligibility_unknown", "no_route")
+    names = {k: w[k] for k in fixed}
+    names["max_channels"] = w["max_channels_why"].format(n=allocation["max_channels"])
+    for cap in rb.allocation.caps:
+        names[cap.id] = cap.name.get(lang)
+    for g in rb.allocation.groups:
+        names[g.id] = g.name.get(lang)
+    for g in allocation["groups"]:
+        names[g["id"]] = g["name"][lang]
+    for cid, ch in rb.channels.items():  # a channel's own capacity shared by several legs
+        names.setdefault(cid, ch.name.get(lang))
+    return names
+
+
+def _why(ids: list[str], names: dict[str, str], rb: RuleBase, lang: str) -> str:
+    """Stop reasons in words; a binding ``channels:limit`` names its leg."""
+    sep = "；" if lang == "zh" else "; "
     out = []
-    for leg in a["legs"]:
-        used = leg["capacity_used"]
-        out.append(
-            [
-                str(leg["leg"]),
-                "+".join(leg["channels"]),
-                _place(leg["location"]),
-                f"{leg['amount']:,.0f}",
-                f"{leg['share']:.1%}",
-                "—" if used is None else f"{used:.1%}",
-                ", ".join(leg["binds"]) or "—",
-                _cost(leg),
-                f"{leg['weeks_typical_max']:g}",
-            ]
-        )
-    return out
+    for item in ids:
+        head, _, tail = item.rpartition(":")
+        if head:
+            out.append(f"{_channels(rb, head.split('+'), lang)}: {names.get(tail, tail)}")
+        else:
+            out.append(names.get(item, item))
+    return sep.join(out)
 
 
-def _text(a: dict[str, Any], lang: str, md: bool) -> str:
-    title, summary, head, stops_h, binding_h, check_h, groups_h, total, none = ALLOCATE_HEAD[lang]
-    cell = md_cell if md else (lambda s: clean_text(str(s), multiline=False))
-    lines = [f"# {title}" if md else title, ""]
-    share = a["placed"] / a["amount"] if a["amount"] else 0.0
-    lines.append(
-        summary.format(
-            placed=a["placed"],
-            amount=a["amount"],
-            currency=a["currency"],
-            share=share,
+def warning_text(w: dict[str, Any], rb: RuleBase, lang: str) -> str:
+    """A warning of the allocation in words (its code and data stay in the JSON)."""
+    words = ALLOCATE[lang]
+    channels = _channels(rb, w.get("channels", []), lang)
+    code = w.get("code", "")
+    if code == "cap_needs_input":
+        cap = next((c.name.get(lang) for c in rb.allocation.caps if c.id == w.get("cap")), w.get("cap", ""))
+        sep = "、" if lang == "zh" else ", "
+        inputs = sep.join(words.get(f"in_{n}", n) for n in w.get("inputs", []))
+        return words["w_cap_needs_input"].format(channels=channels, cap=cap, inputs=inputs)
+    if code == "eligibility_unknown":
+        return words["w_eligibility_unknown"].format(channels=channels, rules=", ".join(w.get("rules", [])))
+    if code == "capacity_unknown":
+        return words["w_capacity_unknown"].format(channels=channels)
+    return f"{channels}: {code}"
+
+
+# --- the view: display strings every human format lays out ------------------------------------
+
+
+def allocation_view(a: dict[str, Any], rb: RuleBase, lang: str = "en") -> dict[str, Any]:
+    """The display strings of an allocation in ``lang``."""
+    w = ALLOCATE[lang]
+    cur = a["currency"]
+    names = _names(rb, a, lang)
+    amount = a["amount"] or 0.0
+    placed_share = a["placed"] / amount if amount else 0.0
+    weeks = a["weeks_typical_max"]
+    summary = [
+        w["summary"].format(
+            placed=money(a["placed"], cur, lang),
+            amount=money(amount, cur, lang),
+            share=placed_share,
             legs=len(a["legs"]),
-            weeks=a["weeks_typical_max"],
+            weeks=f"{weeks:g}",
         )
-    )
+    ]
+    if a["unplaced"] > 0:
+        summary.append(
+            w["unplaced"].format(unplaced=money(a["unplaced"], cur, lang), binding=_why(a["binding"], names, rb, lang))
+        )
     if a["total_cost_per_year"] is not None:
-        lines.append(
-            total.format(
-                cost=a["total_cost_per_year"], currency=a["currency"], bps=a["total_cost_bps_per_year"] or 0.0
-            )
+        summary.append(
+            w["total"].format(cost=money(a["total_cost_per_year"], cur, lang), bps=a["total_cost_bps_per_year"] or 0.0)
         )
-    lines.append("")
-    rows = [[cell(c) for c in r] for r in _rows(a)]
-    if md:
-        lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        lines += ["| " + " | ".join(r) + " |" for r in rows]
-    else:
-        widths = (
-            [max(len(str(x)) for x in col) for col in zip(head, *rows)] if rows else [len(h) for h in head]
-        )
-        lines.append("  ".join(h.ljust(w) for h, w in zip(head, widths)))
-        lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
-    lines += ["", f"## {binding_h}" if md else binding_h, cell(", ".join(a["binding"]) or none)]
-    lines += ["", f"## {stops_h}" if md else stops_h]
-    for s in a["stops"]:
-        lines.append(
-            f"- {cell('+'.join(s['channels']))} ({cell(_place(s['location']))}): "
-            f"{s['amount']:,.0f} — {cell(', '.join(s['binding']))}"
-        )
-    if a["groups"]:
-        lines += ["", f"## {groups_h}" if md else groups_h]
-        for g in a["groups"]:
-            lines.append(f"- {cell(g['name'][lang])}: {g['load']:.1%}")
-    lines += ["", f"## {check_h}" if md else check_h]
-    for n, step in enumerate(a["checklist"], 1):
-        legs = ",".join(str(x) for x in step["legs"])
-        lines.append(f"{n}. {cell(step['action'][lang])} [{cell(step['authority'][lang])}] (leg {legs})")
-    for w in a["warnings"]:
-        lines.append(f"! {cell(w)}")
-    return "\n".join(lines) + "\n"
-
-
-# one colour per leg of the stacked bar (the unplaced rest is grey)
-_COLOURS = ("#2b6cb0", "#2f855a", "#b7791f", "#9b2c2c", "#6b46c1", "#2c7a7b")
-
-
-def _html(a: dict[str, Any], lang: str) -> str:
-    """A self-contained page: the summary, a stacked bar of the legs' shares, the table and the text."""
-    from html import escape
-
-    title, summary, head = ALLOCATE_HEAD[lang][:3]
-    share = a["placed"] / a["amount"] if a["amount"] else 0.0
-    line = summary.format(
-        placed=a["placed"],
-        amount=a["amount"],
-        currency=a["currency"],
-        share=share,
-        legs=len(a["legs"]),
-        weeks=a["weeks_typical_max"],
-    )
-    bar = []
+    elif a["legs"]:
+        summary.append(w["paperwork"])
+    legs = []
     for n, leg in enumerate(a["legs"]):
-        label = escape("+".join(leg["channels"]))
-        bar.append(
-            f'<div class="seg" style="width:{leg["share"] * 100:.3f}%;background:{_COLOURS[n % 6]}" '
-            f'title="{label} {leg["share"]:.1%}">{label}</div>'
+        c = leg["cost"]
+        cost = w["bps" if c["basis"] == "bps_per_year" else "index"].format(v=c["per_year"])
+        if not c["known"]:
+            cost += w["cost_unknown"]
+        used = leg["capacity_used"]
+        lo, hi = leg.get("weeks_typical_min", leg["weeks_typical_max"]), leg["weeks_typical_max"]
+        legs.append(
+            {
+                "n": leg["leg"],
+                "colour": COLOURS[n % len(COLOURS)],
+                "channels": _channels(rb, leg["channels"], lang),
+                "location": _place(rb, leg["location"], lang),
+                "amount": money(leg["amount"], cur, lang),
+                "share": f"{leg['share']:.1%}",
+                "share_pct": max(0.0, min(100.0, leg["share"] * 100)),
+                "used": "—" if used is None else f"{used:.1%}",
+                "binds": _why(leg["binds"], names, rb, lang) or "—",
+                "cost": cost,
+                "weeks": f"{lo:g}–{hi:g}" if lo != hi else f"{hi:g}",
+                "past_by": w["past_by"].format(w=leg["weeks_past_by"]) if leg["weeks_past_by"] > 0 else "",
+                "approx": not leg["checklist_exact"],
+            }
         )
-    rest = max(0.0, 1.0 - share)
-    if rest > 1e-9:
-        bar.append(f'<div class="seg" style="width:{rest * 100:.3f}%;background:#a0aec0">—</div>')
-    rows = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>" for r in _rows(a))
-    body = escape(_text(a, lang, md=False).split("\n", 3)[-1])
-    return (
-        f'<!doctype html><html lang="{escape(lang)}"><head><meta charset="utf-8">'
-        f"<title>{escape(title)}</title>"
-        "<style>body{font-family:sans-serif;margin:2em}.bar{display:flex;height:2em;border:1px solid #444}"
-        ".seg{color:#fff;overflow:hidden;white-space:nowrap;font-size:.8em;line-height:2em;padding-left:.3em}"
-        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em}</style></head><body>"
-        f'<h1>{escape(title)}</h1><p>{escape(line)}</p><div class="bar">{"".join(bar)}</div>'
-        f"<table><tr>{''.join(f'<th>{escape(h)}</th>' for h in head)}</tr>{rows}</table>"
-        f"<pre>{body}</pre></body></html>\n"
-    )
+    rest = max(0.0, 1.0 - sum(leg["share"] for leg in a["legs"]))
+    span = max([weeks, 1.0])
+    timeline = [
+        {
+            "n": t["leg"],
+            "channels": _channels(rb, t["channels"], lang),
+            "colour": COLOURS[i % len(COLOURS)],
+            "weeks": w["weeks_range"].format(lo=t["weeks_typical_min"], hi=t["weeks_typical_max"]),
+            "min": t["weeks_typical_min"],
+            "max": t["weeks_typical_max"],
+            "x_min": t["weeks_typical_min"] / span,
+            "x_max": t["weeks_typical_max"] / span,
+        }
+        for i, t in enumerate(a["timeline"])
+    ]
+    sources = [
+        {
+            "id": sid,
+            "cite": source_cite(rb, sid, lang),
+            "line": source_line(rb, sid, lang, with_url=False),
+            "href": safe_url(rb.sources[sid].url),
+            "url": rb.sources[sid].url,
+        }
+        for sid in a.get("sources", [])
+        if sid in rb.sources
+    ]
+    query = [(w["amount"], money(amount, cur, lang)), (w["max_channels"], w["legs_n"].format(n=a["max_channels"]))]
+    if a.get("by"):
+        query.append((w["by"], a["by"]))
+    if a.get("listed_market_cap"):
+        query.append((w["market_cap"], money(a["listed_market_cap"], cur, lang)))
+    return {
+        "lang": lang,
+        "w": w,
+        "title": w["title"],
+        "as_of": a["as_of"],
+        "digest": a.get("rulebase_digest", ""),
+        "query": query,
+        "summary": summary,
+        "legs": legs,
+        "rest_pct": rest * 100,
+        "rest": money(a["unplaced"], cur, lang),
+        "binding": _why(a["binding"], names, rb, lang) if a["binding"] else w["none"],
+        "stops": [
+            {
+                "channels": _channels(rb, s["channels"], lang),
+                "location": _place(rb, s["location"], lang),
+                "amount": money(s["amount"], cur, lang),
+                "why": _why(s["binding"], names, rb, lang),
+            }
+            for s in a["stops"]
+        ],
+        "excluded": [
+            {
+                "channels": _channels(rb, e["channels"], lang),
+                "reasons": [
+                    {"text": r["text"][lang], "sources": [source_cite(rb, s, lang) for s in r["sources"]]}
+                    for r in e.get("reasons", [])
+                ],
+            }
+            for e in a.get("excluded", [])
+        ],
+        "groups": [
+            {"name": g["name"][lang], "load": w["load"].format(load=g["load"]), "pct": min(100.0, g["load"] * 100)}
+            for g in a["groups"]
+        ],
+        "timeline": timeline,
+        "span": span,
+        "checklist": [
+            {
+                "n": n,
+                "action": s["action"][lang],
+                "authority": s["authority"][lang],
+                "legs": w["for_legs"].format(legs=", ".join(str(x) for x in s["legs"])),
+                "phase": s["phase"],
+            }
+            for n, s in enumerate(a["checklist"], 1)
+        ],
+        "warnings": [warning_text(x, rb, lang) for x in a["warnings"]],
+        "solver": w["solver"].format(n=a["solver"]["candidates"]),
+        "sources": sources,
+        "notice": NOTICE.get(lang),
+    }
+
+
+# --- Markdown and plain text --------------------------------------------------------------
+
+
+def _head(w: dict[str, str]) -> list[str]:
+    return [w[k] for k in ("head_leg", "head_channels", "head_location", "head_amount", "head_share",
+                           "head_used", "head_binds", "head_cost", "head_weeks")]
+
+
+def _cells(leg: dict[str, Any]) -> list[str]:
+    weeks = leg["weeks"] + (f" ({leg['past_by']})" if leg["past_by"] else "")
+    return [str(leg["n"]), leg["channels"], leg["location"], leg["amount"], leg["share"], leg["used"],
+            leg["binds"], leg["cost"], weeks]
+
+
+def _markdown(v: dict[str, Any]) -> str:
+    w = v["w"]
+    out = [f"# {md_escape(v['title'])}", ""]
+    out += [f"{md_escape(w['as_of'])} {v['as_of']} · {md_escape(w['digest'])} `{v['digest'][:16]}`", ""]
+    out += [f"- **{md_escape(k)}**: {md_escape(val)}" for k, val in v["query"]] + [""]
+    out += [f"## {md_escape(w['section'])}", ""] + [md_escape(s) for s in v["summary"]] + [""]
+    head = _head(w)
+    out += ["| " + " | ".join(md_cell(h) for h in head) + " |", "|" + "---|" * len(head)]
+    out += ["| " + " | ".join(md_cell(c) for c in _cells(leg)) + " |" for leg in v["legs"]]
+    out += ["", f"### {md_escape(w['binding'])}", "", md_escape(v["binding"]), ""]
+    if v["stops"]:
+        out += [f"### {md_escape(w['stops'])}", ""]
+        out += [f"- {md_escape(s['channels'])} ({md_escape(s['location'])}), {md_escape(s['amount'])}: "
+                f"{md_escape(s['why'])}" for s in v["stops"]] + [""]
+    if v["groups"]:
+        out += [f"### {md_escape(w['groups'])}", ""]
+        out += [f"- {md_escape(g['name'])}: {md_escape(g['load'])}" for g in v["groups"]] + [""]
+    if v["excluded"]:
+        out += [f"### {md_escape(w['excluded'])}", ""]
+        for e in v["excluded"]:
+            why = " ".join(
+                f"{r['text']} ({'; '.join(r['sources'])})" if r["sources"] else r["text"] for r in e["reasons"]
+            )
+            out.append(f"- **{md_escape(e['channels'])}**: {md_escape(why)}")
+        out.append("")
+    out += [f"### {md_escape(w['timeline'])}", ""]
+    out += [f"- {t['n']}. {md_escape(t['channels'])}: {md_escape(t['weeks'])}" for t in v["timeline"]] + [""]
+    out += [f"### {md_escape(w['checklist'])}", ""]
+    out += [f"{s['n']}. {md_escape(s['action'])} — {md_escape(s['authority'])} ({md_escape(s['legs'])})"
+            for s in v["checklist"]] + [""]
+    if v["warnings"]:
+        out += [f"### {md_escape(w['warnings'])}", ""] + [f"- {md_escape(x)}" for x in v["warnings"]] + [""]
+    out += [f"_{md_escape(v['solver'])}_", ""]
+    if v["sources"]:
+        out += [f"## {md_escape(w['sources'])}", ""]
+        for s in v["sources"]:
+            where = f"; <{s['href']}>" if s["href"] else ""
+            out.append(f"- {md_escape(s['line'])}{where}")
+        out.append("")
+    out += ["---", "", f"_{md_escape(v['notice'])}_", ""]
+    return "\n".join(out)
+
+
+def _table(v: dict[str, Any]) -> str:
+    """Plain text: what the terminal shows (every value cleaned of control characters)."""
+    from wcwidth import wcswidth
+
+    from .report import gist
+
+    def cell(s: object) -> str:
+        return clean_text(str(s), multiline=False)
+
+    def pad(s: str, width: int) -> str:
+        return s + " " * max(0, width - max(0, wcswidth(s)))
+
+    w = v["w"]
+    out = [cell(v["title"]), f"{cell(w['as_of'])} {v['as_of']} · {cell(w['digest'])} {v['digest'][:16]}", ""]
+    out += [cell(s) for s in v["summary"]] + [""]
+    rows = [[cell(c) for c in _head(w)]] + [[cell(c) for c in _cells(leg)] for leg in v["legs"]]
+    widths = [max(max(0, wcswidth(r[i])) for r in rows) for i in range(len(rows[0]))]
+    out += ["  ".join(pad(c, widths[i]) for i, c in enumerate(r)).rstrip() for r in rows]
+    bar_width = 60
+    bar = "".join(str(leg["n"]) * round(leg["share_pct"] / 100 * bar_width) for leg in v["legs"])
+    bar += "·" * max(0, bar_width - len(bar))
+    rest = f"; · {cell(w['unplaced_seg'])}" if v["rest_pct"] > 0.05 else ""
+    out += ["", f"[{bar[:bar_width]}]  {cell(w['bar'])}{rest}"]
+    out += ["", cell(w["binding"]) + ": " + cell(v["binding"])]
+    sections = [
+        (w["stops"], [f"{s['channels']} ({s['location']}), {s['amount']}: {s['why']}" for s in v["stops"]]),
+        (w["groups"], [f"{g['name']}: {g['load']}" for g in v["groups"]]),
+        (w["excluded"], [f"{e['channels']}: " + " ".join(gist(r["text"], 90) for r in e["reasons"])
+                         for e in v["excluded"]]),
+        (w["timeline"], [f"{t['n']}. {t['channels']}: {t['weeks']}" for t in v["timeline"]]),
+        (w["checklist"], [f"{s['n']}. {s['action']} — {s['authority']} ({s['legs']})" for s in v["checklist"]]),
+        (w["warnings"], v["warnings"]),
+    ]
+    for title, lines in sections:
+        if lines:
+            out += ["", cell(title)] + [f"  {cell(x)}" for x in lines]
+    out += ["", cell(v["solver"]), cell(v["notice"])]
+    return "\n".join(out) + "\n"
+
+
+# --- HTML: the report's stylesheet and layout -----------------------------------------------
+
+
+def _html(v: dict[str, Any]) -> str:
+    from .report import _environment
+
+    return _environment().get_template("allocation.html.j2").render(v=v)
