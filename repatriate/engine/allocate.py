@@ -469,6 +469,14 @@ def _answer(
     return {
         "as_of": day.isoformat(),
         "rulebase_digest": digest,
+        "query": {
+            "asset_class": profile.asset_class,
+            "sector": profile.sector,
+            "province": profile.province,
+            "city": profile.city,
+            "holder_type": profile.holder_type,
+            "net_assets": profile.net_assets,
+        },
         "by": None if by is None else by.isoformat(),
         "currency": profile.currency,
         "amount": amount,

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..rulebase.records import RuleBase
 from .escape import clean_text, md_cell, md_escape, safe_url
-from .labels import ALLOCATE, NOTICE
+from .labels import ALLOCATE, NOTICE, REPORT
 from .route import channel_label, location_label, source_cite, source_line
 from .units import money
 
@@ -197,7 +197,16 @@ def allocation_view(a: dict[str, Any], rb: RuleBase, lang: str = "en") -> dict[s
         for sid in a.get("sources", [])
         if sid in rb.sources
     ]
-    query = [(w["amount"], money(amount, cur, lang)), (w["max_channels"], w["legs_n"].format(n=a["max_channels"]))]
+    q = a.get("query", {})
+    query = [(w["amount"], money(amount, cur, lang))]
+    if q.get("province"):
+        query.append((w["place"], _place(rb, q, lang)))
+    sector = rb.sectors.get(q.get("sector") or "")
+    if sector is not None:
+        query.append((w["sector"], sector.name.get(lang)))
+    if q.get("net_assets") is not None:
+        query.append((w["net_assets"], money(q["net_assets"], cur, lang)))
+    query.append((w["max_channels"], w["legs_n"].format(n=a["max_channels"])))
     if a.get("by"):
         query.append((w["by"], a["by"]))
     if a.get("listed_market_cap"):
@@ -246,6 +255,7 @@ def allocation_view(a: dict[str, Any], rb: RuleBase, lang: str = "en") -> dict[s
                 "authority": s["authority"][lang],
                 "legs": w["for_legs"].format(legs=", ".join(str(x) for x in s["legs"])),
                 "phase": s["phase"],
+                "phase_name": REPORT[lang].get(s["phase"], s["phase"]),
             }
             for n, s in enumerate(a["checklist"], 1)
         ],
