@@ -114,3 +114,20 @@ def test_screenshots_of_the_first_page_and_a_gantt_chart(browser, tmp_path, name
     done = _run(cmd, tmp_path)
     assert shot.exists() and shot.stat().st_size > 10_000, done.stderr[-2000:]
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_allocation_html_opens_in_headless_chromium_with_its_bar(browser, tmp_path):
+    """The allocation report (issue 12) parses in a real browser: section, stacked bar, timeline, notice."""
+    page = tmp_path / "split.html"
+    _invoke("allocate", "--asset-class", "equity", "--sector", "value_added_telecom", "--province", "CN-GD",
+            "--amount", "400000000", "--net-assets", "100000000", "--spv-owner", "third_party", "--yield", "5",
+            *AS_OF, "-o", str(page))
+    done = _run(chromium_command(browser, str(tmp_path / "profile"), "--dump-dom", page.as_uri()), tmp_path)
+    dom = done.stdout
+    assert done.returncode == 0 and "<body" in dom, done.stderr[-2000:]
+    assert 'id="allocation"' in dom and dom.count('class="seg"') == 3  # two legs and the unplaced rest
+    assert "<svg" in dom and "not legal advice" in dom and "Value-added telecom" in dom
+    shot = _screens(tmp_path) / "html-allocation.png"
+    _run(chromium_command(browser, str(tmp_path / "profile2"), "--hide-scrollbars", "--window-size=1200,1400",
+                          f"--screenshot={shot}", page.as_uri()), tmp_path)
+    assert shot.exists() and shot.stat().st_size > 10_000

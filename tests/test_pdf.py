@@ -124,3 +124,21 @@ def test_weasyprint_engine_when_installed(tmp_path):
         as_of="2026-11-25",
     )
     assert render_pdf(report, rb, engine="weasyprint")[:5] == b"%PDF-"
+
+
+def test_allocation_pdf_has_the_section_the_bar_and_chinese_words(tools, tmp_path):
+    """`allocate -o split.pdf` prints the allocation through the report's PDF engine (issue 12)."""
+    target = tmp_path / "分配.pdf"
+    res = CliRunner().invoke(
+        app,
+        ["allocate", "--asset-class", "equity", "--sector", "value_added_telecom", "--province", "广东",
+         "--amount", "400000000", "--net-assets", "100000000", "--spv-owner", "third_party", "--yield", "5",
+         "--as-of", "2026-11-25", "--lang", "zh", "-o", str(target)],
+    )
+    assert res.exit_code == 0, res.output
+    assert target.read_bytes()[:5] == b"%PDF-"
+    text = _page1_text(tools, target)
+    assert "跨渠道资金分配方案" in text and "外债" in text and "无法分配" in text
+    subprocess.run([tools["pdftoppm"], "-f", "1", "-l", "1", "-r", "60", "-png", str(target), str(tmp_path / "p")],
+                   check=True)
+    assert next(tmp_path.glob("p*.png")).stat().st_size > 10_000
