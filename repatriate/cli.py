@@ -14,6 +14,7 @@ import typer.core
 
 from . import __version__
 from .vocab import ASSET_CLASSES, DISTRIBUTIONS, HOLDER_TYPES, SPV_OWNERS
+from .vocab import TECH_SME as TECH_SMES
 
 
 class _Group(typer.core.TyperGroup):
@@ -246,6 +247,12 @@ PREFERENTIAL_EIT = typer.Option(
 START = typer.Option(
     None, "--start", help="Start date (YYYY-MM-DD): dates for the critical path and the payouts."
 )
+# issue 12: SAFE's foreign-debt facilitation quota for qualifying SMEs (a capacity whatever the net assets)
+TECH_SME = typer.Option(
+    None, "--tech-sme", metavar=_metavar(TECH_SMES), autocompletion=_fixed(TECH_SMES),
+    help="Is the asset holder a high-tech, 专精特新 or technology-based SME? qualified, "
+    "innovation_points (also selected under the innovation-points system), or no.",
+)
 OPTIMIZE = typer.Option(
     "balanced", "--optimize", metavar=_metavar(OBJECTIVES), autocompletion=_fixed(OBJECTIVES),
     help="What ranks first.",
@@ -309,6 +316,7 @@ def route(
     yield_pct: str | None = YIELD,
     fx_spread_bps: str | None = FX_SPREAD,
     preferential_eit: str | None = PREFERENTIAL_EIT,
+    tech_sme: str | None = TECH_SME,
     start: str | None = START,
     as_of: str | None = AS_OF,
     optimize: str = OPTIMIZE,
@@ -370,6 +378,7 @@ def route(
         fx_spread_bps=fx_spread_bps,
         preferential_eit=preferential_eit,
         start=start,
+        tech_sme=tech_sme,
     )
     if fmt == "table" and not (output and output != "-"):
         render_table(plan, rb, lang, explain, console=_console())
@@ -470,6 +479,7 @@ def allocate(
     yield_pct: str | None = YIELD,
     fx_spread_bps: str | None = FX_SPREAD,
     preferential_eit: str | None = PREFERENTIAL_EIT,
+    tech_sme: str | None = TECH_SME,
     start: str | None = START,
     by: str | None = typer.Option(None, "--by", help="Deadline (YYYY-MM-DD): weeks past it cost more."),
     max_channels: str = typer.Option("3", "--max-channels", help="At most this many legs."),
@@ -508,7 +518,7 @@ def allocate(
         holder_founded=holder_founded, group_revenue=group_revenue,
         group_cross_border_flows=group_cross_border_flows, group_offshore_revenue=group_offshore_revenue,
         payout=payout, yield_pct=yield_pct, fx_spread_bps=fx_spread_bps, preferential_eit=preferential_eit,
-        start=start,
+        start=start, tech_sme=tech_sme,
     )
     if fmt == "pdf":
         _emit_bytes(render_pdf(result, rb, lang), output, force)
@@ -682,6 +692,7 @@ def compare(
     yield_pct: str | None = YIELD,
     fx_spread_bps: str | None = FX_SPREAD,
     preferential_eit: str | None = PREFERENTIAL_EIT,
+    tech_sme: str | None = TECH_SME,
     as_of: str | None = AS_OF,
     optimize: str = OPTIMIZE,
     top: int = typer.Option(4, "--top", help="How many routes to compare per place."),
@@ -742,6 +753,7 @@ def compare(
             "yield_pct": yield_pct,
             "fx_spread_bps": fx_spread_bps,
             "preferential_eit": preferential_eit,
+            "tech_sme": tech_sme,
         },
         provinces=province or [],
         cities=city or [],
@@ -976,7 +988,7 @@ _FLAGS = {
     "group_revenue": "--group-revenue", "group_cross_border_flows": "--group-cross-border-flows",
     "group_offshore_revenue": "--group-offshore-revenue",
     "payout": "--payout", "yield": "--yield", "yield_pct": "--yield", "fx_spread_bps": "--fx-spread-bps",
-    "preferential_eit": "--preferential-eit", "start": "--start",
+    "preferential_eit": "--preferential-eit", "start": "--start", "tech_sme": "--tech-sme",
     "as_of": "--as-of", "objective": "--optimize", "top": "--top", "language": "--lang", "format": "--format",
     "distribution": "--distribution", "output": "-o", "input_format": "--input-format",
     "encoding": "--encoding", "sheet": "--sheet",

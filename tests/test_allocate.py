@@ -418,3 +418,17 @@ def test_nothing_placeable_is_an_answer_not_an_error():
     shut = {"+".join(e["channels"]): e["rules"] for e in a["excluded"]}
     assert "fdi_negative_list_prohibited" in shut["fdi+fie_direct"]
     assert "qflp_negative_list_prohibited" in shut["qflp"]
+
+
+def test_a_qualifying_sme_borrows_its_facilitation_quota_not_the_sum():
+    """Hui Fa [2025] No. 43: a qualifying SME may borrow USD 10m whatever its net assets; with 1m of
+    net assets the macro-prudential cap is 2.33m. The split takes the larger (10m), never 12.33m."""
+    kw = dict(**BASE, amount=30e6, net_assets=1e6, spv_owner="third_party", yield_pct=5)
+    plain = _legs(allocate(**kw))
+    sme = _legs(allocate(**kw, tech_sme="qualified"))
+    selected = _legs(allocate(**kw, tech_sme="innovation_points"))
+    # without the quota the 2.33m of foreign debt is not worth a second leg's set-up
+    assert plain.get("foreign_debt", {"amount": 0.0})["amount"] <= 2_333_333.34
+    assert sme["foreign_debt"]["amount"] == pytest.approx(10e6)
+    assert selected["foreign_debt"]["amount"] == pytest.approx(20e6)
+    assert "capacity" in sme["foreign_debt"]["binds"]

@@ -40,6 +40,7 @@ PROFILE_COLUMNS: dict[str, dict[str, Any]] = {
     "fx_spread_bps": _NUMBER_OR_NULL,
     "preferential_eit": {"type": ["boolean", "null"]},
     "start": {**_TEXT_OR_NULL, "format": "date"},
+    "tech_sme": _TEXT_OR_NULL,
 }
 
 RESULT_COLUMNS: dict[str, dict[str, Any]] = {

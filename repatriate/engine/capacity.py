@@ -49,6 +49,7 @@ def model_value(rb: RuleBase, profile: Profile, cap: Capacity, day: dt.date) -> 
         # an unknown term is weighed as medium/long term; the route says so
         "short_term": int(profile.term_months is not None and profile.term_months <= 12),
         "foreign_currency": int(profile.foreign_currency),
+        "innovation_points": int(profile.tech_sme == "innovation_points"),
     }
     used: list[Text] = []
     sources = list(cap.sources)
@@ -100,7 +101,11 @@ def route_capacity(
         warnings.append(Finding(f"{ch.id}_capacity_not_computed", text, tuple(main.sources), main.verified))
         return None, None, False
     closing = {r.id for r in ch.rules if r.valid.in_force(day) and matches(r.when, facts)}
-    models = [c for c in (main, *ch.capacities) if matches(c.when, facts) and not closing & set(c.closed_by)]
+    models = [
+        c
+        for c in (main, *ch.capacities)
+        if c.valid.in_force(day) and matches(c.when, facts) and not closing & set(c.closed_by)
+    ]
     if not models:
         return None, None, False  # the model is closed to this borrower: a rule of the channel says why
     values = [model_value(rb, profile, c, day) for c in models]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import RepatriateError, short
-from ..vocab import ASSET_CLASSES, DISTRIBUTIONS, HOLDER_TYPES, SPV_OWNERS
+from ..vocab import ASSET_CLASSES, DISTRIBUTIONS, HOLDER_TYPES, SPV_OWNERS, TECH_SME
 
 # ISO 4217 active codes plus CNH (offshore renminbi), which the spec allows.
 CURRENCIES = frozenset(
@@ -63,6 +63,7 @@ class Profile:
     fx_spread_bps: float | None = None
     preferential_eit: bool = False
     start: dt.date | None = None
+    tech_sme: str | None = None  # TECH_SME; None: not said (the facilitation quota is not counted)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__  # frozen: normalise in place once
@@ -70,6 +71,8 @@ class Profile:
         set_(self, "holder_type", _choice("holder type", self.holder_type, HOLDER_TYPES))
         set_(self, "spv_owner", _choice("spv owner", self.spv_owner, SPV_OWNERS))
         set_(self, "distribution", _choice("distribution", self.distribution, DISTRIBUTIONS))
+        if self.tech_sme is not None:
+            set_(self, "tech_sme", _choice("tech SME", self.tech_sme, TECH_SME))
         code = str(self.currency).strip().upper()
         if code not in CURRENCIES:
             raise ValueError(
@@ -165,6 +168,7 @@ PROFILE_FIELDS = (
     "fx_spread_bps",
     "preferential_eit",
     "start",
+    "tech_sme",
 )
 # the group's scale (issue 10): numbers, like net_assets, read by the cash pool's rules
 GROUP_FIELDS = ("group_revenue", "group_cross_border_flows", "group_offshore_revenue")

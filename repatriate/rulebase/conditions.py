@@ -19,6 +19,7 @@ _MEMBERSHIP = (
     "holder_type",
     "spv_owner",
     "distribution",
+    "tech_sme",
     "location_province",
     "location_city",
 )
@@ -121,6 +122,7 @@ _FORMULA_NAMES = (
     "foreign_currency",
     "total_investment",
     "registered_capital",
+    "innovation_points",
 )
 
 

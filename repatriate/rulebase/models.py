@@ -239,6 +239,7 @@ class Capacity(Sourced):
     # the wording of the figure, over the formula's names and {cap} and {currency}; default the
     # macro-prudential wording (messages.capacity_basis)
     basis: Template | None = None
+    valid: Validity = Validity()  # a model open only for a while (a facility from its notice's date)
 
 
 class Channel(Strict):

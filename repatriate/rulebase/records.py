@@ -356,6 +356,7 @@ class Capacity(_Record):
     name: Text | None = None
     closed_by: tuple[str, ...] = ()
     basis: Template | None = None
+    valid: Validity = ALWAYS
     sources: tuple[str, ...] = ()
     verified: bool = True
     note: str | None = None

@@ -178,6 +178,7 @@ def dry_run_formula(formula: str, parameters: dict[str, Any]) -> list[str]:
             "foreign_currency": fc,
             "total_investment": net,  # an FIE's figures, on the same edge values
             "registered_capital": net / 2,
+            "innovation_points": fc,  # both values of the flag, on the same edge values
             **params,
         }
         sample = f"amount={amount:g}, net_assets={net:g}, term_months={term}, foreign_currency={fc}"
