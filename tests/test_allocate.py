@@ -432,3 +432,49 @@ def test_a_qualifying_sme_borrows_its_facilitation_quota_not_the_sum():
     assert sme["foreign_debt"]["amount"] == pytest.approx(10e6)
     assert selected["foreign_debt"]["amount"] == pytest.approx(20e6)
     assert "capacity" in sme["foreign_debt"]["binds"]
+
+
+def test_a_pilot_city_fund_minimum_makes_the_qflp_leg_all_or_at_least_the_minimum():
+    """Shanghai QFLP: a fund of at least USD 15m (沪金融办通〔2010〕38号 Art. 14), the SPV as its only
+    LP. Hand-solved on the real legs of a Shanghai holder with 10m net assets (foreign debt 23.33m at
+    80 bps) and QFLP: 30m through these two. Foreign debt to its cap would leave 6.67m for QFLP,
+    under its minimum; so QFLP takes exactly 15m and foreign debt the other 15m, not 23.33m."""
+    import datetime as dt
+
+    from repatriate.api import load_rulebase
+    from repatriate.engine.allocate import candidates, solve
+    from repatriate.engine.profile import make_profile
+
+    rb = load_rulebase()
+    day = dt.date(2026, 11, 29)
+    kw = dict(asset_class="equity", sector="manufacturing", province="上海", currency="USD",
+              net_assets=10e6, spv_owner="third_party", yield_pct=5)
+    legs = candidates(rb, make_profile(rb, **kw, amount=30e6), day, None).legs
+    pair = [lg for lg in legs if lg.route.channels in (("foreign_debt",), ("qflp",))]
+    qflp = next(lg for lg in pair if lg.route.channels == ("qflp",))
+    assert qflp.route.location.city == "shanghai" and qflp.minimum.value == 15e6
+    sol = solve(rb, pair, [], 30e6, 2, [0.0, 0.0])
+    amounts = {lg.route.channels: a for lg, a in zip(pair, sol.amounts)}
+    assert amounts[("qflp",)] == pytest.approx(15e6, rel=1e-6)
+    assert amounts[("foreign_debt",)] == pytest.approx(15e6, rel=1e-6)
+
+
+def test_a_leg_that_cannot_reach_its_minimum_is_named_not_used():
+    """10m in Shanghai: a QFLP fund of the SPV alone would be under the 15m minimum."""
+    a = allocate(asset_class="equity", sector="manufacturing", province="上海", city="shanghai", currency="USD",
+                 amount=10e6, net_assets=1e6, spv_owner="third_party", as_of=DAY)
+    assert "qflp" not in _legs(a)
+    stop = next(s for s in a["stops"] if s["channels"] == ["qflp"])
+    assert stop["binding"] == ["qflp_fund_minimum"] and stop["location"]["city"] == "shanghai"
+
+
+def test_a_minimum_in_another_currency_is_said_not_applied():
+    """Renminbi proceeds against Shanghai's USD 15m fund minimum: not converted, so not applied, and said."""
+    from repatriate.api import load_rulebase
+    from repatriate.render.allocate import warning_text
+
+    a = allocate(asset_class="equity", sector="manufacturing", province="上海", city="shanghai", currency="CNH",
+                 amount=50e6, net_assets=1e6, spv_owner="third_party", as_of=DAY)
+    w = next(w for w in a["warnings"] if w["code"] == "minimum_other_currency")
+    assert w["minimum"] == "qflp_fund_minimum" and w["currency"] == "USD" and w["value"] == 15e6
+    assert "15,000,000 USD" in warning_text(w, load_rulebase(), "en")

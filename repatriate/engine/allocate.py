@@ -54,6 +54,7 @@ class Leg:
     weeks: float  # typical weeks, longest
     weeks_min: float  # typical weeks, shortest
     feasible_at_amount: bool  # the route is feasible for the whole amount too (its checklist is exact)
+    minimum: Limit | None = None  # used at all, the leg carries at least this (a pilot city's term)
 
     def limit(self, lid: str) -> float | None:
         return next((x.value for x in self.limits if x.id == lid), None)
@@ -144,9 +145,13 @@ def candidates(
     unsized: list[dict[str, Any]] = []
     warnings: list[dict[str, Any]] = []
     with_money = profile.yield_pct is not None
-    for r in nominal.routes:  # ranked: the first location of a channel combination is its best
+    # each channel combination at its best location: ranked for the whole amount where it carries it
+    # (a pilot city whose minimum a nominal amount misses stays in), else ranked at a nominal amount
+    # among the locations its capacity alone excludes
+    best = [*full.routes, *(r for r in nominal.routes if (r.channels, r.location) in over_only)]
+    for r in best:
         key = (r.channels, r.location)
-        if r.channels in seen or (key not in feasible and key not in over_only):
+        if r.channels in seen:
             continue
         seen.add(r.channels)
         if r.capacity_unknown:
@@ -172,6 +177,10 @@ def candidates(
         if unknown or (capacity is not None and capacity <= 0):
             unsized.append(_unsized(r, unknown or [x.id for x in limits if x.value <= 0]))
             continue
+        minimum = _minimum(rb, profile, r, day, warnings)
+        if minimum is not None and min(capacity or profile.amount, profile.amount) < minimum.value:
+            unsized.append(_unsized(r, [minimum.id]))  # it cannot carry its own minimum
+            continue
         cost, known, basis = float(r.cost_index), True, "paperwork_index"
         if with_money:
             m = assess(rb, profile, route, day)
@@ -180,7 +189,7 @@ def candidates(
             cost = float(m.bps_per_year) if known else 0.0
         span = typical_schedule(rb, route.channels, route.steps).weeks
         legs.append(
-            Leg(route, capacity, tuple(limits), cost, basis, known, span.max, span.min, key in feasible)
+            Leg(route, capacity, tuple(limits), cost, basis, known, span.max, span.min, key in feasible, minimum)
         )
     if with_money:  # a leg with no payout leg modelled costs more than any known one (ranks last)
         top = max((lg.unit_cost for lg in legs if lg.cost_known), default=0.0)
@@ -202,6 +211,38 @@ def candidates(
         ],
         warnings,
     )
+
+
+def _minimum(
+    rb: RuleBase, profile: Profile, r: Route, day: dt.date, warnings: list[dict[str, Any]]
+) -> Limit | None:
+    """The largest minimum of data/allocation.yaml on the route: its pilot city's term, in the amount's currency."""
+    from .places import city_terms
+
+    if r.location.city is None:
+        return None
+    out: Limit | None = None
+    for m in rb.allocation.minimums:
+        if not set(m.channels) & set(r.channels):
+            continue
+        terms = city_terms(rb, r.location, day)
+        money = getattr(terms.value, m.term)
+        if money is None or money.amount <= 0:
+            continue
+        if money.currency != profile.currency:  # no exchange rates in the rule base: said, not applied
+            warnings.append(
+                {
+                    "code": "minimum_other_currency",
+                    "minimum": m.id,
+                    "value": money.amount,
+                    "currency": money.currency,
+                    "channels": list(r.channels),
+                }
+            )
+            continue
+        if out is None or money.amount > out.value:
+            out = Limit(m.id, m.name, float(money.amount), tuple(dict.fromkeys([*m.sources, *terms.sources])))
+    return out
 
 
 def _unsized(r: Route, why: list[str]) -> dict[str, Any]:
@@ -304,6 +345,9 @@ def solve(
             0.0,
             {i: 1.0, n + i: -min(1.0, (lg.capacity if lg.capacity is not None else amount) / amount)},
         )
+    for i, lg in enumerate(legs):  # used at all, u_i >= (minimum / A) y_i (semi-continuous)
+        if lg.minimum is not None:
+            row(0.0, inf, {i: 1.0, n + i: -lg.minimum.value / amount})
     row(-inf, 1.0, {i: 1.0 for i in range(n)})
     row(-inf, float(max_channels), {n + i: 1.0 for i in range(n)})
     for g in groups:
@@ -419,6 +463,9 @@ def _answer(
                 "capacity_used": None if not lg.capacity else round(a / lg.capacity, 6),
                 "limits": [{"id": x.id, "name": _text(x.name), "value": round(x.value, 2)} for x in lg.limits],
                 "binds": binds,
+                "minimum": None
+                if lg.minimum is None
+                else {"id": lg.minimum.id, "name": _text(lg.minimum.name), "value": round(lg.minimum.value, 2)},
                 "cost": {"basis": lg.cost_basis, "per_year": round(lg.unit_cost, 4), "known": lg.cost_known},
                 "cost_per_year": round(lg.unit_cost * a / 1e4, 2)
                 if lg.cost_basis == "bps_per_year"
@@ -466,6 +513,7 @@ def _answer(
     money = [lg["cost_per_year"] for lg in out_legs if lg["cost_per_year"] is not None]
     sources = [s for g in groups for s in g.sources] + [s for i in used for x in legs[i].limits for s in x.sources]
     sources += [s for e in cand.excluded for r in e["reasons"] for s in r["sources"]]
+    sources += [s for i in used if (mn := legs[i].minimum) is not None for s in mn.sources]
     return {
         "as_of": day.isoformat(),
         "rulebase_digest": digest,

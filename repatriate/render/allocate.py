@@ -79,6 +79,8 @@ def _names(rb: RuleBase, allocation: dict[str, Any], lang: str) -> dict[str, str
         names[cap.id] = cap.name.get(lang)
     for g in rb.allocation.groups:
         names[g.id] = g.name.get(lang)
+    for m in rb.allocation.minimums:
+        names[m.id] = m.name.get(lang)
     for g in allocation["groups"]:
         names[g["id"]] = g["name"][lang]
     for cid, ch in rb.channels.items():  # a channel's own capacity shared by several legs
@@ -109,6 +111,11 @@ def warning_text(w: dict[str, Any], rb: RuleBase, lang: str) -> str:
         sep = "、" if lang == "zh" else ", "
         inputs = sep.join(words.get(f"in_{n}", n) for n in w.get("inputs", []))
         return words["w_cap_needs_input"].format(channels=channels, cap=cap, inputs=inputs)
+    if code == "minimum_other_currency":
+        mid = w.get("minimum", "")
+        name = next((m.name.get(lang) for m in rb.allocation.minimums if m.id == mid), mid)
+        figure = money(float(w.get("value", 0.0)), str(w.get("currency", "")), lang)
+        return words["w_minimum_other_currency"].format(channels=channels, minimum=name, figure=figure)
     if code == "eligibility_unknown":
         return words["w_eligibility_unknown"].format(channels=channels, rules=", ".join(w.get("rules", [])))
     if code == "capacity_unknown":

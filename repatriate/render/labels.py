@@ -500,6 +500,8 @@ ALLOCATE: dict[str, dict[str, str]] = {
         "w_eligibility_unknown": "{channels}: open only if conditions the profile does not settle are met "
         "({rules}); money is not planned through it.",
         "w_cap_needs_input": "{channels}: {cap} needs {inputs}; the leg is not sized, so not used.",
+        "w_minimum_other_currency": "{channels}: {minimum} is {figure}, in another currency than the amount; "
+        "it is not applied (no exchange rates): check it at the day's rate.",
         "in_listed_market_cap": "the listed holder's market value (--listed-market-cap)",
         "in_net_assets": "the holder's net assets (--net-assets)",
         "in_foreign_share_max": "a foreign-share figure, which the negative list does not state for this sector",
@@ -565,6 +567,8 @@ ALLOCATE: dict[str, dict[str, str]] = {
         "分配中不使用该路径。",
         "w_eligibility_unknown": "{channels}：仅在满足所给信息未能确认的条件时可用（{rules}）；分配中不使用该路径。",
         "w_cap_needs_input": "{channels}：{cap}需要{inputs}；该路径无法确定额度，故不使用。",
+        "w_minimum_other_currency": "{channels}：{minimum}为{figure}，与金额币种不同，未予适用（不做汇率换算），"
+        "请按当日汇率核对。",
         "in_listed_market_cap": "上市公司市值（--listed-market-cap）",
         "in_net_assets": "资产持有方净资产（--net-assets）",
         "in_foreign_share_max": "外资股比上限数字（负面清单未就该行业载明）",

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-VERSION = "10"  # bump when the pickled records change shape
+VERSION = "11"  # bump when the pickled records change shape
 KEEP = 4  # entries kept: the packaged rule base plus a few overlays
 KEY_NAME = "key"  # 32 random bytes, mode 0600, beside the entries
 MAGIC = b"repatriate-rulebase-hmac-sha256\n"

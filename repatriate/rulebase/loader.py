@@ -496,7 +496,7 @@ def _money_references(rb: dict[str, Any], src: Any, problems: list[str]) -> None
             src(f"typical.yaml: extras.{ex.id}", ex.weeks.sources)
     allocation = rb.get("allocation")
     if allocation is not None:  # issue 12: the sources and channels the shared capacities name
-        for item in [*allocation.groups, *allocation.caps]:
+        for item in [*allocation.groups, *allocation.caps, *allocation.minimums]:
             src(f"allocation.yaml: {item.id}", item.sources)
             for name in item.channels:
                 if name not in rb["channels"]:

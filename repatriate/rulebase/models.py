@@ -706,11 +706,21 @@ class AllocationCap(Sourced):
     shared: bool = False
 
 
+class AllocationMinimum(Sourced):
+    """A leg's lower bound where it is used (0 or at least the minimum): a pilot city's QFLP term."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    name: Text
+    channels: list[str]
+    term: Literal["fund_min_size", "lp_min_subscription"]  # read at the leg's location on the day
+
+
 class Allocation(Strict):
-    """Shared capacities, split-only caps and the optimiser's weights (``data/allocation.yaml``)."""
+    """Shared capacities, split-only caps and minimums, the optimiser's weights (``data/allocation.yaml``)."""
 
     groups: list[AllocationGroup]
     caps: list[AllocationCap]
+    minimums: list[AllocationMinimum] = Field(default_factory=list)
     weights: dict[str, float]
 
 

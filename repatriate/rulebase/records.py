@@ -770,12 +770,26 @@ class AllocationCap(_Record):
 
 
 @record(kw_only=True)
+class AllocationMinimum(_Record):
+    """A leg's lower bound where it is used: a pilot city's QFLP term."""
+
+    id: str
+    name: Text
+    channels: tuple[str, ...]
+    term: str
+    sources: tuple[str, ...] = ()
+    verified: bool = True
+    note: str | None = None
+
+
+@record(kw_only=True)
 class Allocation(_Record):
-    """Shared capacities, split-only caps and the optimiser's weights."""
+    """Shared capacities, split-only caps and minimums, the optimiser's weights."""
 
     groups: tuple[AllocationGroup, ...]
     caps: tuple[AllocationCap, ...]
     weights: Mapping[str, float]
+    minimums: tuple[AllocationMinimum, ...] = ()
 
 
 @record(kw_only=True)
@@ -850,6 +864,7 @@ RECORDS: dict[str, type[_Record]] = {
         Typical,
         AllocationGroup,
         AllocationCap,
+        AllocationMinimum,
         Allocation,
         RuleBase,
     )
