@@ -478,3 +478,18 @@ def test_a_minimum_in_another_currency_is_said_not_applied():
     w = next(w for w in a["warnings"] if w["code"] == "minimum_other_currency")
     assert w["minimum"] == "qflp_fund_minimum" and w["currency"] == "USD" and w["value"] == 15e6
     assert "15,000,000 USD" in warning_text(w, load_rulebase(), "en")
+
+
+def test_table_stacks_the_legs_on_a_narrow_terminal():
+    from repatriate.api import load_rulebase
+    from repatriate.render.allocate import render_allocation
+    from wcwidth import wcswidth
+
+    a = allocate(**{**BASE, "sector": "value_added_telecom"}, amount=400e6, net_assets=100e6,
+                 spv_owner="third_party", yield_pct=5)
+    rb = load_rulebase()
+    wide = render_allocation(a, rb, "table", width=200)
+    narrow = render_allocation(a, rb, "table", width=80)
+    assert "Leg  Channels" in wide and "Leg 1" in narrow and "Leg  Channels" not in narrow
+    legs_block = narrow.split("\n\n")[2]
+    assert all(wcswidth(line) <= 80 for line in legs_block.splitlines())

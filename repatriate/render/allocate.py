@@ -25,8 +25,11 @@ COLOURS = ("#0969da", "#1a7f37", "#9a6700", "#cf222e", "#6f42c1", "#1b7c83")
 UNPLACED = "#afb8c1"
 
 
-def render_allocation(allocation: dict[str, Any], rb: RuleBase, fmt: str, lang: str = "en") -> str:
-    """The allocation in ``fmt``: json, md, html or table (plain text); ``render_pdf`` for pdf."""
+def render_allocation(
+    allocation: dict[str, Any], rb: RuleBase, fmt: str, lang: str = "en", width: int | None = None
+) -> str:
+    """The allocation in ``fmt``: json, md, html or table (plain text, ``width`` columns: the
+    terminal's by default; narrower than the legs' table, each leg is a block); ``render_pdf`` for pdf."""
     if fmt == "json":
         return allocation_json(allocation, rb)
     view = allocation_view(allocation, rb, lang)
@@ -34,7 +37,11 @@ def render_allocation(allocation: dict[str, Any], rb: RuleBase, fmt: str, lang: 
         return _html(view)
     if fmt == "md":
         return _markdown(view)
-    return _table(view)
+    if width is None:
+        import shutil
+
+        width = shutil.get_terminal_size((100, 24)).columns
+    return _table(view, width)
 
 
 def render_pdf(allocation: dict[str, Any], rb: RuleBase, lang: str = "en", engine: str | None = None) -> bytes:
@@ -330,7 +337,7 @@ def _markdown(v: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def _table(v: dict[str, Any]) -> str:
+def _table(v: dict[str, Any], width: int = 100) -> str:
     """Plain text: what the terminal shows (every value cleaned of control characters)."""
     from wcwidth import wcswidth
 
@@ -347,7 +354,13 @@ def _table(v: dict[str, Any]) -> str:
     out += [cell(s) for s in v["summary"]] + [""]
     rows = [[cell(c) for c in _head(w)]] + [[cell(c) for c in _cells(leg)] for leg in v["legs"]]
     widths = [max(max(0, wcswidth(r[i])) for r in rows) for i in range(len(rows[0]))]
-    out += ["  ".join(pad(c, widths[i]) for i, c in enumerate(r)).rstrip() for r in rows]
+    if sum(widths) + 2 * (len(widths) - 1) <= width:
+        out += ["  ".join(pad(c, widths[i]) for i, c in enumerate(r)).rstrip() for r in rows]
+    else:  # a narrow terminal: each leg a block of "header: value" lines
+        label = max(max(0, wcswidth(h)) for h in rows[0][1:])
+        for r in rows[1:]:
+            out.append(f"{rows[0][0]} {r[0]}")
+            out += [f"  {pad(h, label)}  {c}" for h, c in zip(rows[0][1:], r[1:])]
     bar_width = 60
     bar = "".join(str(leg["n"]) * round(leg["share_pct"] / 100 * bar_width) for leg in v["legs"])
     bar += "·" * max(0, bar_width - len(bar))
