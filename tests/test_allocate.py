@@ -481,9 +481,10 @@ def test_a_minimum_in_another_currency_is_said_not_applied():
 
 
 def test_table_stacks_the_legs_on_a_narrow_terminal():
+    from wcwidth import wcswidth
+
     from repatriate.api import load_rulebase
     from repatriate.render.allocate import render_allocation
-    from wcwidth import wcswidth
 
     a = allocate(**{**BASE, "sector": "value_added_telecom"}, amount=400e6, net_assets=100e6,
                  spv_owner="third_party", yield_pct=5)
