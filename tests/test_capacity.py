@@ -81,7 +81,7 @@ def test_a_non_fie_is_judged_by_the_macro_prudential_cap_only(run):
 
 def test_the_gap_formula_is_data_with_its_source(rb):
     """外债管理暂行办法 (2003): its article number (18) is unconfirmed, so the model is unverified."""
-    (gap,) = rb.channels["foreign_debt"].capacities
+    gap = next(c for c in rb.channels["foreign_debt"].capacities if c.id == "investment_gap")
     assert gap.formula == "total_investment - registered_capital" and gap.when == {"holder_type": "fie"}
     assert "wdgl_2003_28" in gap.sources and gap.verified is False and "Art. 18" in gap.note
     assert rb.sources["wdgl_2003_28"].doc_no.endswith("令第28号")
