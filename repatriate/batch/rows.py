@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import json
 import math
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -93,6 +94,7 @@ class Outcome:
     tail: tuple
     routes: list[dict[str, Any]] | None
     amount_input: str | None = None  # the amount as written, beside the parsed one
+    head: str | None = None  # CSV: the row's cells before the tail, '%s' for each passed-through one
 
 
 class Found(NamedTuple):
@@ -197,17 +199,41 @@ def _text_cells(cells: tuple) -> tuple:
     return tuple("" if v is None else v if v.__class__ is str else str(v) for v in cells)
 
 
-class CsvTail(str):
-    """The result cells of one outcome already rendered as CSV (no line end): a row's long warnings
-    are quoted once per distinct outcome, not once per row (``writers.CsvWriter`` appends it)."""
+class CsvTail(bytes):
+    """The result cells of one outcome already rendered as CSV and encoded (UTF-8), from the comma
+    before the first to the line end: a row's long warnings are quoted and encoded once per distinct
+    outcome, not once per row (``writers.CsvWriter`` appends it to the row's input cells)."""
 
     __slots__ = ()
+
+
+_FORMULA_AFTER = re.compile(",[-=+@\t]")  # in cells joined by commas, none holding one: a formula after the first
+_PASSED = object()  # a cell of the row template that each row fills in
+
+
+def _csv_cell(value: Any) -> str:
+    """One cell as csv.writer renders it within a row (a row of one empty cell would be '""')."""
+    if value is None or value == "":
+        return ""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerow([value])
+    return buf.getvalue()[:-2]
+
+
+def _getter(positions: list[int]) -> Callable[[Any], tuple]:
+    """The cells of a row at ``positions``, as a tuple (also of one or none)."""
+    if len(positions) >= 2:
+        return itemgetter(*positions)
+    if positions:
+        only = positions[0]
+        return lambda row: (row[only],)
+    return lambda row: ()
 
 
 def _csv_tail(cells: tuple) -> CsvTail:
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\r\n").writerow(cells)  # "\r\n" so a bare CR is quoted, as CsvWriter
-    return CsvTail(buf.getvalue()[:-2])
+    return CsvTail(("," + buf.getvalue()).encode("utf-8"))
 
 
 def _tail(result: Result, mode: str) -> tuple:
@@ -449,19 +475,18 @@ class Table:
         positions = [i for _, i in present]
         taken = set(positions)
         self.passthrough = [i for i in range(self.width) if i not in taken]
-        self.values: Callable[[Any], tuple]
-        if len(positions) >= 2:
-            self.values = itemgetter(*positions)
-        elif positions:
-            only = positions[0]
-            self.values = lambda row: (row[only],)
-        else:
-            self.values = lambda row: ()
+        self.values = _getter(positions)
         self.positions = positions
         self.cache: dict[tuple, Outcome] = {}  # raw values -> outcome; FIFO-bounded
         # amount_input sits just after the amount column (after the input columns when there is none)
         self.amount_at = first["amount"] + 1 if "amount" in first else self.width
         self.columns = output_columns(header, self.amount_at)
+        # the output of one input record: for CSV text in and out, rendered through each outcome's template
+        self.row: Callable[[list], tuple[list, Outcome]] = self._row
+        if mode == "csv" and not typed:
+            self.row = self._csv_row
+            self._passed = _getter(self.passthrough)
+            self._commas = len(self.passthrough) - 1
 
     def key(self, values: tuple) -> tuple:
         """The cache key of raw values: type-tagged unless every cell is text (CSV)."""
@@ -469,10 +494,11 @@ class Table:
             return tuple([(v.__class__, v) for v in values])
         return values
 
-    def row(self, cells: list) -> tuple[list, Outcome]:
+    def _row(self, cells: list) -> tuple[list, Outcome]:
         """The output cells of one input record (a fresh list the table may change), and its outcome.
 
-        Never raises: whatever goes wrong with one record makes its error row.
+        Never raises: whatever goes wrong with one record makes its error row. (``row`` is this, or
+        ``_csv_row`` for CSV text in and out.)
         """
         if cells.__class__ is BrokenRecord:
             return self.broken(cells)
@@ -492,6 +518,46 @@ class Table:
             return self.finish(cells, out, problem)
         except Exception as exc:
             return self.failed_row(error_result(exc, self.planner.stamp))
+
+    def _csv_row(self, cells: list) -> tuple[list, Outcome]:
+        """``_row`` for CSV text in and out, as ``[head, tail]``: the record's cells rendered and
+        encoded, then its outcome's ``CsvTail``.
+
+        Rows repeat their profile (a portfolio meets a few hundred), and all but the passed-through
+        cells (asset_id, label, ...) depend on the profile alone: each outcome keeps its row rendered
+        as a template, so a row costs rendering its own cells once and filling them in. A record
+        that needs more (a short or long row, a cell to quote or make inert) goes through ``_row``.
+        """
+        if cells.__class__ is not list or len(cells) != self.width or not self.passthrough:
+            return self._row(cells)
+        try:
+            values = self.values(cells)
+            out = self.cache.get(values)
+            if out is None:
+                out = self.remember(values, self.planner.outcome(
+                    self.fields, self.positions, self.mode, values, self.decimal
+                ))
+            head = out.head if out.head is not None else self._template(out, values)
+            passed = self._passed(cells)
+            line = ",".join(passed)
+            if line.count(",") != self._commas or '"' in line or "\r" in line or "\n" in line:
+                return self._row(cells)  # csv would quote a cell: cell by cell
+            if line[:1] in _FORMULA_START or _FORMULA_AFTER.search(line) is not None:  # made inert as finish() does
+                passed = tuple(["'" + c if c[:1] in _FORMULA_START else c for c in passed])
+            return [(head % passed).encode(), out.tail[0]], out
+        except Exception as exc:
+            return self.failed_row(error_result(exc, self.planner.stamp))
+
+    def _template(self, out: Outcome, values: tuple) -> str:
+        """``out.head``: the row of raw ``values`` rendered up to its tail, ``%s`` for each passed-through cell."""
+        cells: list[Any] = [_PASSED] * self.width
+        for i, v in zip(self.positions, values):
+            cells[i] = v
+        for i, v in out.fix:
+            cells[i] = v
+        cells.insert(self.amount_at, out.amount_input)
+        out.head = ",".join("%s" if v is _PASSED else _csv_cell(v).replace("%", "%%") for v in cells)
+        return out.head
 
     def fit(self, cells: list) -> str | None:
         """Pad a short row, cut a long one; the problem with a long one."""

@@ -190,7 +190,7 @@ def run_batch(
         else:
             assert output is not None
             with atomic_write(
-                output, force=force, mode="wb" if kind == "xlsx" else "w", inputs=[portfolio]
+                output, force=force, mode="w" if kind == "jsonl" else "wb", inputs=[portfolio]
             ) as fh:
                 writer = make_writer(kind, fh, bom=excel)
                 try:
