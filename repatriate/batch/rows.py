@@ -481,12 +481,7 @@ class Table:
         # amount_input sits just after the amount column (after the input columns when there is none)
         self.amount_at = first["amount"] + 1 if "amount" in first else self.width
         self.columns = output_columns(header, self.amount_at)
-        # the output of one input record: for CSV text in and out, rendered through each outcome's template
-        self.row: Callable[[list], tuple[list, Outcome]] = self._row
-        if mode == "csv" and not typed:
-            self.row = self._csv_row
-            self._passed = _getter(self.passthrough)
-            self._commas = len(self.passthrough) - 1
+        self._passed = _getter(self.passthrough)  # the cells each row renders itself (csv_rows)
 
     def key(self, values: tuple) -> tuple:
         """The cache key of raw values: type-tagged unless every cell is text (CSV)."""
@@ -494,11 +489,10 @@ class Table:
             return tuple([(v.__class__, v) for v in values])
         return values
 
-    def _row(self, cells: list) -> tuple[list, Outcome]:
+    def row(self, cells: list) -> tuple[list, Outcome]:
         """The output cells of one input record (a fresh list the table may change), and its outcome.
 
-        Never raises: whatever goes wrong with one record makes its error row. (``row`` is this, or
-        ``_csv_row`` for CSV text in and out.)
+        Never raises: whatever goes wrong with one record makes its error row.
         """
         if cells.__class__ is BrokenRecord:
             return self.broken(cells)
@@ -519,34 +513,44 @@ class Table:
         except Exception as exc:
             return self.failed_row(error_result(exc, self.planner.stamp))
 
-    def _csv_row(self, cells: list) -> tuple[list, Outcome]:
-        """``_row`` for CSV text in and out, as ``[head, tail]``: the record's cells rendered and
-        encoded, then its outcome's ``CsvTail``.
+    def csv_rows(self, records: Iterable[list], parts: list[bytes]) -> Iterator[tuple[list | None, Outcome]]:
+        """CSV text in, CSV out: for each record, in order, its outcome, after appending the row to
+        ``parts`` (encoded: the cells, then the outcome's ``CsvTail``); or, for a record this cannot
+        render, ``(cells, outcome)`` from ``row`` for the writer. Never raises.
 
         Rows repeat their profile (a portfolio meets a few hundred), and all but the passed-through
-        cells (asset_id, label, ...) depend on the profile alone: each outcome keeps its row rendered
-        as a template, so a row costs rendering its own cells once and filling them in. A record
-        that needs more (a short or long row, a cell to quote or make inert) goes through ``_row``.
+        cells (asset_id, label, ...) depend on the profile alone, so each outcome keeps its row
+        rendered as a template: a row costs joining its own cells, checking that csv.writer would
+        not quote one, making a formula start inert (as ``finish``) and filling them in. A short or
+        long record, or a cell to quote, goes through ``row``. This is the hot loop of a CSV batch:
+        a method call per row here was a tenth of it.
         """
-        if cells.__class__ is not list or len(cells) != self.width or not self.passthrough:
-            return self._row(cells)
-        try:
-            values = self.values(cells)
-            out = self.cache.get(values)
-            if out is None:
-                out = self.remember(values, self.planner.outcome(
-                    self.fields, self.positions, self.mode, values, self.decimal
-                ))
-            head = out.head if out.head is not None else self._template(out, values)
-            passed = self._passed(cells)
-            line = ",".join(passed)
-            if line.count(",") != self._commas or '"' in line or "\r" in line or "\n" in line:
-                return self._row(cells)  # csv would quote a cell: cell by cell
-            if line[:1] in _FORMULA_START or _FORMULA_AFTER.search(line) is not None:  # made inert as finish() does
-                passed = tuple(["'" + c if c[:1] in _FORMULA_START else c for c in passed])
-            return [(head % passed).encode(), out.tail[0]], out
-        except Exception as exc:
-            return self.failed_row(error_result(exc, self.planner.stamp))
+        if self.mode != "csv" or self.typed:
+            raise ValueError("csv_rows renders CSV text read from CSV (mode 'csv', typed False)")
+        values, passed_of, cache, width = self.values, self._passed, self.cache, self.width
+        commas = len(self.passthrough) - 1
+        put = parts.append
+        for cells in records:
+            try:
+                if cells.__class__ is list and len(cells) == width and commas >= 0:
+                    key = values(cells)
+                    out = cache.get(key) or self._outcome(key)
+                    head = out.head if out.head is not None else self._template(out, key)
+                    passed = passed_of(cells)
+                    line = ",".join(passed)  # CSV cells are text
+                    if line.count(",") == commas and '"' not in line and "\r" not in line and "\n" not in line:
+                        if line[:1] in _FORMULA_START or _FORMULA_AFTER.search(line) is not None:
+                            passed = tuple(["'" + c if c[:1] in _FORMULA_START else c for c in passed])
+                        put((head % passed).encode())
+                        put(out.tail[0])
+                        yield None, out
+                        continue
+            except Exception:
+                pass  # row() makes the error row
+            yield self.row(cells)
+
+    def _outcome(self, values: tuple) -> Outcome:
+        return self.remember(values, self.planner.outcome(self.fields, self.positions, self.mode, values, self.decimal))
 
     def _template(self, out: Outcome, values: tuple) -> str:
         """``out.head``: the row of raw ``values`` rendered up to its tail, ``%s`` for each passed-through cell."""

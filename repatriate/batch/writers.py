@@ -50,32 +50,22 @@ def output_format(output: str | None, fmt: str | None) -> str:
 class CsvWriter:
     """UTF-8 CSV of cells a ``Table`` in ``csv`` mode made inert; ``bom`` for Excel (see ``--excel``).
 
-    Writes bytes: a row is its input cells, then its outcome's ``CsvTail``, rendered and encoded once
-    per distinct outcome (issue 13's self-contained rows are about 2 KB each, mostly the same
-    warnings again: encoding them row by row was a third of the batch). From a CSV portfolio the
-    input cells come rendered too (``Table._csv_row``). Rows go out 512 at a time.
+    Writes bytes, 512 rows at a time: a row is its cells, then its outcome's ``CsvTail``, rendered
+    and encoded once per distinct outcome (issue 13's self-contained rows are about 2 KB each, mostly
+    the same warnings again: encoding them row by row was a third of the batch). From a CSV
+    portfolio, ``Table.csv_rows`` appends most rows to ``parts`` itself, rendered.
     """
 
-    _ROWS = 1024  # parts (a head and a tail each) per write
+    _PARTS = 1024  # encoded pieces (a row's cells and its tail) per write
 
     def __init__(self, stream: IO[Any], bom: bool = False):
         self._out = binary(stream)
         # "\r\n" as RFC 4180 and Excel: the writer then also quotes a cell holding a bare "\r"
         self._lines: list[str] = []
         self._writerow = csv.writer(_Sink(self._lines.append), lineterminator="\r\n").writerow
-        self._parts: list[bytes] = []
+        self.parts: list[bytes] = []  # encoded rows not yet written, in order
         if bom:  # Excel reads a CSV without one in the locale's code page (GBK in a Chinese locale)
-            self._put("\ufeff".encode())
-
-    def _put(self, data: bytes) -> None:
-        self._parts.append(data)
-        if len(self._parts) >= self._ROWS:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self._parts:
-            self._out.write(b"".join(self._parts))
-            self._parts.clear()
+            self.parts.append("\ufeff".encode())
 
     def _line(self, cells: list) -> str:
         # writerow hands the line to the sink in one call; a failure (a value CSV cannot hold) leaves none
@@ -85,30 +75,32 @@ class CsvWriter:
         return lines[0]
 
     def header(self, columns: list[str]) -> None:
-        self._put(self._line([safe_cell(c) for c in columns]).encode())
+        self.parts.append(self._line([safe_cell(c) for c in columns]).encode())
 
     def write(self, cells: list, routes: list | None = None) -> None:
-        """One row: plain cells, or cells ending with their outcome's ``CsvTail``; on ``Table``'s
-        fast path, ``[head, tail]`` with the head rendered and encoded already (bytes)."""
+        """One row: cells, the last of them its outcome's ``CsvTail`` (or not, for a plain row)."""
         tail = cells[-1] if cells else None
-        if tail.__class__ is not CsvTail:
-            self._put(self._line(cells).encode())
-            return
-        parts = self._parts
-        if cells[0].__class__ is bytes:  # no input cell is bytes: this is the fast path's head
-            parts += cells
+        if tail.__class__ is CsvTail:
+            head = self._line(cells[:-1])[:-2].encode()  # encoded first: a cell UTF-8 cannot hold writes nothing
+            self.parts.append(head)
+            self.parts.append(tail)  # type: ignore[arg-type]
         else:
-            parts.append(self._line(cells[:-1])[:-2].encode())  # encoded first: a cell UTF-8 cannot hold writes nothing
-            parts.append(tail)  # type: ignore[arg-type]
-        if len(parts) >= self._ROWS:
-            self._flush()
+            self.parts.append(self._line(cells).encode())
+        if len(self.parts) >= self._PARTS:
+            self.spill()
+
+    def spill(self) -> None:
+        """Write the rows appended so far."""
+        if self.parts:
+            self._out.write(b"".join(self.parts))
+            self.parts.clear()
 
     def close(self) -> None:
-        self._flush()
+        self.spill()
         self._out.flush()
 
     def abort(self) -> None:
-        self._parts.clear()
+        self.parts.clear()
 
 
 def binary(stream: IO[Any]) -> Any:
