@@ -37,8 +37,9 @@ from .readers import BrokenRecord
 AMOUNT_INPUT = "amount_input"  # the amount as written, beside the parsed ``amount``
 NUMERIC_FIELDS = frozenset({
     "amount", "net_assets", "term_months", "total_investment", "registered_capital", *GROUP_FIELDS,
-    "yield_pct", "fx_spread_bps",
+    "yield_pct", "fx_spread_bps", "max_channels", "listed_market_cap",  # the last two: batch --allocate
 })
+INTEGER_FIELDS = frozenset({"term_months", "max_channels"})
 _FORMULA_START = frozenset("=+-@\t\r")  # as files.safe_cell, inlined in the hot loop
 _PLAIN = frozenset({int, float, type(None)})
 _RAW_CACHE = 16384  # distinct raw spellings kept; bounds memory whatever the portfolio size
@@ -75,6 +76,11 @@ class Result(NamedTuple):
     rulebase_digest: str
     tool_version: str
 
+    @property
+    def where(self) -> tuple[str, str]:
+        """The channels and the province a summary counts this row under."""
+        return self.best_channels, self.best_province
+
 
 RESULT_FIELDS = Result._fields
 
@@ -95,13 +101,16 @@ class Outcome:
     routes: list[dict[str, Any]] | None
     amount_input: str | None = None  # the amount as written, beside the parsed one
     head: str | None = None  # CSV: the row's cells before the tail, '%s' for each passed-through one
+    more: tuple[tuple[Any, tuple], ...] = ()  # (result, tail) of each further row of the record (legs)
 
 
 class Found(NamedTuple):
-    """The search result of one profile: its result cells and, for ``top`` above 1, its routes."""
+    """The search result of one profile: its result cells and, for ``top`` above 1, its routes;
+    ``more`` holds the result cells of further rows (``batch --allocate``: a row per leg)."""
 
-    result: Result
+    result: Any  # Result, or another planner's row type (legs.LegResult)
     routes: list[dict[str, Any]] | None
+    more: tuple = ()
 
 
 SEPARATOR = " | "  # between the warnings (and the exclusions) of one cell
@@ -236,7 +245,7 @@ def _csv_tail(cells: tuple) -> CsvTail:
     return CsvTail(("," + buf.getvalue()).encode("utf-8"))
 
 
-def _tail(result: Result, mode: str) -> tuple:
+def _tail(result: Any, mode: str) -> tuple:
     """The result cells as a writer in ``mode`` wants them: the rule base's wording made inert for
     a spreadsheet (an overlay is the user's text); for CSV, one pre-rendered ``CsvTail``."""
     if mode == "plain":
@@ -292,6 +301,10 @@ class Planner:
         For an unknown objective, a bad date or a ``top`` below 1.
     """
 
+    result_fields: tuple[str, ...] = RESULT_FIELDS  # the planned cells of a row, after the input ones
+    input_fields: tuple[str, ...] = PROFILE_FIELDS  # the input columns it reads
+    one_row_each = True  # one output row per record (an Allocator gives one per leg)
+
     def __init__(
         self,
         rb: Any,
@@ -323,18 +336,18 @@ class Planner:
     def no_routes(self) -> list | None:
         return [] if self.top > 1 else None
 
+    def error(self, exc: BaseException | str) -> Any:
+        """The result cells of a row that failed, stamped."""
+        return error_result(exc, self.stamp)
+
+    def settings(self) -> list[tuple[str, Any]]:
+        """What besides the rules decided the answers (the XLSX Rules sheet)."""
+        return [("optimize", self.optimize)]
+
     def search(self, fields: tuple[str, ...], values: tuple, decimal: str = ".") -> Found:
         """The result of one profile given as raw values; a failure is an error result, never an exception."""
         try:
-            raw = {}
-            for f, v in zip(fields, values):
-                if v.__class__ is str:
-                    if not v.strip():
-                        continue  # a blank cell is a missing value, as in a spreadsheet
-                    if f in NUMERIC_FIELDS:
-                        v = parse_integer(f, v) if f == "term_months" else parse_number(f, v, decimal=decimal)
-                raw[f] = v
-            profile = make_profile(self.rb, **raw)
+            profile = make_profile(self.rb, **raw_values(fields, values, decimal))
             key = (profile.key(), self.as_of, self.optimize, self.top)
             hit = self._plans.get(key) if self.cache else None
             if hit is None:
@@ -350,7 +363,7 @@ class Planner:
                 self._plans.move_to_end(key)
             return hit
         except Exception as exc:  # a bad row becomes an error row; the batch goes on
-            return Found(error_result(exc, self.stamp), self.no_routes())
+            return Found(self.error(exc), self.no_routes())
 
     def outcome(
         self, fields: tuple[str, ...], positions: list[int], mode: str, values: tuple, decimal: str = "."
@@ -375,8 +388,29 @@ class Planner:
                 out = _safe(v)
             if out is not v:
                 fix.append((i, out))
-        result, routes = self.search(fields, values, decimal)
-        return Outcome(tuple(fix), result, _tail(result, mode), routes, amount_input)
+        result, routes, more = self.search(fields, values, decimal)
+        further = tuple((r, _tail(r, mode)) for r in more)
+        return Outcome(tuple(fix), result, _tail(result, mode), routes, amount_input, more=further)
+
+
+def raw_values(fields: tuple[str, ...], values: tuple, decimal: str = ".") -> dict[str, Any]:
+    """A record's cells by field, as ``make_profile`` takes them: blank text left out (a missing value,
+    as in a spreadsheet), numbers in text read with the file's decimal mark.
+
+    Raises
+    ------
+    RepatriateError
+        For a number that does not read as one.
+    """
+    raw = {}
+    for f, v in zip(fields, values):
+        if v.__class__ is str:
+            if not v.strip():
+                continue
+            if f in NUMERIC_FIELDS:
+                v = parse_integer(f, v) if f in INTEGER_FIELDS else parse_number(f, v, decimal=decimal)
+        raw[f] = v
+    return raw
 
 
 def typed_number(field: str, value: Any, decimal: str = ".", exact: bool = True) -> int | float | None:
@@ -401,7 +435,7 @@ def typed_number(field: str, value: Any, decimal: str = ".", exact: bool = True)
     if not math.isfinite(number):
         return None
     whole = float(number).is_integer()
-    if field == "term_months":
+    if field in INTEGER_FIELDS:
         return int(number) if whole else None
     if exact:
         return float(number)
@@ -423,11 +457,13 @@ def canonical_column(name: Any) -> str:
     return "_".join(str(name).replace("\ufeff", "").strip().lower().replace("-", " ").split())
 
 
-def output_columns(header: list[str], amount_at: int | None = None) -> list[str]:
+def output_columns(
+    header: list[str], amount_at: int | None = None, result_fields: tuple[str, ...] = RESULT_FIELDS
+) -> list[str]:
     """The output's column names: the input's, made unique (case-insensitively) and kept clear of
     the result columns (an input ``status`` becomes ``input_status``), ``amount_input`` at
-    ``amount_at`` (default: after the input columns), then ``RESULT_FIELDS``."""
-    ours = {c.casefold() for c in (*RESULT_FIELDS, "routes", AMOUNT_INPUT)}
+    ``amount_at`` (default: after the input columns), then ``result_fields``."""
+    ours = {c.casefold() for c in (*result_fields, "routes", AMOUNT_INPUT)}
     seen = set(ours)
     out = []
     for i, h in enumerate(header):
@@ -440,7 +476,7 @@ def output_columns(header: list[str], amount_at: int | None = None) -> list[str]
         seen.add(name.casefold())
         out.append(name)
     out.insert(len(out) if amount_at is None else amount_at, AMOUNT_INPUT)
-    return out + list(RESULT_FIELDS)
+    return out + list(result_fields)
 
 
 class Table:
@@ -470,7 +506,7 @@ class Table:
         self.width = len(header)
         canon = [canonical_column(h) for h in header]
         first = {c: i for i, c in reversed(list(enumerate(canon)))}  # the first of duplicate columns is read
-        present = [(f, first[f]) for f in PROFILE_FIELDS if f in first]
+        present = [(f, first[f]) for f in planner.input_fields if f in first]
         self.fields = tuple(f for f, _ in present)
         positions = [i for _, i in present]
         taken = set(positions)
@@ -480,7 +516,7 @@ class Table:
         self.cache: dict[tuple, Outcome] = {}  # raw values -> outcome; FIFO-bounded
         # amount_input sits just after the amount column (after the input columns when there is none)
         self.amount_at = first["amount"] + 1 if "amount" in first else self.width
-        self.columns = output_columns(header, self.amount_at)
+        self.columns = output_columns(header, self.amount_at, planner.result_fields)
         self._passed = _getter(self.passthrough)  # the cells each row renders itself (csv_rows)
 
     def key(self, values: tuple) -> tuple:
@@ -511,7 +547,7 @@ class Table:
                     self.remember(key, out)
             return self.finish(cells, out, problem)
         except Exception as exc:
-            return self.failed_row(error_result(exc, self.planner.stamp))
+            return self.failed_row(self.planner.error(exc))
 
     def csv_rows(self, records: Iterable[list], parts: list[bytes]) -> Iterator[tuple[list | None, Outcome]]:
         """CSV text in, CSV out: for each record, in order, its outcome, after appending the row to
@@ -600,18 +636,18 @@ class Table:
 
     def broken(self, record: BrokenRecord) -> tuple[list, Outcome]:
         """The output of a record that could not be read at all."""
-        return self.failed_row(error_result(record.problem, self.planner.stamp))
+        return self.failed_row(self.planner.error(record.problem))
 
-    def failed_row(self, result: Result) -> tuple[list, Outcome]:
+    def failed_row(self, result: Any) -> tuple[list, Outcome]:
         """An error row with empty input cells."""
         out = Outcome((), result, self._tail(result), self.planner.no_routes())
         return [None] * (self.width + 1) + list(out.tail), out
 
-    def _tail(self, result: Result) -> tuple:
+    def _tail(self, result: Any) -> tuple:
         return _tail(result, self.mode)
 
     def _failed(self, fix: tuple, problem: str, amount_input: str | None = None) -> Outcome:
-        result = error_result(problem, self.planner.stamp)
+        result = self.planner.error(problem)
         return Outcome(fix, result, self._tail(result), self.planner.no_routes(), amount_input)
 
 
@@ -640,8 +676,13 @@ def plan_rows(
     optimize: str = "balanced",
     top: int = 1,
     cache: bool = True,
+    allocate: bool = False,
+    by: str | dt.date | None = None,
+    max_channels: int | str = 3,
+    listed_market_cap: float | str | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Plan each asset of a portfolio; yield one flat result row per input row, in order.
+    """Plan each asset of a portfolio; yield one flat result row per input row, in order (with
+    ``allocate``, one row per leg).
 
     Parameters
     ----------
@@ -658,6 +699,14 @@ def plan_rows(
         Above 1, each row also gets ``routes``: the best ``top`` routes.
     cache : bool
         Search once per distinct profile (default); False searches every row.
+    allocate : bool
+        Split each asset's amount over channels (``repatriate.allocate``) and yield one row
+        per leg, keyed by ``asset_id`` and ``leg``, with the columns of ``legs.LEG_FIELDS``
+        instead of ``RESULT_FIELDS``; an asset with no leg gets one ``no_route`` row. Rows may
+        also give ``by``, ``max_channels`` and ``listed_market_cap``.
+    by, max_channels, listed_market_cap
+        With ``allocate``: the deadline, the most legs (default 3) and a listed holder's market
+        value, for rows that do not give their own.
 
     Yields
     ------
@@ -676,11 +725,19 @@ def plan_rows(
     Raises
     ------
     RepatriateError
-        Only for bad options (objective, date, ``top``), before any row is read.
+        Only for bad options (objective, date, ``top``, the allocation's), before any row is read.
     """
-    planner = Planner(
-        rb, as_of=as_of, optimize=optimize, top=top, cache=cache
-    )  # bad options fail here, eagerly
+    planner: Planner
+    if allocate:
+        from .legs import Allocator
+
+        if top != 1:
+            raise RepatriateError("allocate gives a row per leg; top lists routes: choose one", field="top")
+        planner = Allocator(
+            rb, as_of=as_of, by=by, max_channels=max_channels, listed_market_cap=listed_market_cap, cache=cache
+        )
+    else:  # bad options fail here, eagerly
+        planner = Planner(rb, as_of=as_of, optimize=optimize, top=top, cache=cache)
     return _plan_dicts(rows, planner)
 
 
@@ -698,6 +755,8 @@ def _plan_dicts(rows: Iterable[Any], planner: Planner) -> Iterator[dict[str, Any
         if out.routes is not None:
             record["routes"] = out.routes
         yield record
+        for _, tail in out.more:  # further legs: the same input cells
+            yield {**record, **dict(zip(table.planner.result_fields, tail))}
 
 
 def finite(value: Any) -> Any:
