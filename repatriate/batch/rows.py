@@ -11,7 +11,6 @@ import datetime as dt
 import io
 import json
 import math
-import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -216,7 +215,6 @@ class CsvTail(bytes):
     __slots__ = ()
 
 
-_FORMULA_AFTER = re.compile(",[-=+@\t]")  # in cells joined by commas, none holding one: a formula after the first
 _PASSED = object()  # a cell of the row template that each row fills in
 
 
@@ -575,8 +573,10 @@ class Table:
                     passed = passed_of(cells)
                     line = ",".join(passed)  # CSV cells are text
                     if line.count(",") == commas and '"' not in line and "\r" not in line and "\n" not in line:
-                        if line[:1] in _FORMULA_START or _FORMULA_AFTER.search(line) is not None:
-                            passed = tuple(["'" + c if c[:1] in _FORMULA_START else c for c in passed])
+                        for cell in passed:
+                            if cell[:1] in _FORMULA_START:  # made inert as finish() does
+                                passed = tuple(["'" + c if c[:1] in _FORMULA_START else c for c in passed])
+                                break
                         put((head % passed).encode())
                         put(out.tail[0])
                         yield None, out
