@@ -311,7 +311,8 @@ def rules_sheet(rb: Any, planner: Planner) -> tuple[list[tuple[str, Any]], list[
 def _stream(
     table: Table, rows: Iterable[list], writer: Any, summary: Summary, progress: Callable[[int], None] | None
 ) -> None:
-    """The hot loop: every record of a file under one header, in order, one output row each.
+    """The hot loop: every record of a file under one header, in order, one output row each (a row
+    per leg with ``--allocate``).
 
     CSV in and out, ``Table.csv_rows`` renders most rows into the writer's pending parts itself
     (``cells`` is then None). bench/bench_batch.py on 2 cores showed a fork pool of searchers slower
