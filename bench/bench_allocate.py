@@ -1,7 +1,8 @@
-"""Cold `allocate` against cold `route` for the same profile (issue 12: at most 1.5x).
+"""Cold `allocate` against cold `route` for the same profile (issue 12: at most 1.5x); then a
+10,000-row `batch --allocate` against `batch` on the same file (at most 3x; bench_batch.py --allocate).
 
-Run: python bench/bench_allocate.py [--runs N]. Each run is a fresh process (the rule-base cache
-on disk is warm, as after any first run); the median of N is compared in the same run.
+Run: python bench/bench_allocate.py [--runs N] [--batch-rows N]. Each run is a fresh process (the
+rule-base cache on disk is warm, as after any first run); the median of N is compared in the same run.
 """
 
 from __future__ import annotations
@@ -43,13 +44,17 @@ def timed(cmd: list[str]) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--batch-rows", type=int, default=10_000, help="batch --allocate against batch; 0 skips")
     args = ap.parse_args()
     timed(ROUTE)  # fills the rule-base cache, as any first run does
     route = statistics.median(timed(ROUTE) for _ in range(args.runs))
     alloc = statistics.median(timed(ALLOCATE) for _ in range(args.runs))
     print(f"route cold    {route:.3f} s")
     print(f"allocate cold {alloc:.3f} s  ({alloc / route:.2f}x route; target <= 1.5x)")
-    print("batch --allocate: not built (see the issue report)")
+    if args.batch_rows:
+        from bench_batch import print_allocate  # bench/ is on sys.path when this file runs
+
+        print_allocate(args.batch_rows, 200, 1)
 
 
 if __name__ == "__main__":

@@ -562,6 +562,19 @@ def batch(
     strict: bool = typer.Option(False, "--strict", help="Exit 1 when any row is an error row."),
     force: bool = FORCE,
     schema: bool = typer.Option(False, "--schema", help="Print the JSON Schema of a result row and exit."),
+    allocate: bool = typer.Option(
+        False, "--allocate", help="Split each amount across channels (as `allocate`): a row per leg."
+    ),
+    by: str | None = typer.Option(
+        None, "--by", help="With --allocate: deadline (YYYY-MM-DD) for rows without a by column."
+    ),
+    max_channels: str | None = typer.Option(
+        None, "--max-channels", help="With --allocate: at most this many legs (default 3; column max_channels)."
+    ),
+    listed_market_cap: str | None = typer.Option(
+        None, "--listed-market-cap",
+        help="With --allocate: a listed holder's market value (the QFII caps; column listed_market_cap).",
+    ),
     data_dir: Path | None = DATA_DIR,
 ) -> None:
     """Plan every asset of a portfolio: one result row per input row, errors included.
@@ -577,6 +590,11 @@ def batch(
     as_of, rulebase_digest and tool_version. A summary goes to stderr. -o FILE is written
     when the batch has finished; it may not be the portfolio.
 
+    With --allocate, each asset's amount is split across channels as `repatriate allocate`
+    does, and each leg gets a row keyed by asset_id and leg (status ok, partial, no_route or
+    error; leg_amount, share, capacity, binds, cost, weeks; the asset's placed, unplaced and
+    binding on each). Columns by, max_channels and listed_market_cap override the options.
+
     Example: repatriate batch portfolio.csv -o results.xlsx --as-of 2026-03-01
     """
     from .batch.run import run_batch
@@ -584,10 +602,14 @@ def batch(
     from .files import check_target, same_path, write_text
     from .render.route import to_json
 
+    if not allocate:
+        for flag, value in (("--by", by), ("--max-channels", max_channels), ("--listed-market-cap", listed_market_cap)):
+            if value is not None:
+                raise RepatriateError(f"{flag} applies to --allocate (accepted: add --allocate, or drop {flag})")
     if schema:
-        from .batch.schema import result_row_schema
+        from .batch.schema import leg_row_schema, result_row_schema
 
-        _emit(to_json(result_row_schema()))
+        _emit(to_json(leg_row_schema() if allocate else result_row_schema()))
         return
     if portfolio is None:
         raise RepatriateError("PORTFOLIO: missing (required: a CSV, XLSX or JSONL file, or - for stdin)")
@@ -609,7 +631,8 @@ def batch(
         summary = run_batch(
             portfolio, rb, output, fmt="csv" if excel else fmt, encoding=encoding, input_format=input_format,
             sheet=sheet, as_of=as_of, optimize=optimize, top=top, progress=bar.update if bar else None,
-            force=force, excel=excel,
+            force=force, excel=excel, allocate=allocate, by=by,
+            max_channels=3 if max_channels is None else max_channels, listed_market_cap=listed_market_cap,
         )
     finally:
         if bar:

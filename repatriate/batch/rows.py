@@ -36,8 +36,9 @@ from .readers import BrokenRecord
 AMOUNT_INPUT = "amount_input"  # the amount as written, beside the parsed ``amount``
 NUMERIC_FIELDS = frozenset({
     "amount", "net_assets", "term_months", "total_investment", "registered_capital", *GROUP_FIELDS,
-    "yield_pct", "fx_spread_bps",
+    "yield_pct", "fx_spread_bps", "max_channels", "listed_market_cap",  # the last two: batch --allocate
 })
+INTEGER_FIELDS = frozenset({"term_months", "max_channels"})
 _FORMULA_START = frozenset("=+-@\t\r")  # as files.safe_cell, inlined in the hot loop
 _PLAIN = frozenset({int, float, type(None)})
 _RAW_CACHE = 16384  # distinct raw spellings kept; bounds memory whatever the portfolio size
@@ -74,6 +75,11 @@ class Result(NamedTuple):
     rulebase_digest: str
     tool_version: str
 
+    @property
+    def where(self) -> tuple[str, str]:
+        """The channels and the province a summary counts this row under."""
+        return self.best_channels, self.best_province
+
 
 RESULT_FIELDS = Result._fields
 
@@ -93,13 +99,17 @@ class Outcome:
     tail: tuple
     routes: list[dict[str, Any]] | None
     amount_input: str | None = None  # the amount as written, beside the parsed one
+    head: str | None = None  # CSV: the row's cells before the tail, '%s' for each passed-through one
+    more: tuple[tuple[Any, tuple], ...] = ()  # (result, tail) of each further row of the record (legs)
 
 
 class Found(NamedTuple):
-    """The search result of one profile: its result cells and, for ``top`` above 1, its routes."""
+    """The search result of one profile: its result cells and, for ``top`` above 1, its routes;
+    ``more`` holds the result cells of further rows (``batch --allocate``: a row per leg)."""
 
-    result: Result
+    result: Any  # Result, or another planner's row type (legs.LegResult)
     routes: list[dict[str, Any]] | None
+    more: tuple = ()
 
 
 SEPARATOR = " | "  # between the warnings (and the exclusions) of one cell
@@ -197,20 +207,43 @@ def _text_cells(cells: tuple) -> tuple:
     return tuple("" if v is None else v if v.__class__ is str else str(v) for v in cells)
 
 
-class CsvTail(str):
-    """The result cells of one outcome already rendered as CSV (no line end): a row's long warnings
-    are quoted once per distinct outcome, not once per row (``writers.CsvWriter`` appends it)."""
+class CsvTail(bytes):
+    """The result cells of one outcome already rendered as CSV and encoded (UTF-8), from the comma
+    before the first to the line end: a row's long warnings are quoted and encoded once per distinct
+    outcome, not once per row (``writers.CsvWriter`` appends it to the row's input cells)."""
 
     __slots__ = ()
+
+
+_PASSED = object()  # a cell of the row template that each row fills in
+
+
+def _csv_cell(value: Any) -> str:
+    """One cell as csv.writer renders it within a row (a row of one empty cell would be '""')."""
+    if value is None or value == "":
+        return ""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerow([value])
+    return buf.getvalue()[:-2]
+
+
+def _getter(positions: list[int]) -> Callable[[Any], tuple]:
+    """The cells of a row at ``positions``, as a tuple (also of one or none)."""
+    if len(positions) >= 2:
+        return itemgetter(*positions)
+    if positions:
+        only = positions[0]
+        return lambda row: (row[only],)
+    return lambda row: ()
 
 
 def _csv_tail(cells: tuple) -> CsvTail:
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\r\n").writerow(cells)  # "\r\n" so a bare CR is quoted, as CsvWriter
-    return CsvTail(buf.getvalue()[:-2])
+    return CsvTail(("," + buf.getvalue()).encode("utf-8"))
 
 
-def _tail(result: Result, mode: str) -> tuple:
+def _tail(result: Any, mode: str) -> tuple:
     """The result cells as a writer in ``mode`` wants them: the rule base's wording made inert for
     a spreadsheet (an overlay is the user's text); for CSV, one pre-rendered ``CsvTail``."""
     if mode == "plain":
@@ -266,6 +299,10 @@ class Planner:
         For an unknown objective, a bad date or a ``top`` below 1.
     """
 
+    result_fields: tuple[str, ...] = RESULT_FIELDS  # the planned cells of a row, after the input ones
+    input_fields: tuple[str, ...] = PROFILE_FIELDS  # the input columns it reads
+    one_row_each = True  # one output row per record (an Allocator gives one per leg)
+
     def __init__(
         self,
         rb: Any,
@@ -297,18 +334,18 @@ class Planner:
     def no_routes(self) -> list | None:
         return [] if self.top > 1 else None
 
+    def error(self, exc: BaseException | str) -> Any:
+        """The result cells of a row that failed, stamped."""
+        return error_result(exc, self.stamp)
+
+    def settings(self) -> list[tuple[str, Any]]:
+        """What besides the rules decided the answers (the XLSX Rules sheet)."""
+        return [("optimize", self.optimize)]
+
     def search(self, fields: tuple[str, ...], values: tuple, decimal: str = ".") -> Found:
         """The result of one profile given as raw values; a failure is an error result, never an exception."""
         try:
-            raw = {}
-            for f, v in zip(fields, values):
-                if v.__class__ is str:
-                    if not v.strip():
-                        continue  # a blank cell is a missing value, as in a spreadsheet
-                    if f in NUMERIC_FIELDS:
-                        v = parse_integer(f, v) if f == "term_months" else parse_number(f, v, decimal=decimal)
-                raw[f] = v
-            profile = make_profile(self.rb, **raw)
+            profile = make_profile(self.rb, **raw_values(fields, values, decimal))
             key = (profile.key(), self.as_of, self.optimize, self.top)
             hit = self._plans.get(key) if self.cache else None
             if hit is None:
@@ -324,7 +361,7 @@ class Planner:
                 self._plans.move_to_end(key)
             return hit
         except Exception as exc:  # a bad row becomes an error row; the batch goes on
-            return Found(error_result(exc, self.stamp), self.no_routes())
+            return Found(self.error(exc), self.no_routes())
 
     def outcome(
         self, fields: tuple[str, ...], positions: list[int], mode: str, values: tuple, decimal: str = "."
@@ -349,8 +386,29 @@ class Planner:
                 out = _safe(v)
             if out is not v:
                 fix.append((i, out))
-        result, routes = self.search(fields, values, decimal)
-        return Outcome(tuple(fix), result, _tail(result, mode), routes, amount_input)
+        result, routes, more = self.search(fields, values, decimal)
+        further = tuple((r, _tail(r, mode)) for r in more)
+        return Outcome(tuple(fix), result, _tail(result, mode), routes, amount_input, more=further)
+
+
+def raw_values(fields: tuple[str, ...], values: tuple, decimal: str = ".") -> dict[str, Any]:
+    """A record's cells by field, as ``make_profile`` takes them: blank text left out (a missing value,
+    as in a spreadsheet), numbers in text read with the file's decimal mark.
+
+    Raises
+    ------
+    RepatriateError
+        For a number that does not read as one.
+    """
+    raw = {}
+    for f, v in zip(fields, values):
+        if v.__class__ is str:
+            if not v.strip():
+                continue
+            if f in NUMERIC_FIELDS:
+                v = parse_integer(f, v) if f in INTEGER_FIELDS else parse_number(f, v, decimal=decimal)
+        raw[f] = v
+    return raw
 
 
 def typed_number(field: str, value: Any, decimal: str = ".", exact: bool = True) -> int | float | None:
@@ -375,7 +433,7 @@ def typed_number(field: str, value: Any, decimal: str = ".", exact: bool = True)
     if not math.isfinite(number):
         return None
     whole = float(number).is_integer()
-    if field == "term_months":
+    if field in INTEGER_FIELDS:
         return int(number) if whole else None
     if exact:
         return float(number)
@@ -397,11 +455,13 @@ def canonical_column(name: Any) -> str:
     return "_".join(str(name).replace("\ufeff", "").strip().lower().replace("-", " ").split())
 
 
-def output_columns(header: list[str], amount_at: int | None = None) -> list[str]:
+def output_columns(
+    header: list[str], amount_at: int | None = None, result_fields: tuple[str, ...] = RESULT_FIELDS
+) -> list[str]:
     """The output's column names: the input's, made unique (case-insensitively) and kept clear of
     the result columns (an input ``status`` becomes ``input_status``), ``amount_input`` at
-    ``amount_at`` (default: after the input columns), then ``RESULT_FIELDS``."""
-    ours = {c.casefold() for c in (*RESULT_FIELDS, "routes", AMOUNT_INPUT)}
+    ``amount_at`` (default: after the input columns), then ``result_fields``."""
+    ours = {c.casefold() for c in (*result_fields, "routes", AMOUNT_INPUT)}
     seen = set(ours)
     out = []
     for i, h in enumerate(header):
@@ -414,7 +474,7 @@ def output_columns(header: list[str], amount_at: int | None = None) -> list[str]
         seen.add(name.casefold())
         out.append(name)
     out.insert(len(out) if amount_at is None else amount_at, AMOUNT_INPUT)
-    return out + list(RESULT_FIELDS)
+    return out + list(result_fields)
 
 
 class Table:
@@ -444,24 +504,18 @@ class Table:
         self.width = len(header)
         canon = [canonical_column(h) for h in header]
         first = {c: i for i, c in reversed(list(enumerate(canon)))}  # the first of duplicate columns is read
-        present = [(f, first[f]) for f in PROFILE_FIELDS if f in first]
+        present = [(f, first[f]) for f in planner.input_fields if f in first]
         self.fields = tuple(f for f, _ in present)
         positions = [i for _, i in present]
         taken = set(positions)
         self.passthrough = [i for i in range(self.width) if i not in taken]
-        self.values: Callable[[Any], tuple]
-        if len(positions) >= 2:
-            self.values = itemgetter(*positions)
-        elif positions:
-            only = positions[0]
-            self.values = lambda row: (row[only],)
-        else:
-            self.values = lambda row: ()
+        self.values = _getter(positions)
         self.positions = positions
         self.cache: dict[tuple, Outcome] = {}  # raw values -> outcome; FIFO-bounded
         # amount_input sits just after the amount column (after the input columns when there is none)
         self.amount_at = first["amount"] + 1 if "amount" in first else self.width
-        self.columns = output_columns(header, self.amount_at)
+        self.columns = output_columns(header, self.amount_at, planner.result_fields)
+        self._passed = _getter(self.passthrough)  # the cells each row renders itself (csv_rows)
 
     def key(self, values: tuple) -> tuple:
         """The cache key of raw values: type-tagged unless every cell is text (CSV)."""
@@ -491,7 +545,59 @@ class Table:
                     self.remember(key, out)
             return self.finish(cells, out, problem)
         except Exception as exc:
-            return self.failed_row(error_result(exc, self.planner.stamp))
+            return self.failed_row(self.planner.error(exc))
+
+    def csv_rows(self, records: Iterable[list], parts: list[bytes]) -> Iterator[tuple[list | None, Outcome]]:
+        """CSV text in, CSV out: for each record, in order, its outcome, after appending the row to
+        ``parts`` (encoded: the cells, then the outcome's ``CsvTail``); or, for a record this cannot
+        render, ``(cells, outcome)`` from ``row`` for the writer. Never raises.
+
+        Rows repeat their profile (a portfolio meets a few hundred), and all but the passed-through
+        cells (asset_id, label, ...) depend on the profile alone, so each outcome keeps its row
+        rendered as a template: a row costs joining its own cells, checking that csv.writer would
+        not quote one, making a formula start inert (as ``finish``) and filling them in. A short or
+        long record, or a cell to quote, goes through ``row``. This is the hot loop of a CSV batch:
+        a method call per row here was a tenth of it.
+        """
+        if self.mode != "csv" or self.typed:
+            raise ValueError("csv_rows renders CSV text read from CSV (mode 'csv', typed False)")
+        values, passed_of, cache, width = self.values, self._passed, self.cache, self.width
+        commas = len(self.passthrough) - 1
+        put = parts.append
+        for cells in records:
+            try:
+                if cells.__class__ is list and len(cells) == width and commas >= 0:
+                    key = values(cells)
+                    out = cache.get(key) or self._outcome(key)
+                    head = out.head if out.head is not None else self._template(out, key)
+                    passed = passed_of(cells)
+                    line = ",".join(passed)  # CSV cells are text
+                    if line.count(",") == commas and '"' not in line and "\r" not in line and "\n" not in line:
+                        for cell in passed:
+                            if cell[:1] in _FORMULA_START:  # made inert as finish() does
+                                passed = tuple(["'" + c if c[:1] in _FORMULA_START else c for c in passed])
+                                break
+                        put((head % passed).encode())
+                        put(out.tail[0])
+                        yield None, out
+                        continue
+            except Exception:
+                pass  # row() makes the error row
+            yield self.row(cells)
+
+    def _outcome(self, values: tuple) -> Outcome:
+        return self.remember(values, self.planner.outcome(self.fields, self.positions, self.mode, values, self.decimal))
+
+    def _template(self, out: Outcome, values: tuple) -> str:
+        """``out.head``: the row of raw ``values`` rendered up to its tail, ``%s`` for each passed-through cell."""
+        cells: list[Any] = [_PASSED] * self.width
+        for i, v in zip(self.positions, values):
+            cells[i] = v
+        for i, v in out.fix:
+            cells[i] = v
+        cells.insert(self.amount_at, out.amount_input)
+        out.head = ",".join("%s" if v is _PASSED else _csv_cell(v).replace("%", "%%") for v in cells)
+        return out.head
 
     def fit(self, cells: list) -> str | None:
         """Pad a short row, cut a long one; the problem with a long one."""
@@ -530,18 +636,18 @@ class Table:
 
     def broken(self, record: BrokenRecord) -> tuple[list, Outcome]:
         """The output of a record that could not be read at all."""
-        return self.failed_row(error_result(record.problem, self.planner.stamp))
+        return self.failed_row(self.planner.error(record.problem))
 
-    def failed_row(self, result: Result) -> tuple[list, Outcome]:
+    def failed_row(self, result: Any) -> tuple[list, Outcome]:
         """An error row with empty input cells."""
         out = Outcome((), result, self._tail(result), self.planner.no_routes())
         return [None] * (self.width + 1) + list(out.tail), out
 
-    def _tail(self, result: Result) -> tuple:
+    def _tail(self, result: Any) -> tuple:
         return _tail(result, self.mode)
 
     def _failed(self, fix: tuple, problem: str, amount_input: str | None = None) -> Outcome:
-        result = error_result(problem, self.planner.stamp)
+        result = self.planner.error(problem)
         return Outcome(fix, result, self._tail(result), self.planner.no_routes(), amount_input)
 
 
@@ -570,8 +676,13 @@ def plan_rows(
     optimize: str = "balanced",
     top: int = 1,
     cache: bool = True,
+    allocate: bool = False,
+    by: str | dt.date | None = None,
+    max_channels: int | str = 3,
+    listed_market_cap: float | str | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Plan each asset of a portfolio; yield one flat result row per input row, in order.
+    """Plan each asset of a portfolio; yield one flat result row per input row, in order (with
+    ``allocate``, one row per leg).
 
     Parameters
     ----------
@@ -588,6 +699,14 @@ def plan_rows(
         Above 1, each row also gets ``routes``: the best ``top`` routes.
     cache : bool
         Search once per distinct profile (default); False searches every row.
+    allocate : bool
+        Split each asset's amount over channels (``repatriate.allocate``) and yield one row
+        per leg, keyed by ``asset_id`` and ``leg``, with the columns of ``legs.LEG_FIELDS``
+        instead of ``RESULT_FIELDS``; an asset with no leg gets one ``no_route`` row. Rows may
+        also give ``by``, ``max_channels`` and ``listed_market_cap``.
+    by, max_channels, listed_market_cap
+        With ``allocate``: the deadline, the most legs (default 3) and a listed holder's market
+        value, for rows that do not give their own.
 
     Yields
     ------
@@ -606,11 +725,19 @@ def plan_rows(
     Raises
     ------
     RepatriateError
-        Only for bad options (objective, date, ``top``), before any row is read.
+        Only for bad options (objective, date, ``top``, the allocation's), before any row is read.
     """
-    planner = Planner(
-        rb, as_of=as_of, optimize=optimize, top=top, cache=cache
-    )  # bad options fail here, eagerly
+    planner: Planner
+    if allocate:
+        from .legs import Allocator
+
+        if top != 1:
+            raise RepatriateError("allocate gives a row per leg; top lists routes: choose one", field="top")
+        planner = Allocator(
+            rb, as_of=as_of, by=by, max_channels=max_channels, listed_market_cap=listed_market_cap, cache=cache
+        )
+    else:  # bad options fail here, eagerly
+        planner = Planner(rb, as_of=as_of, optimize=optimize, top=top, cache=cache)
     return _plan_dicts(rows, planner)
 
 
@@ -628,6 +755,8 @@ def _plan_dicts(rows: Iterable[Any], planner: Planner) -> Iterator[dict[str, Any
         if out.routes is not None:
             record["routes"] = out.routes
         yield record
+        for _, tail in out.more:  # further legs: the same input cells
+            yield {**record, **dict(zip(table.planner.result_fields, tail))}
 
 
 def finite(value: Any) -> Any:

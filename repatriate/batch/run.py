@@ -19,6 +19,7 @@ from typing import IO, Any
 
 from ..errors import RepatriateError
 from ..files import atomic_write, check_target
+from .legs import LEG_FIELDS, Allocator
 from .readers import (
     BrokenRecord,
     Source,
@@ -30,10 +31,11 @@ from .readers import (
     read_jsonl,
     read_xlsx,
 )
-from .rows import RESULT_FIELDS, Outcome, Planner, Result, Table, Tables, error_result, plan_rows
-from .writers import OUTPUT_FORMATS, XlsxWriter, make_writer, output_format
+from .rows import RESULT_FIELDS, Outcome, Planner, Table, Tables, plan_rows
+from .writers import OUTPUT_FORMATS, CsvWriter, XlsxWriter, make_writer, output_format
 
 __all__ = [
+    "LEG_FIELDS",
     "RESULT_FIELDS",
     "OUTPUT_FORMATS",
     "Summary",
@@ -48,28 +50,40 @@ __all__ = [
 
 @dataclass
 class Summary:
-    """What a batch did: rows, ok, errors, best channels and locations, searches run."""
+    """What a batch did: rows, ok, errors, best channels and locations, searches run.
+
+    ``rows`` counts output rows; ``records`` the input records (``batch --allocate`` writes a row
+    per leg, ``partial`` for an asset placed in part).
+    """
 
     rows: int = 0
+    records: int = 0
     ok: int = 0
+    partial: int = 0
     errors: int = 0
     no_route: int = 0
     searches: int = 0
     by_channel: Counter = field(default_factory=Counter)
     by_province: Counter = field(default_factory=Counter)
     seconds: float = 0.0
+    legs: bool = False  # rows are legs (batch --allocate): by_channel and by_province count legs
 
     as_of: str = ""
     rulebase_digest: str = ""
     tool_version: str = ""
 
-    def add(self, result: Result, count: int = 1) -> None:
-        """Count ``count`` rows with this result: ok, no_route and error do not overlap."""
+    def add(self, result: Any, count: int = 1) -> None:
+        """Count ``count`` rows with this result (a ``Result`` or a ``LegResult``): ok, partial,
+        no_route and error do not overlap."""
         self.rows += count
-        if result.status == "ok":
-            self.ok += count
-            self.by_channel[result.best_channels] += count
-            self.by_province[result.best_province or "national"] += count  # QFII: no onshore vehicle to place
+        if result.status in ("ok", "partial"):
+            if result.status == "ok":
+                self.ok += count
+            else:
+                self.partial += count
+            channels, province = result.where
+            self.by_channel[channels] += count
+            self.by_province[province or "national"] += count  # QFII: no onshore vehicle to place
         elif result.status == "no_route":
             self.no_route += count
         else:
@@ -82,7 +96,9 @@ class Summary:
             "rulebase_digest": self.rulebase_digest,
             "tool_version": self.tool_version,
             "rows": self.rows,
+            "records": self.records,
             "ok": self.ok,
+            "partial": self.partial,
             "errors": self.errors,
             "no_route": self.no_route,
             "distinct_searches": self.searches,
@@ -93,16 +109,22 @@ class Summary:
 
     def lines(self) -> list[str]:
         """A few lines of plain text (for stderr)."""
+        rows = f"{self.rows} rows"
+        if self.records != self.rows:
+            rows += f" from {self.records} records"
+        partial = f"{self.partial} partly placed, " if self.partial else ""
+        searches = "allocations" if self.legs else "searches"
         out = [
-            f"{self.rows} rows: {self.ok} ok, {self.errors} errors, {self.no_route} without a feasible route "
-            f"({self.searches} distinct searches, {self.seconds:.2f} s)",
+            f"{rows}: {self.ok} ok, {partial}{self.errors} errors, {self.no_route} without a feasible route "
+            f"({self.searches} distinct {searches}, {self.seconds:.2f} s)",
             f"rules as of {self.as_of}, rule base {self.rulebase_digest[:12]}, "
             f"repatriate {self.tool_version}",
         ]
+        which = "leg" if self.legs else "best"
         if self.by_channel:
-            out.append("best channel: " + ", ".join(f"{k} {v}" for k, v in self.by_channel.most_common()))
+            out.append(f"{which} channel: " + ", ".join(f"{k} {v}" for k, v in self.by_channel.most_common()))
         if self.by_province:
-            out.append("best location: " + ", ".join(f"{k} {v}" for k, v in self.by_province.most_common()))
+            out.append(f"{which} location: " + ", ".join(f"{k} {v}" for k, v in self.by_province.most_common()))
         return out
 
 
@@ -123,6 +145,10 @@ def run_batch(
     stdout: IO[str] | None = None,
     force: bool = True,
     excel: bool = False,
+    allocate: bool = False,
+    by: str | dt.date | None = None,
+    max_channels: int | str = 3,
+    listed_market_cap: float | str | None = None,
 ) -> Summary:
     """Plan a portfolio file and write one result row per input record: the engine of ``repatriate batch``.
 
@@ -150,6 +176,12 @@ def run_batch(
         Replace an existing ``output`` (the CLI passes ``--force``; refused otherwise).
     excel : bool
         CSV in UTF-8 with a byte-order mark, so Excel in any locale (a Chinese one too) reads it.
+    allocate : bool
+        Split each record's amount over channels (``repatriate.allocate``): a row per leg, keyed
+        by ``asset_id`` and ``leg`` (``legs.LEG_FIELDS``); at least one row a record.
+    by, max_channels, listed_market_cap
+        With ``allocate``, for records without a ``by``, ``max_channels`` or ``listed_market_cap``
+        column of their own.
 
     Returns
     -------
@@ -166,6 +198,8 @@ def run_batch(
     started = time.perf_counter()
     output = None if output is None else os.fspath(output)
     kind = output_format(output, fmt)
+    if top > 1 and allocate:
+        raise RepatriateError("allocate gives a row per leg; top lists routes: choose one", field="top")
     if top > 1 and kind != "jsonl":
         raise RepatriateError(f"top {top} lists several routes per asset, which needs JSONL output")
     to_stdout = not output or output == "-"
@@ -175,13 +209,17 @@ def run_batch(
         raise RepatriateError(f"excel writes CSV for Excel; the output format is {kind}")
     if encoding:
         check_encoding(encoding)
-    planner = Planner(rb, as_of=as_of, optimize=optimize, top=top)
+    planner: Planner
+    if allocate:
+        planner = Allocator(rb, as_of=as_of, by=by, max_channels=max_channels, listed_market_cap=listed_market_cap)
+    else:
+        planner = Planner(rb, as_of=as_of, optimize=optimize, top=top)
     if not to_stdout:
         assert output is not None  # to_stdout is True without an output path
         check_target(output, force=force, inputs=[portfolio])  # before reading a row
     source = open_portfolio(portfolio, input_format, stdin)
     summary = Summary(as_of=planner.stamp[0], rulebase_digest=planner.stamp[1],
-                      tool_version=planner.stamp[2])
+                      tool_version=planner.stamp[2], legs=not planner.one_row_each)
     try:
         if to_stdout:
             writer = make_writer(kind, stdout if stdout is not None else sys.stdout, bom=excel)
@@ -190,7 +228,7 @@ def run_batch(
         else:
             assert output is not None
             with atomic_write(
-                output, force=force, mode="wb" if kind == "xlsx" else "w", inputs=[portfolio]
+                output, force=force, mode="w" if kind == "jsonl" else "wb", inputs=[portfolio]
             ) as fh:
                 writer = make_writer(kind, fh, bom=excel)
                 try:
@@ -256,8 +294,7 @@ def require_columns(fields: Iterable[str], header: list[Any]) -> None:
 def rules_sheet(rb: Any, planner: Planner) -> tuple[list[tuple[str, Any]], list[list[Any]]]:
     """What the XLSX Rules sheet shows: as-of, digest, version, then every source the plans cited."""
     as_of, digest, version = planner.stamp
-    head = [("as_of", as_of), ("rulebase_digest", digest), ("tool_version", version),
-            ("optimize", planner.optimize)]
+    head = [("as_of", as_of), ("rulebase_digest", digest), ("tool_version", version), *planner.settings()]
     rows: list[list[Any]] = [["source", "title", "document number", "issuer", "date", "url", "tier"]]
     for sid in sorted(planner.sources):
         s = rb.sources.get(sid)
@@ -274,34 +311,51 @@ def rules_sheet(rb: Any, planner: Planner) -> tuple[list[tuple[str, Any]], list[
 def _stream(
     table: Table, rows: Iterable[list], writer: Any, summary: Summary, progress: Callable[[int], None] | None
 ) -> None:
-    """The hot loop: every record of a file under one header, in order, one output row each.
+    """The hot loop: every record of a file under one header, in order, one output row each (a row
+    per leg with ``--allocate``).
 
-    bench/bench_batch.py on 2 cores showed a fork pool of searchers slower than searching here
-    (2.33 s against 1.66 s for 100,000 rows): the pool is gone.
+    CSV in and out, ``Table.csv_rows`` renders most rows into the writer's pending parts itself
+    (``cells`` is then None). bench/bench_batch.py on 2 cores showed a fork pool of searchers slower
+    than searching here (2.33 s against 1.66 s for 100,000 rows): the pool is gone.
     """
     writer.header(table.columns)
-    tally: dict[Outcome, int] = {}  # rows per outcome, folded into the summary now and then
-    row, write = table.row, writer.write
+    outputs: Iterable[tuple[list | None, Outcome]]
+    if isinstance(writer, CsvWriter) and not table.typed and table.planner.one_row_each:
+        outputs, spill = table.csv_rows(rows, writer.parts), writer.spill
+    else:
+        outputs, spill = map(table.row, rows), _nothing
+    tally: dict[Outcome, int] = {}  # records per outcome, folded into the summary now and then
     n = 0
-    for cells in rows:
-        cells, out = row(cells)
-        try:
-            write(cells, out.routes)
-        except (ValueError, TypeError, RecursionError) as exc:  # a value the format cannot hold: an error row
-            _write_failed(writer, table, exc)
+    for cells, out in outputs:
+        if cells is not None:
+            _write(writer, table, cells, out)
         tally[out] = tally.get(out, 0) + 1
         n += 1
-        if not n & 2047:
-            if progress is not None:
-                progress(n)
-            if len(tally) > 4096:
-                _fold(tally, summary)
+        if not n & 511:
+            spill()
+            if not n & 2047:
+                if progress is not None:
+                    progress(n)
+                if len(tally) > 4096:
+                    _fold(tally, summary)
     _fold(tally, summary)
 
 
-def _write_failed(writer: Any, table: Table, exc: Exception) -> None:
-    cells, out = table.failed_row(error_result(f"cannot write this row: {exc}"))
-    writer.write(cells, out.routes)
+def _nothing() -> None:
+    pass
+
+
+def _write(writer: Any, table: Table, cells: list, out: Outcome) -> None:
+    """A record's row, then its further rows (legs: the same input cells, each leg's tail)."""
+    try:
+        writer.write(cells, out.routes)
+        if out.more:
+            head = cells[: len(cells) - len(out.tail)]
+            for _, tail in out.more:
+                writer.write(head + list(tail), None)
+    except (ValueError, TypeError, RecursionError) as exc:  # a value the format cannot hold: an error row
+        cells, out = table.failed_row(table.planner.error(f"cannot write this row: {exc}"))
+        writer.write(cells, out.routes)
 
 
 def _ragged(
@@ -328,19 +382,23 @@ def _ragged(
         cells, out = table.row(
             record if record.__class__ is BrokenRecord else list(record.values())  # type: ignore[union-attr]
         )
-        try:
-            writer.write(cells, out.routes)
-        except (ValueError, TypeError, RecursionError) as exc:
-            _write_failed(writer, table, exc)
-        summary.add(out.result)
+        _write(writer, table, cells, out)
+        _count(out, 1, summary)
         if progress is not None and not n & 2047:
             progress(n)
 
 
 def _fold(tally: dict[Outcome, int], summary: Summary) -> None:
     for out, count in tally.items():
-        summary.add(out.result, count)
+        _count(out, count, summary)
     tally.clear()
+
+
+def _count(out: Outcome, records: int, summary: Summary) -> None:
+    summary.records += records
+    summary.add(out.result, records)
+    for result, _ in out.more:
+        summary.add(result, records)
 
 
 def _jsonl_table(source: Source, encoding: str | None) -> tuple[list[str], Iterator[list]]:

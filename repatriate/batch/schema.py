@@ -1,4 +1,5 @@
-"""The published types of a batch result row: JSON Schema, and the pyarrow/Spark schema built from it.
+"""The published types of a batch result row: JSON Schema, and the pyarrow/Spark schema built from it;
+the same for a leg row of ``batch --allocate``.
 
 One type per field on every row (JSONL and ``plan_many``): numbers as numbers, missing as null.
 """
@@ -69,6 +70,47 @@ RESULT_COLUMNS: dict[str, dict[str, Any]] = {
     "tool_version": _TEXT,
 }
 
+# the optional input columns of batch --allocate, as a leg row gives them back
+ALLOCATE_COLUMNS: dict[str, dict[str, Any]] = {
+    "by": {**_TEXT_OR_NULL, "format": "date", "description": "Deadline: weeks past it cost more."},
+    "max_channels": {**_INT_OR_NULL, "description": "At most this many legs."},
+    "listed_market_cap": {**_NUMBER_OR_NULL, "description": "A listed holder's market value (QFII caps)."},
+}
+
+LEG_COLUMNS: dict[str, dict[str, Any]] = {
+    "status": {"enum": ["ok", "partial", "no_route", "error"],
+               "description": "The asset's: ok (all placed), partial (placed < amount), no_route (nothing "
+               "placed: one row, no leg), error (one row, no leg)."},
+    "error": {**_TEXT, "description": "The message of an error row, else empty."},
+    "reason": {**_TEXT, "description": "no_route: the binding constraints, and the exclusions when no route "
+               "is feasible."},
+    "leg": {**_INT_OR_NULL, "description": "1, 2, ... (cheapest first); null on a row without a leg. "
+            "asset_id and leg key a row."},
+    "channels": {**_TEXT, "description": "The leg's channel ids joined by '+', e.g. fdi+fie_loan."},
+    "leg_province": _TEXT,
+    "leg_city": _TEXT,
+    "leg_amount": {**_NUMBER_OR_NULL, "description": "The amount through this leg; an asset's legs sum to placed."},
+    "share": {**_NUMBER_OR_NULL, "description": "leg_amount over the requested amount."},
+    "capacity": {**_NUMBER_OR_NULL, "description": "The leg's capacity; null where the rule base has none."},
+    "capacity_used": _NUMBER_OR_NULL,
+    "binds": {**_TEXT, "description": "The limits that bind on the leg (e.g. capacity, a shared cap), ', ' "
+              "between them."},
+    "cost_basis": {**_TEXT, "description": "bps_per_year (with a yield) or paperwork_index."},
+    "cost_per_year": {**_NUMBER_OR_NULL, "description": "The leg's cost a year in cost_basis; null where "
+                      "its money cost is not modelled."},
+    "cost_money_per_year": {**_NUMBER_OR_NULL, "description": "In the asset's currency a year; null without "
+                            "a yield."},
+    "weeks_typical_max": {**_NUMBER_OR_NULL, "description": "Typical weeks of the leg, longest."},
+    "placed": {**_NUMBER_OR_NULL, "description": "The asset's amount placed, on each of its rows."},
+    "unplaced": _NUMBER_OR_NULL,
+    "binding": {**_TEXT, "description": "What stops the asset's placing more when placed < amount, ', ' "
+                "between them."},
+    "warnings": {**_TEXT, "description": "The allocation's warnings, then the leg's route's, ' | ' between them."},
+    "as_of": {**_TEXT, "format": "date"},
+    "rulebase_digest": {**_TEXT, "description": "sha256 of the rule base that answered."},
+    "tool_version": _TEXT,
+}
+
 ROUTE_ITEM: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -101,18 +143,36 @@ def result_row_schema() -> dict[str, Any]:
     }
 
 
-def column_types(passthrough: Iterable[str] = ()) -> dict[str, str]:
-    """Every column of a result row (without ``routes``) and its type: ``string``, ``number`` or
-    ``integer``; ``passthrough`` names input columns kept as they were read (text), placed first."""
+def leg_row_schema() -> dict[str, Any]:
+    """The JSON Schema of one leg row of ``batch --allocate`` (``repatriate batch --allocate --schema``)."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "repatriate batch --allocate leg row",
+        "description": "One row per leg of each input row's allocation, keyed by asset_id and leg; an input "
+        "row with no leg placed, or an error, gives one row with leg null. Input columns other than the "
+        "profile's pass through as given (renamed input_<name> where they would collide).",
+        "type": "object",
+        "properties": {**PROFILE_COLUMNS, **ALLOCATE_COLUMNS, **LEG_COLUMNS},
+        "required": list(LEG_COLUMNS),
+        "additionalProperties": True,
+    }
+
+
+def column_types(passthrough: Iterable[str] = (), legs: bool = False) -> dict[str, str]:
+    """Every column of a result row (without ``routes``), or of a leg row with ``legs``, and its type:
+    ``string``, ``number`` or ``integer``; ``passthrough`` names input columns kept as they were read
+    (text), placed first."""
     out = {name: "string" for name in passthrough}
-    for name, spec in {**PROFILE_COLUMNS, **RESULT_COLUMNS}.items():
+    columns = {**PROFILE_COLUMNS, **ALLOCATE_COLUMNS, **LEG_COLUMNS} if legs else {**PROFILE_COLUMNS, **RESULT_COLUMNS}
+    for name, spec in columns.items():
         kind = spec.get("type", "string")
         out[name] = kind[0] if isinstance(kind, list) else kind
     return out
 
 
-def arrow_schema(passthrough: Iterable[str] = ()) -> Any:
-    """The pyarrow schema of a result row without ``routes`` (pyarrow is imported here, on demand).
+def arrow_schema(passthrough: Iterable[str] = (), legs: bool = False) -> Any:
+    """The pyarrow schema of a result row without ``routes``, or of a leg row with ``legs`` (pyarrow
+    is imported here, on demand).
 
     Examples
     --------
@@ -123,20 +183,22 @@ def arrow_schema(passthrough: Iterable[str] = ()) -> Any:
     import pyarrow as pa
 
     kinds = {"string": pa.string(), "number": pa.float64(), "integer": pa.int64()}
-    return pa.schema([pa.field(k, kinds[t]) for k, t in column_types(passthrough).items()])
+    return pa.schema([pa.field(k, kinds[t]) for k, t in column_types(passthrough, legs).items()])
 
 
-def spark_schema(passthrough: Iterable[str] = ()) -> Any:
-    """The Spark ``StructType`` of a result row without ``routes`` (pyspark imported on demand).
+def spark_schema(passthrough: Iterable[str] = (), legs: bool = False) -> Any:
+    """The Spark ``StructType`` of a result row without ``routes``, or of a leg row with ``legs``
+    (pyspark imported on demand).
 
     Give it to ``toDF``: inferring from the rows fails where a column is null in every sampled row.
     """
     from pyspark.sql import types as T
 
     kinds = {"string": T.StringType(), "number": T.DoubleType(), "integer": T.LongType()}
-    return T.StructType([T.StructField(k, kinds[t], True) for k, t in column_types(passthrough).items()])
+    return T.StructType([T.StructField(k, kinds[t], True) for k, t in column_types(passthrough, legs).items()])
 
 
 __all__ = [
-    "PROFILE_COLUMNS", "RESULT_COLUMNS", "result_row_schema", "column_types", "arrow_schema", "spark_schema",
+    "PROFILE_COLUMNS", "RESULT_COLUMNS", "ALLOCATE_COLUMNS", "LEG_COLUMNS", "result_row_schema", "leg_row_schema",
+    "column_types", "arrow_schema", "spark_schema",
 ]
