@@ -451,6 +451,13 @@ def calendar(
 
 # --- allocate (issue 12) -----------------------------------------------------------
 
+
+def _import_solver() -> None:
+    try:
+        import highspy  # noqa: F401
+    except ImportError:  # the library says so where it needs it
+        pass
+
 ALLOCATE_FORMATS = ("table", "json", "md", "html", "pdf")
 
 
@@ -503,6 +510,10 @@ def allocate(
     Example: repatriate allocate --asset-class equity --province 广东 --amount 400000000
     --net-assets 100000000 --yield 5 --max-channels 3
     """
+    import threading
+
+    # the solver's import (highspy and numpy, ~0.1 s) overlaps loading the rule base and the searches
+    threading.Thread(target=_import_solver, daemon=True).start()
     from .api import allocate as plan_allocation
     from .render.allocate import render_allocation, render_pdf
 

@@ -1,8 +1,8 @@
 """Split a large amount across channels (issue 12): a mixed-integer program over the routes' capacities.
 
-Reading order: ``candidates`` (the legs a split may use, from one search at a nominal amount so
-that capacity exclusions hide nothing), ``solve`` (the program), ``allocate`` (both, and the
-answer as plain records for the renderers).
+Reading order: ``candidates`` (the legs a split may use: the search at the amount, and one at a
+nominal amount for routes only their capacity excludes), ``solve`` (the program), ``allocate``
+(both, and the answer as plain records for the renderers).
 
 The program, in fractions ``u`` of the requested amount ``A`` (one per leg) and binaries ``y``:
 
@@ -14,8 +14,10 @@ The program, in fractions ``u`` of the requested amount ``A`` (one per leg) and 
                Σ y ≤ max_channels
 
 The set-up cost makes it mixed-integer (a relaxation would open every leg a little); HiGHS
-solves it by branch and bound. Capacities, shared groups, caps and weights are data
-(the channels' ``capacity``, ``data/allocation.yaml``); this module does the arithmetic.
+solves it by branch and bound, after its relaxation when that is not already integral. A leg
+used at all may also have a minimum (u ≥ (minimum / A) y). Capacities, shared groups, caps,
+minimums and weights are data (the channels' ``capacity``, ``data/allocation.yaml``); this
+module does the arithmetic.
 """
 
 from __future__ import annotations
@@ -123,8 +125,6 @@ def candidates(
     from .search import plan
     from .timeline import typical_schedule
 
-    small = dataclasses.replace(profile, amount=1.0)
-    nominal = plan(small, rb, as_of=day)
     full = plan(profile, rb, as_of=day)
     feasible = {(r.channels, r.location) for r in full.routes}
     over_only = {
@@ -132,7 +132,9 @@ def candidates(
         for e in full.excluded
         if e.reasons and all(f.rule.endswith("_over_capacity") for f in e.reasons)
     }
-    exact = {(r.channels, r.location): r for r in full.routes}
+    # a route its capacity alone excludes at the amount may still carry part of it: searched again at
+    # a nominal amount (only then; no rule but capacities reads the amount downwards)
+    nominal = plan(dataclasses.replace(profile, amount=1.0), rb, as_of=day).routes if over_only else ()
     facts = _facts(rb, profile, day)
     facts["as_of"] = day
     inputs = {
@@ -148,7 +150,7 @@ def candidates(
     # each channel combination at its best location: ranked for the whole amount where it carries it
     # (a pilot city whose minimum a nominal amount misses stays in), else ranked at a nominal amount
     # among the locations its capacity alone excludes
-    best = [*full.routes, *(r for r in nominal.routes if (r.channels, r.location) in over_only)]
+    best = [*full.routes, *(r for r in nominal if (r.channels, r.location) in over_only)]
     for r in best:
         key = (r.channels, r.location)
         if r.channels in seen:
@@ -163,7 +165,6 @@ def candidates(
             warnings.append({"code": "eligibility_unknown", "channels": list(r.channels), "rules": unmet})
             unsized.append(_unsized(r, ["eligibility_unknown"]))
             continue
-        route = exact.get(key, r)
         limits: list[Limit] = []
         if r.capacity is not None:
             text = r.capacity_text or next(
@@ -183,20 +184,20 @@ def candidates(
             continue
         cost, known, basis = float(r.cost_index), True, "paperwork_index"
         if with_money:
-            m = assess(rb, profile, route, day)
+            m = assess(rb, profile, r, day)
             basis = "bps_per_year"
             known = m.leg is not None
             cost = float(m.bps_per_year) if known else 0.0
-        span = typical_schedule(rb, route.channels, route.steps).weeks
+        span = typical_schedule(rb, r.channels, r.steps).weeks
         legs.append(
-            Leg(route, capacity, tuple(limits), cost, basis, known, span.max, span.min, key in feasible, minimum)
+            Leg(r, capacity, tuple(limits), cost, basis, known, span.max, span.min, key in feasible, minimum)
         )
     if with_money:  # a leg with no payout leg modelled costs more than any known one (ranks last)
         top = max((lg.unit_cost for lg in legs if lg.cost_known), default=0.0)
         legs = [lg if lg.cost_known else dataclasses.replace(lg, unit_cost=top + 1.0) for lg in legs]
     # routes shut for other reasons (a prohibited sector, the wrong currency...): named, with their rules
     excluded: dict[tuple[str, ...], dict[str, dict[str, Any]]] = {}
-    for e in nominal.excluded:
+    for e in full.excluded:
         if e.channels in seen or any(is_closed(rb.channels[c]) for c in e.channels if c in rb.channels):
             continue  # closed routes are never a leg; route and compare list them
         reasons = excluded.setdefault(e.channels, {})
@@ -333,7 +334,22 @@ def solve(
     h = _silent_highs()
     h.addVars(2 * n, np.zeros(2 * n), np.ones(2 * n))
     every = np.arange(2 * n, dtype=np.int32)
-    h.changeColsIntegrality(n, every[n:], np.array([highspy.HighsVarType.kInteger] * n))
+
+    def run() -> None:
+        """Solve the program: its relaxation first, and branch and bound only when that is not integral.
+
+        An optimum of the relaxation whose y are all 0 or 1 is feasible for the mixed-integer
+        program, so optimal for it too (exact); it spares HiGHS's branch and bound, whose set-up
+        (~5 ms) is most of a small split's time, where one leg carries all or legs run to their caps.
+        """
+        h.changeColsIntegrality(n, every[n:], np.array([highspy.HighsVarType.kContinuous] * n))
+        h.run()
+        if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+            y = h.getSolution().col_value[n:]
+            if all(abs(v - round(v)) <= 1e-9 for v in y):
+                return
+        h.changeColsIntegrality(n, every[n:], np.array([highspy.HighsVarType.kInteger] * n))
+        h.run()
 
     def row(lower: float, upper: float, coeffs: dict[int, float]) -> None:
         idx = np.array(list(coeffs), dtype=np.int32)
@@ -354,14 +370,17 @@ def solve(
         row(-inf, 1.0, {i: amount / float(legs[i].limit(g.limit) or 1.0) for i in g.legs})
     # lexicographic, so no weight need dwarf the costs: first the most that can be placed, then
     # the cheapest way to place it (a big-M weight would hide cost differences in the MIP gap)
-    h.changeColsCost(2 * n, every, np.r_[-np.ones(n), np.zeros(n)])
-    h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return Solution((0.0,) * n, (False,) * n, h.modelStatusToString(h.getModelStatus()))
-    best = min(1.0, -float(h.getInfo().objective_function_value))
+    if _one_leg_carries_all(legs, amount):
+        best = 1.0  # the first stage's answer without solving it: one leg alone places the amount
+    else:
+        h.changeColsCost(2 * n, every, np.r_[-np.ones(n), np.zeros(n)])
+        run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return Solution((0.0,) * n, (False,) * n, h.modelStatusToString(h.getModelStatus()))
+        best = min(1.0, -float(h.getInfo().objective_function_value))
     row(best - 1e-9, inf, {i: 1.0 for i in range(n)})
     h.changeColsCost(2 * n, every, cost)
-    h.run()
+    run()
     status = h.getModelStatus()
     if status != highspy.HighsModelStatus.kOptimal:
         return Solution((0.0,) * n, (False,) * n, h.modelStatusToString(status))
@@ -383,6 +402,18 @@ def solve(
         amounts = [a * amount / total for a in amounts]
     _top_up(legs, groups, amounts, best * amount)
     return Solution(tuple(amounts), tuple(a > 0 for a in amounts), "optimal")
+
+
+def _one_leg_carries_all(legs: list[Leg], amount: float) -> bool:
+    """Whether one leg alone can carry the whole amount (its every limit and its minimum allow it).
+
+    A shared capacity loads a lone leg by amount / its own limit, within 1 exactly when the limit
+    is; so the most that can be placed is the whole amount, and the first stage need not run.
+    """
+    return any(
+        all(x.value >= amount for x in lg.limits) and (lg.minimum is None or lg.minimum.value <= amount)
+        for lg in legs
+    )
 
 
 def _top_up(legs: list[Leg], groups: list[Group], amounts: list[float], target: float) -> None:

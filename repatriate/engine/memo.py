@@ -53,6 +53,9 @@ METRICS: Cache[Any] = Cache("metrics", 20_000)
 LOCATION_FREE: Cache[Any] = Cache("location_free", 20_000)
 # engine.evaluate: findings the engine words, by (digest, what, the values they depend on)
 FINDINGS: Cache[Any] = Cache("findings", 20_000)
+# engine.search: whole plans by (digest, profile fields, day, objective, top, local_only): allocate and
+# batch --allocate search the same asset at its amount and at a nominal one, and read legs' warnings back
+PLANS: Cache[Any] = Cache("plans", 2048)
 # engine.timeline: schedules by step content (id, phase, after, weeks)
 SCHEDULES: Cache[Any] = Cache("schedules", 4096)
 

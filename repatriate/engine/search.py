@@ -9,6 +9,7 @@ import datetime as dt
 
 from ..errors import RepatriateError
 from ..rulebase.records import RuleBase
+from . import memo
 from .closed import closed_exclusion
 from .evaluate import evaluate_route, no_local_pilot, prerequisites
 from .graph import channel_paths
@@ -69,6 +70,14 @@ def plan(
     if top is not None and top < 1:
         raise RepatriateError(f"top {top} must be 1 or more", field="top", value=top, accepted=("1 or more",))
     day = as_of or dt.date.today()
+    key = (rb.digest, profile.key(), day, optimize, top, local_only)
+    hit: Plan | None = memo.PLANS.get(key)
+    if hit is not None:  # a plan is an immutable record: the same answer for the same question
+        return hit
+    return memo.PLANS.put(key, _plan(profile, rb, day, optimize, top, local_only))
+
+
+def _plan(profile: Profile, rb: RuleBase, day: dt.date, optimize: str, top: int | None, local_only: bool) -> Plan:
     routes: list[Route] = []
     excluded: list[Exclusion] = []
     pre = prerequisites(rb, profile, day)
