@@ -127,7 +127,7 @@ def test_cli_allocate_csv_with_summary(tmp_path):
     src = write_csv(tmp_path / "book.csv", [SPLIT, NO_ROUTE, BAD])
     result = runner.invoke(app, ["batch", str(src), "--allocate", "--as-of", DAY, "-o", str(tmp_path / "out.csv")])
     assert result.exit_code == 0, result.output
-    assert "4 rows from 3 records" in result.output and "distinct allocations" in result.output
+    assert "3 records, 4 rows; rows:" in result.output and "distinct allocations" in result.output
     with open(tmp_path / "out.csv", encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert [(r["asset_id"], r["leg"], r["status"]) for r in rows] == [

@@ -210,7 +210,7 @@ def leg_rows(allocation: dict[str, Any], plans: list[Plan], rb: Any, stamp: tupl
     full = plans[0]
     placed, unplaced = _number(allocation["placed"]), _number(allocation["unplaced"])
     binding = ", ".join(allocation.get("binding") or ())
-    notes = [_warning_text(w) for w in allocation.get("warnings") or ()]
+    notes = [_warning_text(w, rb) for w in allocation.get("warnings") or ()]
     if not allocation["legs"]:
         reason = [binding or "nothing placed"]
         status = (allocation.get("solver") or {}).get("status", "")
@@ -276,9 +276,13 @@ def _line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _warning_text(warning: Any) -> str:
-    """One of the allocation's warnings as a line: a code (``capacity_unknown:cash_pool``), or a
-    worded one (a dict with the text in ``en`` or ``message``, under its ``code`` or ``id``)."""
+def _warning_text(warning: Any, rb: Any) -> str:
+    """One of the allocation's warnings as a line: ``code: words`` (the renderers' English words for
+    allocate's structured warnings), or a worded one (text in ``en`` or ``message``), or a code."""
+    if isinstance(warning, dict) and "code" in warning and "text" not in warning:
+        from ..render.allocate import warning_text
+
+        return _line(f"{warning['code']}: {warning_text(warning, rb, 'en')}")
     if isinstance(warning, dict):
         text = warning.get("en") or warning.get("message") or warning.get("text") or ""
         if isinstance(text, dict):

@@ -110,8 +110,8 @@ class Summary:
     def lines(self) -> list[str]:
         """A few lines of plain text (for stderr)."""
         rows = f"{self.rows} rows"
-        if self.records != self.rows:
-            rows += f" from {self.records} records"
+        if self.records != self.rows:  # the counts below are of rows: say so when records differ
+            rows = f"{self.records} records, {self.rows} rows; rows"
         partial = f"{self.partial} partly placed, " if self.partial else ""
         searches = "allocations" if self.legs else "searches"
         out = [
