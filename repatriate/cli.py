@@ -458,6 +458,7 @@ def _import_solver() -> None:
     except ImportError:  # the library says so where it needs it
         pass
 
+
 ALLOCATE_FORMATS = ("table", "json", "md", "html", "pdf")
 
 
