@@ -276,20 +276,11 @@ def _line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _warning_text(warning: Any, rb: Any) -> str:
-    """One of the allocation's warnings as a line: ``code: words`` (the renderers' English words for
-    allocate's structured warnings), or a worded one (text in ``en`` or ``message``), or a code."""
-    if isinstance(warning, dict) and "code" in warning and "text" not in warning:
-        from ..render.allocate import warning_text
+def _warning_text(warning: dict[str, Any], rb: Any) -> str:
+    """One of the allocation's warnings as a line: its code, then the renderers' English words."""
+    from ..render.allocate import warning_text
 
-        return _line(f"{warning['code']}: {warning_text(warning, rb, 'en')}")
-    if isinstance(warning, dict):
-        text = warning.get("en") or warning.get("message") or warning.get("text") or ""
-        if isinstance(text, dict):
-            text = text.get("en") or ""
-        code = warning.get("code") or warning.get("id") or warning.get("rule") or ""
-        return _line(f"{code}: {text}" if code and text else str(text or code))
-    return _line(str(warning))
+    return _line(f"{warning['code']}: {warning_text(warning, rb, 'en')}")
 
 
 __all__ = ["ALLOCATE_FIELDS", "LEG_FIELDS", "Allocator", "LegResult", "leg_error", "leg_rows"]

@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 from ..rulebase.conditions import Facts, evaluate, matches
 from ..rulebase.records import RuleBase, Text, value_at
 from .profile import Profile
-from .results import Route
+from .results import Location, Route
 
 _EPS = 1e-7
 
@@ -86,16 +86,6 @@ class Candidates(NamedTuple):
     warnings: list[dict[str, Any]]
 
 
-def _facts(rb: RuleBase, profile: Profile, day: dt.date) -> Facts:
-    """The profile, and the sector's negative-list status and foreign-share figure on the day."""
-    facts = Facts(profile.model_dump())
-    sector = rb.sectors.get(profile.sector or "")
-    entry = value_at(sector.negative_list, day) if sector else None
-    facts["sector_status"] = entry.value.status if entry else None
-    facts["foreign_share_max"] = entry.value.foreign_share_max if entry else None
-    return facts
-
-
 def _cap_limits(
     rb: RuleBase, r: Route, facts: Facts, inputs: dict[str, float | None], warnings: list[dict[str, Any]]
 ) -> tuple[list[Limit], list[str]]:
@@ -121,6 +111,7 @@ def candidates(
 ) -> Candidates:
     """Every route a split may use: feasible for the amount, or excluded for its capacity only."""
     from .closed import is_closed
+    from .evaluate import facts_for
     from .money import assess
     from .search import plan
     from .timeline import typical_schedule
@@ -135,8 +126,7 @@ def candidates(
     # a route its capacity alone excludes at the amount may still carry part of it: searched again at
     # a nominal amount (only then; no rule but capacities reads the amount downwards)
     nominal = plan(dataclasses.replace(profile, amount=1.0), rb, as_of=day).routes if over_only else ()
-    facts = _facts(rb, profile, day)
-    facts["as_of"] = day
+    facts = facts_for(rb, profile, Location(), day)  # the profile and the sector on the day
     inputs = {
         "listed_market_cap": listed_market_cap,
         "net_assets": profile.net_assets,

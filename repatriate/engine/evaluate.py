@@ -49,6 +49,7 @@ def facts_for(rb: RuleBase, profile: Profile, location: Location, day: dt.date) 
     sector = rb.sectors.get(profile.sector or "")
     entry = value_at(sector.negative_list, day) if sector else None
     f["sector_status"] = entry.value.status if entry else None
+    f["foreign_share_max"] = entry.value.foreign_share_max if entry else None  # allocate's share cap
     f["sector_tags"] = tuple(sector.tags) if sector else ()
     place_facts(rb, f, location, day)
     return f

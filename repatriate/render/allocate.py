@@ -13,9 +13,9 @@ import json
 from typing import Any
 
 from ..rulebase.records import RuleBase
-from .escape import clean_text, md_cell, md_escape, safe_url
+from .escape import clean_text, md_cell, md_escape
 from .labels import ALLOCATE, NOTICE, REPORT
-from .route import channel_label, location_label, source_cite, source_line
+from .route import channel_label, location_label, source_cite
 from .units import money
 
 FORMATS = ("table", "json", "md", "html", "pdf")
@@ -135,6 +135,8 @@ def warning_text(w: dict[str, Any], rb: RuleBase, lang: str) -> str:
 
 def allocation_view(a: dict[str, Any], rb: RuleBase, lang: str = "en") -> dict[str, Any]:
     """The display strings of an allocation in ``lang``."""
+    from .report import source_views  # the comparison report's citations (lazy: JSON needs none)
+
     w = ALLOCATE[lang]
     cur = a["currency"]
     names = _names(rb, a, lang)
@@ -200,17 +202,6 @@ def allocation_view(a: dict[str, Any], rb: RuleBase, lang: str = "en") -> dict[s
         }
         for i, t in enumerate(a["timeline"])
     ]
-    sources = [
-        {
-            "id": sid,
-            "cite": source_cite(rb, sid, lang),
-            "line": source_line(rb, sid, lang, with_url=False),
-            "href": safe_url(rb.sources[sid].url),
-            "url": rb.sources[sid].url,
-        }
-        for sid in a.get("sources", [])
-        if sid in rb.sources
-    ]
     q = a.get("query", {})
     query = [(w["amount"], money(amount, cur, lang))]
     if q.get("province"):
@@ -275,7 +266,7 @@ def allocation_view(a: dict[str, Any], rb: RuleBase, lang: str = "en") -> dict[s
         ],
         "warnings": [warning_text(x, rb, lang) for x in a["warnings"]],
         "solver": w["solver"].format(n=a["solver"]["candidates"]),
-        "sources": sources,
+        "sources": source_views(rb, [sid for sid in a.get("sources", []) if sid in rb.sources], lang),
         "notice": NOTICE.get(lang),
     }
 
@@ -295,6 +286,8 @@ def _cells(leg: dict[str, Any]) -> list[str]:
 
 
 def _markdown(v: dict[str, Any]) -> str:
+    from .report import md_source_lines
+
     w = v["w"]
     out = [f"# {md_escape(v['title'])}", ""]
     out += [f"{md_escape(w['as_of'])} {v['as_of']} · {md_escape(w['digest'])} `{v['digest'][:16]}`", ""]
@@ -328,11 +321,7 @@ def _markdown(v: dict[str, Any]) -> str:
         out += [f"### {md_escape(w['warnings'])}", ""] + [f"- {md_escape(x)}" for x in v["warnings"]] + [""]
     out += [f"_{md_escape(v['solver'])}_", ""]
     if v["sources"]:
-        out += [f"## {md_escape(w['sources'])}", ""]
-        for s in v["sources"]:
-            where = f"; <{s['href']}>" if s["href"] else ""
-            out.append(f"- {md_escape(s['line'])}{where}")
-        out.append("")
+        out += [f"## {md_escape(w['sources'])}", "", *md_source_lines(v["sources"]), ""]
     out += ["---", "", f"_{md_escape(v['notice'])}_", ""]
     return "\n".join(out)
 

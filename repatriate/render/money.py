@@ -43,18 +43,23 @@ def _redemption(rb: RuleBase, lid: str | None, lang: str) -> dict[str, Any] | No
         "leg": lid,
         "name": _bi(leg.name),
         "creditor_days": None if leg.creditor_days is None else dict(leg.creditor_days),
-        "steps": [
-            {
-                "id": s.id,
-                "action": _bi(s.action),
-                "authority": s.authority.get(lang),
-                "sources": list(s.sources),
-                "verified": s.verified,
-            }
-            for s in leg.steps
-        ],
+        "steps": _steps(leg, lang),
         "sources": list(leg.sources),
     }
+
+
+def _steps(leg: Any, lang: str) -> list[dict[str, Any]]:
+    """A payout leg's steps, as both the payout view and the route's money keys give them."""
+    return [
+        {
+            "id": s.id,
+            "action": _bi(s.action),
+            "authority": s.authority.get(lang),
+            "sources": list(s.sources),
+            "verified": s.verified,
+        }
+        for s in leg.steps
+    ]
 
 
 def money_keys(rb: RuleBase, profile: Profile, r: Route, day: dt.date, lang: str) -> dict[str, Any]:
@@ -71,16 +76,7 @@ def money_keys(rb: RuleBase, profile: Profile, r: Route, day: dt.date, lang: str
             "name": _bi(leg.name),
             "frequency": m.frequency,
             "frequencies_served": list(leg.frequencies),
-            "steps": [
-                {
-                    "id": s.id,
-                    "action": _bi(s.action),
-                    "authority": s.authority.get(lang),
-                    "sources": list(s.sources),
-                    "verified": s.verified,
-                }
-                for s in leg.steps
-            ],
+            "steps": _steps(leg, lang),
             "sources": list(leg.sources),
             "verified": leg.verified,
             "redemption": _redemption(rb, leg.redemption, lang),

@@ -267,6 +267,20 @@ def _query_rows(rb: RuleBase, report: Report, lang: str) -> list[tuple[str, str]
     return rows
 
 
+def source_views(rb: RuleBase, sids: Any, lang: str) -> list[dict[str, Any]]:
+    """The sources listed at the end of a report (the comparison's, the allocation's), in order."""
+    return [
+        {
+            "id": sid,
+            "cite": source_cite(rb, sid, lang),
+            "line": source_line(rb, sid, lang, with_url=False),
+            "href": _href(rb.sources[sid].url),
+            "url": rb.sources[sid].url,
+        }
+        for sid in sids
+    ]
+
+
 def report_view(report: Report, rb: RuleBase, lang: str = "en") -> dict[str, Any]:
     """The display strings of a report in ``lang``; every human format lays out this."""
     lab = LABELS[lang]
@@ -308,16 +322,7 @@ def report_view(report: Report, rb: RuleBase, lang: str = "en") -> dict[str, Any
         "across_places": report.across_places,
         "across": across,
         "places": places,
-        "sources": [
-            {
-                "id": sid,
-                "cite": source_cite(rb, sid, lang),
-                "line": source_line(rb, sid, lang, with_url=False),
-                "href": _href(rb.sources[sid].url),
-                "url": rb.sources[sid].url,
-            }
-            for sid in report.sources
-        ],
+        "sources": source_views(rb, report.sources, lang),
         "notice": NOTICE.get(lang),
         "client": CLIENT[lang],
         "prepared": [
@@ -443,6 +448,18 @@ def render_json(report: Report, rb: RuleBase, lang: str = "en") -> str:
 
 
 from .escape import md_cell, safe_url  # noqa: E402  (one escaping path for every Markdown)
+
+
+def md_source_lines(sources: list[dict[str, Any]]) -> list[str]:
+    """The sources of ``source_views`` as Markdown list items."""
+    out = []
+    for s in sources:
+        # the address once, as a link when it is a safe http(s) one, else as escaped text
+        where = (
+            f"; <{s['href']}>" if s["href"] and safe_url(s["href"]) else (f"; {md_cell(s['url'])}" if s["url"] else "")
+        )
+        out.append(f"- {_md_text(s['line'])}{where}")
+    return out
 
 
 def _md_text(text: Any) -> str:
@@ -637,13 +654,7 @@ def render_markdown(report: Report, rb: RuleBase, lang: str = "en") -> str:
             out += [_md_table_raw([lab["channels"], lab["where"], lab["reason"], lab["sources"]], rows), ""]
         else:
             out += [lab["no_exclusion"], ""]
-    out += ['<a id="sources"></a>', "", f"## {lab['sources']}", ""]
-    for s in v["sources"]:
-        # the address once, as a link when it is a safe http(s) one, else as escaped text
-        where = (
-            f"; <{s['href']}>" if s["href"] and safe_url(s["href"]) else (f"; {md_cell(s['url'])}" if s["url"] else "")
-        )
-        out.append(f"- {_md_text(s['line'])}{where}")
+    out += ['<a id="sources"></a>', "", f"## {lab['sources']}", "", *md_source_lines(v["sources"])]
     out += ["", "---", "", f"_{_md_text(v['notice'])}_", ""]
     return "\n".join(out)
 
