@@ -97,12 +97,12 @@ def _names(rb: RuleBase, allocation: dict[str, Any], lang: str) -> dict[str, str
 
 def _why(ids: list[str], names: dict[str, str], rb: RuleBase, lang: str) -> str:
     """Stop reasons in words; a binding ``channels:limit`` names its leg."""
-    sep = "；" if lang == "zh" else "; "
+    sep = ALLOCATE[lang]["semicolon"]
     out = []
     for item in ids:
         head, _, tail = item.rpartition(":")
         if head:
-            out.append(f"{_channels(rb, head.split('+'), lang)}: {names.get(tail, tail)}")
+            out.append(f"{_channels(rb, head.split('+'), lang)}{ALLOCATE[lang]['colon']}{names.get(tail, tail)}")
         else:
             out.append(names.get(item, item))
     return sep.join(out)
@@ -303,7 +303,7 @@ def _markdown(v: dict[str, Any]) -> str:
                 f"{md_escape(s['why'])}" for s in v["stops"]] + [""]
     if v["groups"]:
         out += [f"### {md_escape(w['groups'])}", ""]
-        out += [f"- {md_escape(g['name'])}: {md_escape(g['load'])}" for g in v["groups"]] + [""]
+        out += [f"- {md_escape(g['name'])}{w['colon']}{md_escape(g['load'])}" for g in v["groups"]] + [""]
     if v["excluded"]:
         out += [f"### {md_escape(w['excluded'])}", ""]
         for e in v["excluded"]:
@@ -313,7 +313,8 @@ def _markdown(v: dict[str, Any]) -> str:
             out.append(f"- **{md_escape(e['channels'])}**: {md_escape(why)}")
         out.append("")
     out += [f"### {md_escape(w['timeline'])}", ""]
-    out += [f"- {t['n']}. {md_escape(t['channels'])}: {md_escape(t['weeks'])}" for t in v["timeline"]] + [""]
+    out += [f"- {t['n']}. {md_escape(t['channels'])}{w['colon']}{md_escape(t['weeks'])}" for t in v["timeline"]]
+    out += [""]
     out += [f"### {md_escape(w['checklist'])}", ""]
     out += [f"{s['n']}. {md_escape(s['action'])} — {md_escape(s['authority'])} ({md_escape(s['legs'])})"
             for s in v["checklist"]] + [""]
@@ -353,15 +354,15 @@ def _table(v: dict[str, Any], width: int = 100) -> str:
     bar_width = 60
     bar = "".join(str(leg["n"]) * round(leg["share_pct"] / 100 * bar_width) for leg in v["legs"])
     bar += "·" * max(0, bar_width - len(bar))
-    rest = f"; · {cell(w['unplaced_seg'])}" if v["rest_pct"] > 0.05 else ""
+    rest = f"{w['semicolon']}· {cell(w['unplaced_seg'])}" if v["rest_pct"] > 0.05 else ""
     out += ["", f"[{bar[:bar_width]}]  {cell(w['bar'])}{rest}"]
-    out += ["", cell(w["binding"]) + ": " + cell(v["binding"])]
+    out += ["", cell(w["binding"]) + w["colon"] + cell(v["binding"])]
     sections = [
-        (w["stops"], [f"{s['channels']} ({s['location']}), {s['amount']}: {s['why']}" for s in v["stops"]]),
-        (w["groups"], [f"{g['name']}: {g['load']}" for g in v["groups"]]),
-        (w["excluded"], [f"{e['channels']}: " + " ".join(gist(r["text"], 90) for r in e["reasons"])
+        (w["stops"], [f"{s['channels']} ({s['location']}), {s['amount']}{w['colon']}{s['why']}" for s in v["stops"]]),
+        (w["groups"], [f"{g['name']}{w['colon']}{g['load']}" for g in v["groups"]]),
+        (w["excluded"], [e["channels"] + w["colon"] + " ".join(gist(r["text"], 90) for r in e["reasons"])
                          for e in v["excluded"]]),
-        (w["timeline"], [f"{t['n']}. {t['channels']}: {t['weeks']}" for t in v["timeline"]]),
+        (w["timeline"], [f"{t['n']}. {t['channels']}{w['colon']}{t['weeks']}" for t in v["timeline"]]),
         (w["checklist"], [f"{s['n']}. {s['action']} — {s['authority']} ({s['legs']})" for s in v["checklist"]]),
         (w["warnings"], v["warnings"]),
     ]

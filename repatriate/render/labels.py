@@ -437,6 +437,8 @@ GAZETTEER_LINE = {
 ALLOCATE: dict[str, dict[str, str]] = {
     "en": {
         "title": "Allocation across channels",
+        "colon": ": ",
+        "semicolon": "; ",
         "section": "Allocation",
         "summary": "{placed} of {amount} ({share:.1%}) placed in {legs} leg(s); typical time {weeks} weeks "
         "with the legs in parallel.",
@@ -508,6 +510,8 @@ ALLOCATE: dict[str, dict[str, str]] = {
     },
     "zh": {
         "title": "跨渠道资金分配方案",
+        "colon": "：",
+        "semicolon": "；",
         "section": "分配",
         "summary": "已分配 {placed}，占 {amount} 的 {share:.1%}，共 {legs} 条路径；各路径并行，典型用时 {weeks} 周。",
         "unplaced": "{unplaced} 无法分配：{binding}。",
